@@ -1,0 +1,62 @@
+"""Command line: parses arguments and calls the library, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from generator.scenario import ScenarioError, load_scenario
+from generator.simulate import generate
+
+DEFAULT_SCENARIO = "scenarios/study_assistant.yml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m generator", description="Proving Ground's product-data simulator."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="simulate a scenario into a DuckDB warehouse")
+    gen.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario YAML file")
+    gen.add_argument("--users", type=int, help="override the scenario's number of users")
+    gen.add_argument("--seed", type=int, default=42, help="seed of every random stream")
+    gen.add_argument(
+        "--db",
+        default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"),
+        help="DuckDB file to write (default: $DUCKDB_PATH or warehouse.duckdb)",
+    )
+    gen.add_argument("--workers", type=int, default=1, help="worker processes")
+    gen.add_argument("--parquet", metavar="DIR", help="also export raw tables as Parquet")
+    gen.add_argument("--quiet", action="store_true", help="no progress bars")
+    sub.add_parser("validate", help="only validate a scenario").add_argument(
+        "--scenario", default=DEFAULT_SCENARIO
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        scenario = load_scenario(args.scenario, users=getattr(args, "users", None))
+        if args.command == "validate":
+            print(f"{args.scenario}: ok ({scenario.name}, {scenario.users:,} users)")
+            return 0
+        if args.workers < 1:
+            raise ScenarioError(f"--workers: must be at least 1 (got {args.workers})")
+        if args.seed < 0:
+            raise ScenarioError(f"--seed: must not be negative (got {args.seed})")
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    summary = generate(
+        scenario,
+        seed=args.seed,
+        db_path=args.db,
+        workers=args.workers,
+        parquet_dir=args.parquet,
+        progress=not args.quiet,
+    )
+    for line in summary.lines():
+        print(line)
+    return 0

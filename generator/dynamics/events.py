@@ -1,0 +1,92 @@
+"""Events inside a session: a per-segment Markov chain over event names (session depth
+scales the chance of ending), log-normal gaps between events, and sessions of one user
+kept apart by more than the tracker's inactivity timeout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generator.scenario import SESSION_END, Scenario
+
+MAX_EVENTS_PER_SESSION = 200
+MAX_GAP_MS = 25 * 60 * 1000  # the tracker ends a session after 30 idle minutes
+SESSION_SEPARATION_MS = 31 * 60 * 1000
+
+
+def transition_matrices(scenario: Scenario) -> np.ndarray:
+    """(segment, event, next event or end) probabilities, session depth applied."""
+    names = scenario.event_names()
+    n = len(names)
+    out = np.zeros((len(scenario.segments), n, n + 1))
+    for s, (seg_name, seg) in enumerate(scenario.segments.items()):
+        for state, row in scenario.transitions_for(seg_name).items():
+            i = names.index(state)
+            for target, p in row.items():
+                out[s, i, n if target == SESSION_END else names.index(target)] = p
+        p_end = out[s, :, n].copy()
+        new_end = np.minimum(p_end / seg.session_depth, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(p_end < 1, (1 - new_end) / (1 - p_end), 0.0)
+        out[s, :, :n] *= scale[:, None]
+        out[s, :, n] = new_end
+    return out
+
+
+def walk_sessions(
+    matrices: np.ndarray,
+    session_segment: np.ndarray,
+    first_event: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run every session's chain in lock-step; returns (session index, event code) ordered
+    by session then step."""
+    n_events = matrices.shape[1]
+    cumulative = np.cumsum(matrices, axis=2)
+    cumulative[:, :, -1] = 1.0
+    alive = np.arange(len(first_event), dtype=np.int32)
+    state = first_event.astype(np.int16)
+    sessions, codes = [], []
+    for _step in range(MAX_EVENTS_PER_SESSION):
+        if alive.size == 0:
+            break
+        sessions.append(alive)
+        codes.append(state)
+        u = rng.random(alive.size)
+        nxt = (u[:, None] >= cumulative[session_segment[alive], state]).sum(axis=1)
+        keep = nxt < n_events
+        alive, state = alive[keep], nxt[keep].astype(np.int16)
+    session = np.concatenate(sessions)
+    order = np.argsort(session, kind="stable")
+    return session[order], np.concatenate(codes)[order]
+
+
+def event_gaps_ms(scenario: Scenario, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Time from each event to the next one in its session (the last one's dwell time)."""
+    catalog = list(scenario.events.catalog.values())
+    log_median = np.log([e.gap_seconds.median * 1000 for e in catalog])
+    sigma = np.array([e.gap_seconds.sigma for e in catalog])
+    gaps = np.exp(log_median[codes] + sigma[codes] * rng.standard_normal(len(codes)))
+    return np.minimum(gaps, MAX_GAP_MS).astype(np.int64)
+
+
+def offsets_in_session(session: np.ndarray, gaps: np.ndarray, n_sessions: int):
+    """Each event's offset from its session's start, and each session's length (ms)."""
+    ends = np.cumsum(gaps)
+    length = np.bincount(session, weights=gaps, minlength=n_sessions).astype(np.int64)
+    session_base = np.cumsum(length) - length
+    return ends - gaps - session_base[session], length
+
+
+def separate_sessions(user: np.ndarray, start_ms: np.ndarray, length_ms: np.ndarray):
+    """Push each session (sorted by user then start) to begin at least the separation
+    after the same user's previous one ends: s'_i = max(s_i, s'_{i-1} + len_{i-1} + sep)."""
+    step = length_ms + SESSION_SEPARATION_MS
+    before = np.cumsum(step) - step
+    first_of_user = np.r_[True, user[1:] != user[:-1]]
+    user_base = np.maximum.accumulate(np.where(first_of_user, before, 0))
+    consumed = before - user_base  # sum of steps of the user's earlier sessions
+    if len(start_ms) == 0:
+        return start_ms
+    span = int(start_ms.max() - start_ms.min() + consumed.max() + 1)
+    key = start_ms - consumed + user.astype(np.int64) * span
+    return np.maximum.accumulate(key) - user.astype(np.int64) * span + consumed

@@ -1,0 +1,311 @@
+"""The scenario file: its typed schema, its validation and its loading.
+
+A scenario is one YAML file describing a world. Every number the simulator plants comes
+from here, so every check on a number lives here too: a bad scenario stops the run
+before anything is written, with one line naming the key path and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+SESSION_END = "end"
+SHARE_TOLERANCE = 1e-6
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be simulated; the message is one line naming the key path."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_sums_to_one(values: dict[str, float] | list[float], what: str) -> None:
+    total = sum(values.values()) if isinstance(values, dict) else sum(values)
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ValueError(f"{what} must sum to 1 (got {total:.6g})")
+
+
+class ExponentialGrowth(Strict):
+    kind: Literal["exponential"]
+    annual_rate: float = Field(description="continuous growth rate of daily signups per year")
+
+
+class LogisticGrowth(Strict):
+    kind: Literal["logistic"]
+    midpoint: dt.date = Field(description="date at which signups reach half their ceiling")
+    steepness_per_year: Positive
+
+
+class Anomaly(Strict):
+    name: str
+    date: dt.date
+    signups: NonNegative = Field(1.0, description="multiplier on that day's signups")
+    activity: NonNegative = Field(1.0, description="multiplier on that day's session rate")
+
+
+class Seasonal(Strict):
+    """Relative weights by weekday and by calendar month (normalised to mean 1 when used)."""
+
+    weekday_weights: dict[Literal[WEEKDAYS], NonNegative]  # type: ignore[valid-type]
+    month_seasonality: dict[Literal[MONTHS], NonNegative]  # type: ignore[valid-type]
+
+    @field_validator("weekday_weights")
+    @classmethod
+    def _all_weekdays(cls, v: dict[str, float]) -> dict[str, float]:
+        missing = [d for d in WEEKDAYS if d not in v]
+        if missing:
+            raise ValueError(f"missing weekdays {missing}")
+        return v
+
+    @field_validator("month_seasonality")
+    @classmethod
+    def _all_months(cls, v: dict[str, float]) -> dict[str, float]:
+        missing = [m for m in MONTHS if m not in v]
+        if missing:
+            raise ValueError(f"missing months {missing}")
+        return v
+
+
+class Arrivals(Seasonal):
+    growth: Annotated[ExponentialGrowth | LogisticGrowth, Field(discriminator="kind")]
+    hour_weights: list[NonNegative] = Field(min_length=24, max_length=24)
+    anomalies: list[Anomaly] = []
+
+    @field_validator("hour_weights")
+    @classmethod
+    def _some_hour(cls, v: list[float]) -> list[float]:
+        if sum(v) <= 0:
+            raise ValueError("at least one hour needs a positive weight")
+        return v
+
+
+class Segment(Strict):
+    share: Probability
+    role: str
+    activity: NonNegative = Field(description="multiplier on the session rate")
+    session_depth: Positive = Field(description="multiplier on events per session")
+    churn: NonNegative = Field(description="multiplier on the churn hazard")
+    reengagement: Probability = Field(description="probability a churned user comes back once")
+
+
+class Attribute(Strict):
+    values: list[str] = Field(min_length=1)
+    shares: dict[str, list[Probability]] = Field(description="per segment, one share per value")
+
+
+class AgeDecay(Strict):
+    unit: Literal["day", "week", "month"]
+    curve: list[NonNegative] = Field(min_length=1)
+
+
+class Activity(Seasonal):
+    sessions_per_day: NonNegative
+    heterogeneity_shape: Positive = Field(
+        description="gamma shape of each user's own multiplier (mean 1); larger is more alike"
+    )
+    age_decay: AgeDecay
+    cohort_trend_per_year: float = Field(
+        description="log change of a cohort's baseline session rate per year of signup"
+    )
+
+
+class GapDays(Strict):
+    median: Positive
+    sigma: NonNegative
+
+
+class Churn(Strict):
+    monthly_probability: Probability
+    reengagement_gap_days: GapDays
+
+
+class GapSeconds(Strict):
+    median: Positive
+    sigma: NonNegative
+
+
+class EventType(Strict):
+    feature: str | None = None
+    gap_seconds: GapSeconds
+
+
+class Events(Strict):
+    session_start: str
+    signup: str
+    catalog: dict[str, EventType]
+    transitions: dict[str, dict[str, Probability]]
+    segment_transitions: dict[str, dict[str, dict[str, Probability]]] = {}
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    start: dt.date
+    end: dt.date
+    users: Annotated[int, Field(gt=0)]
+    arrivals: Arrivals
+    segments: dict[str, Segment] = Field(min_length=1)
+    attributes: dict[str, Attribute]
+    activity: Activity
+    churn: Churn
+    events: Events
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.end < self.start:
+            raise _at("end", f"must not be before start ({self.start})")
+        _check_share("segments", {k: s.share for k, s in self.segments.items()})
+        for name, anomaly in enumerate(self.arrivals.anomalies):
+            if not self.start <= anomaly.date <= self.end:
+                raise _at(f"arrivals.anomalies.{name}.date", "lies outside start..end")
+        if isinstance(self.arrivals.growth, LogisticGrowth) and not math.isfinite(
+            self.arrivals.growth.steepness_per_year
+        ):
+            raise _at("arrivals.growth.steepness_per_year", "must be finite")
+        for attr_name, attr in self.attributes.items():
+            for seg in self.segments:
+                if seg not in attr.shares:
+                    raise _at(f"attributes.{attr_name}.shares", f"missing segment '{seg}'")
+            for seg, shares in attr.shares.items():
+                path = f"attributes.{attr_name}.shares.{seg}"
+                if seg not in self.segments:
+                    raise _at(path, "unknown segment")
+                if len(shares) != len(attr.values):
+                    raise _at(path, f"needs {len(attr.values)} shares, one per value")
+                _check_share(path, shares)
+        self._check_events()
+        return self
+
+    def _check_events(self) -> None:
+        ev = self.events
+        known = set(ev.catalog)
+        for key in ("session_start", "signup"):
+            if getattr(ev, key) not in known:
+                raise _at(f"events.{key}", f"unknown event '{getattr(ev, key)}'")
+        for seg in ev.segment_transitions:
+            if seg not in self.segments:
+                raise _at(f"events.segment_transitions.{seg}", "unknown segment")
+        tables = {"events.transitions": ev.transitions}
+        tables.update(
+            {f"events.segment_transitions.{s}": t for s, t in ev.segment_transitions.items()}
+        )
+        for base, table in tables.items():
+            for state, row in table.items():
+                if state not in known:
+                    raise _at(f"{base}.{state}", "unknown event")
+                for target in row:
+                    if target != SESSION_END and target not in known:
+                        raise _at(f"{base}.{state}.{target}", "unknown event")
+                _check_share(f"{base}.{state}", row)
+        for state in known:
+            if state not in ev.transitions:
+                raise _at("events.transitions", f"missing a row for event '{state}'")
+        for seg in self.segments:
+            merged = {**ev.transitions, **ev.segment_transitions.get(seg, {})}
+            stuck = _states_without_exit(merged)
+            if stuck:
+                raise _at("events.transitions", f"no path to '{SESSION_END}' from {stuck}")
+
+    # -- derived views used by the dynamics -------------------------------------------------
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def segment_names(self) -> list[str]:
+        return list(self.segments)
+
+    def event_names(self) -> list[str]:
+        return list(self.events.catalog)
+
+    def transitions_for(self, segment: str) -> dict[str, dict[str, float]]:
+        return {**self.events.transitions, **self.events.segment_transitions.get(segment, {})}
+
+
+def _states_without_exit(table: dict[str, dict[str, float]]) -> list[str]:
+    reaches_end = {s for s, row in table.items() if row.get(SESSION_END, 0) > 0}
+    changed = True
+    while changed:
+        changed = False
+        for s, row in table.items():
+            if s not in reaches_end and any(p > 0 and t in reaches_end for t, p in row.items()):
+                reaches_end.add(s)
+                changed = True
+    return sorted(set(table) - reaches_end)
+
+
+def _check_share(path: str, values: dict[str, float] | list[float]) -> None:
+    try:
+        _check_sums_to_one(values, "shares")
+    except ValueError as exc:
+        raise _at(path, str(exc)) from None
+
+
+def _at(path: str, reason: str) -> ScenarioError:
+    return ScenarioError(f"{path}: {reason}")
+
+
+def _describe(error: dict) -> str:
+    path = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{path}: unknown key"
+    if kind == "missing":
+        return f"{path}: required key is missing"
+    msg = error["msg"].removeprefix("Value error, ")
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        return f"{path}: {msg} (got {error.get('input')!r})"
+    return f"{path}: {msg}"
+
+
+def parse_scenario(data: object, users: int | None = None) -> Scenario:
+    """Validate a parsed YAML document; `users` overrides the scenario's user count."""
+    if not isinstance(data, dict):
+        raise ScenarioError("(top level): must be a mapping of keys")
+    if users is not None:
+        data = {**data, "users": users}
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "value_error" and isinstance(
+            first.get("ctx", {}).get("error"), ScenarioError
+        ):
+            raise first["ctx"]["error"] from None
+        raise ScenarioError(_describe(first)) from None
+
+
+def load_scenario(path: str | Path, users: int | None = None) -> Scenario:
+    """Read and validate a scenario file; raises ScenarioError with one line on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ScenarioError(f"{path}: not valid YAML{where}") from None
+    return parse_scenario(data, users=users)

@@ -1,0 +1,88 @@
+"""The raw and truth tables: names, columns and DuckDB types, defined once. dbt's sources
+declare the same raw columns; a test keeps the two in agreement."""
+
+from __future__ import annotations
+
+RAW_TABLES: dict[str, dict[str, str]] = {
+    "users": {
+        "user_id": "BIGINT",
+        "signed_up_at": "TIMESTAMP",
+        "email": "VARCHAR",
+        "role": "VARCHAR",
+        "country": "VARCHAR",
+        "device": "VARCHAR",
+        "acquisition_channel": "VARCHAR",
+    },
+    "events": {
+        "event_id": "BIGINT",
+        "user_id": "BIGINT",
+        "session_id": "BIGINT",
+        "event_name": "VARCHAR",
+        "feature": "VARCHAR",
+        "event_at": "TIMESTAMP",
+        "duration_ms": "INTEGER",
+    },
+}
+
+TRUTH_TABLES: dict[str, dict[str, str]] = {
+    "parameters": {
+        "parameter": "VARCHAR",
+        "dimension": "VARCHAR",
+        "value": "DOUBLE",
+        "unit": "VARCHAR",
+        "description": "VARCHAR",
+    },
+    "users": {
+        "user_id": "BIGINT",
+        "segment": "VARCHAR",
+        "activity_multiplier": "DOUBLE",
+        "cohort_factor": "DOUBLE",
+        "churned_at": "TIMESTAMP",
+        "returned_at": "TIMESTAMP",
+        "churned_again_at": "TIMESTAMP",
+        "p_inactive_final_28d": "DOUBLE",
+    },
+    "anomalies": {
+        "anomaly_name": "VARCHAR",
+        "anomaly_date": "DATE",
+        "signup_multiplier": "DOUBLE",
+        "activity_multiplier": "DOUBLE",
+    },
+    "signup_curve": {
+        "signup_date": "DATE",
+        "trend": "DOUBLE",
+        "weekday_weight": "DOUBLE",
+        "month_weight": "DOUBLE",
+        "anomaly_multiplier": "DOUBLE",
+        "expected_share": "DOUBLE",
+        "expected_signups": "DOUBLE",
+    },
+    "daily_activity": {
+        "activity_date": "DATE",
+        "expected_dau": "DOUBLE",
+        "dau_variance": "DOUBLE",
+        "baseline_dau": "DOUBLE",
+        "baseline_dau_variance": "DOUBLE",
+        "expected_sessions": "DOUBLE",
+    },
+    "expected_retention": {
+        "cohort_month": "DATE",
+        "period_type": "VARCHAR",
+        "period_number": "INTEGER",
+        "eligible_users": "BIGINT",
+        "expected_retained_on": "DOUBLE",
+        "variance_on": "DOUBLE",
+        "expected_retained_on_or_after": "DOUBLE",
+        "variance_on_or_after": "DOUBLE",
+    },
+}
+
+# Retention periods planted in truth: (length in days, last period number).
+RETENTION_PERIODS: dict[str, tuple[int, int]] = {"day": (1, 30), "week": (7, 156), "month": (30, 36)}
+# A user counts as churned in the marts after this many days without activity.
+INACTIVE_DAYS_FOR_CHURN = 28
+
+
+def create_sql(schema: str, table: str, columns: dict[str, str]) -> str:
+    cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+    return f"create table {schema}.{table} ({cols})"

@@ -1,0 +1,232 @@
+"""One shard of users simulated end to end: the dynamics composed into raw rows, per-user
+truth, and the shard's share of the expected curves that the recovery tests use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from generator.calendar import SECONDS_PER_DAY, Calendar
+from generator.dynamics import arrivals, churn, events, segments, sessions
+from generator.dynamics.vintage import cohort_factor
+from generator.scenario import Scenario
+from generator.schema import INACTIVE_DAYS_FOR_CHURN, RETENTION_PERIODS
+
+MS_PER_DAY = SECONDS_PER_DAY * 1000
+# Fixed streams per dynamic inside a shard: adding a dynamic appends, never reorders.
+STREAMS = ("segments", "attributes", "activity", "churn", "sessions", "events", "identity")
+
+
+@dataclass
+class ShardResult:
+    index: int
+    users: pa.Table
+    events: pa.Table  # session_id here is shard-local; the writer makes it global
+    n_sessions: int
+    truth_users: pa.Table
+    daily: dict[str, np.ndarray]
+    retention: dict[str, dict[str, np.ndarray]]
+
+
+def shard_streams(seed: int, shard_index: int) -> dict[str, np.random.Generator]:
+    children = np.random.SeedSequence(seed, spawn_key=(1, shard_index)).spawn(len(STREAMS))
+    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+
+
+def _timestamps(cal: Calendar, ms_since_start: np.ndarray) -> pa.Array:
+    return pa.array(ms_since_start + cal.epoch_seconds * 1000, type=pa.timestamp("ms"))
+
+
+def _optional_timestamps(cal: Calendar, days: np.ndarray) -> pa.Array:
+    inside = np.isfinite(days) & (days < cal.days)
+    ms = np.where(inside, np.round(days * MS_PER_DAY), 0).astype(np.int64)
+    return pa.array(ms + cal.epoch_seconds * 1000, type=pa.timestamp("ms"), mask=~inside)
+
+
+def _dictionary(codes: np.ndarray, names: list[str | None]) -> pa.Array:
+    """Codes into strings; a None name becomes a null."""
+    valid = [n for n in names if n is not None]
+    remap = np.array([valid.index(n) if n is not None else -1 for n in names])
+    mapped = remap[codes]
+    return pa.DictionaryArray.from_arrays(
+        pa.array(mapped, mask=mapped < 0, type=pa.int16()), pa.array(valid, type=pa.string())
+    )
+
+
+def simulate_shard(
+    scenario: Scenario,
+    seed: int,
+    shard_index: int,
+    first_user_id: int,
+    signup_day: np.ndarray,
+    name_pool: list[str],
+) -> ShardResult:
+    cal = Calendar.of(scenario)
+    rng = shard_streams(seed, shard_index)
+    n = len(signup_day)
+    user_id = np.arange(first_user_id, first_user_id + n, dtype=np.int64)
+
+    # --- who the users are ------------------------------------------------------------
+    segment = segments.draw_segments(scenario, n, rng["segments"])
+    attributes = segments.draw_attributes(scenario, segment, rng["attributes"])
+    role_names, role_of_segment = segments.roles(scenario)
+    multiplier = segments.activity_multipliers(scenario, segment, rng["activity"])
+    signup_seconds = arrivals.draw_seconds_of_day(
+        scenario.arrivals.hour_weights, n, rng["activity"]
+    )
+    signup_ms = signup_day.astype(np.int64) * MS_PER_DAY + signup_seconds * 1000
+    spells = churn.draw_spells(scenario, segment, signup_ms / MS_PER_DAY, rng["churn"])
+
+    # --- when they are active -----------------------------------------------------------
+    days = sessions.user_days(scenario, cal, signup_day, multiplier, spells)
+    counts = sessions.draw_session_counts(days, rng["sessions"])
+    sess_user = np.repeat(days.user, counts)
+    sess_seconds = arrivals.draw_seconds_of_day(
+        scenario.arrivals.hour_weights, len(sess_user), rng["sessions"]
+    )
+    sess_start = np.repeat(days.day.astype(np.int64), counts) * MS_PER_DAY + sess_seconds * 1000
+    # The signup happens in each user's first session.
+    all_user = np.concatenate([np.arange(n, dtype=np.int32), sess_user])
+    all_start = np.concatenate([signup_ms, sess_start])
+    names = scenario.event_names()
+    first_event = np.concatenate(
+        [
+            np.full(n, names.index(scenario.events.signup), dtype=np.int16),
+            np.full(len(sess_user), names.index(scenario.events.session_start), dtype=np.int16),
+        ]
+    )
+    order = np.lexsort((all_start, all_user))
+    all_user, all_start, first_event = all_user[order], all_start[order], first_event[order]
+    n_sessions = len(all_user)
+
+    # --- what they do -------------------------------------------------------------------
+    matrices = events.transition_matrices(scenario)
+    ev_session, ev_code = events.walk_sessions(
+        matrices, segment[all_user], first_event, rng["events"]
+    )
+    gaps = events.event_gaps_ms(scenario, ev_code, rng["events"])
+    offset, length = events.offsets_in_session(ev_session, gaps, n_sessions)
+    start = events.separate_sessions(all_user, all_start, length)
+    features = [e.feature for e in scenario.events.catalog.values()]
+
+    events_table = pa.table(
+        {
+            "user_id": pa.array(user_id[all_user[ev_session]]),
+            "session_id": pa.array(ev_session.astype(np.int64)),
+            "event_name": _dictionary(ev_code, names),
+            "feature": _dictionary(ev_code, features),
+            "event_at": _timestamps(cal, start[ev_session] + offset),
+            "duration_ms": pa.array(gaps.astype(np.int32)),
+        }
+    )
+
+    # --- raw users --------------------------------------------------------------------------
+    pool = np.asarray(name_pool, dtype=object)
+    handle = pool[rng["identity"].integers(0, len(pool), size=n)]
+    emails = pa.compute.binary_join_element_wise(
+        pa.array(handle, type=pa.string()),
+        pa.compute.cast(pa.array(user_id), pa.string()),
+        "@example.com",
+        "",
+    )
+    users_table = pa.table(
+        {
+            "user_id": pa.array(user_id),
+            "signed_up_at": _timestamps(cal, signup_ms),
+            "email": emails,
+            "role": _dictionary(role_of_segment[segment], role_names),
+            **{
+                name: _dictionary(codes, scenario.attributes[name].values)
+                for name, codes in attributes.items()
+            },
+        }
+    )
+
+    # --- truth ----------------------------------------------------------------------------
+    final_window = days.day >= cal.days - INACTIVE_DAYS_FOR_CHURN
+    final_rate = np.bincount(days.user, weights=days.rate * final_window, minlength=n)
+    p_inactive = np.exp(-final_rate) * (signup_day < cal.days - INACTIVE_DAYS_FOR_CHURN)
+    truth_users = pa.table(
+        {
+            "user_id": pa.array(user_id),
+            "segment": _dictionary(segment, scenario.segment_names()),
+            "activity_multiplier": pa.array(multiplier),
+            "cohort_factor": pa.array(cohort_factor(scenario, signup_day)),
+            "churned_at": _optional_timestamps(cal, spells.churned_at),
+            "returned_at": _optional_timestamps(cal, spells.returned_at),
+            "churned_again_at": _optional_timestamps(cal, spells.churned_again_at),
+            "p_inactive_final_28d": pa.array(p_inactive),
+        }
+    )
+
+    return ShardResult(
+        index=shard_index,
+        users=users_table,
+        events=events_table,
+        n_sessions=n_sessions,
+        truth_users=truth_users,
+        daily=expected_daily_activity(cal, days, signup_day),
+        retention=expected_retention(cal, days, signup_day),
+    )
+
+
+def expected_daily_activity(
+    cal: Calendar, days: sessions.UserDays, signup_day: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Sum over users of P(active that day) and its variance, with and without anomalies.
+    A user is active for sure on the signup day."""
+    p = -np.expm1(-days.rate)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base_rate = np.where(days.anomaly > 0, days.rate / days.anomaly, 0.0)
+    p0 = -np.expm1(-base_rate)
+    signups = np.bincount(signup_day, minlength=cal.days).astype(float)
+
+    def by_day(w: np.ndarray) -> np.ndarray:
+        return np.bincount(days.day, weights=w, minlength=cal.days)
+
+    return {
+        "expected_dau": by_day(p) + signups,
+        "dau_variance": by_day(p * (1 - p)),
+        "baseline_dau": by_day(p0) + signups,
+        "baseline_dau_variance": by_day(p0 * (1 - p0)),
+        "expected_sessions": by_day(days.rate) + signups,
+    }
+
+
+def expected_retention(
+    cal: Calendar, days: sessions.UserDays, signup_day: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per period type, (cohort month x period number) sums of P(retained) and variance,
+    over users whose period has fully elapsed (matured), for 'on' and 'on or after'."""
+    n = len(signup_day)
+    cohort = cal.month_index[signup_day]
+    n_cohorts = int(cal.month_index[-1]) + 1
+    out = {}
+    for period_type, (length, last) in RETENTION_PERIODS.items():
+        width = last + 2  # periods 0..last and one bucket for everything later
+        period = np.minimum((days.day - signup_day[days.user]) // length, last + 1)
+        rate = np.bincount(
+            days.user.astype(np.int64) * width + period, weights=days.rate, minlength=n * width
+        ).reshape(n, width)
+        tail = np.cumsum(rate[:, ::-1], axis=1)[:, ::-1]
+        p_on = -np.expm1(-rate[:, : last + 1])
+        p_after = -np.expm1(-tail[:, : last + 1])
+        p_on[:, 0] = p_after[:, 0] = 1.0  # the signup day lies in period 0
+        matured_through = (cal.days - signup_day) // length - 1
+        eligible = np.arange(last + 1)[None, :] <= matured_through[:, None]
+
+        def by_cohort(values: np.ndarray) -> np.ndarray:
+            acc = np.zeros((n_cohorts, last + 1))
+            np.add.at(acc, cohort, values * eligible)
+            return acc
+
+        out[period_type] = {
+            "eligible_users": by_cohort(np.ones_like(p_on)),
+            "expected_retained_on": by_cohort(p_on),
+            "variance_on": by_cohort(p_on * (1 - p_on)),
+            "expected_retained_on_or_after": by_cohort(p_after),
+            "variance_on_or_after": by_cohort(p_after * (1 - p_after)),
+        }
+    return out

@@ -1,0 +1,156 @@
+"""A whole run: arrivals drawn once, fixed-size shards simulated (in worker processes if
+asked) and written in shard order, truth written last, the file swapped in on success."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from tqdm import tqdm
+
+from generator import truth
+from generator.calendar import Calendar
+from generator.dynamics import arrivals
+from generator.identity import handle_pool
+from generator.scenario import Scenario
+from generator.shard import ShardResult, simulate_shard
+from generator.writer import WarehouseWriter
+
+SHARD_SIZE = 5_000  # fixed, so the tables do not depend on the number of workers
+
+
+@dataclass
+class RunSummary:
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def event_rows_per_second(self) -> float:
+        return self.rows.get("raw.events", 0) / self.seconds if self.seconds else 0.0
+
+    def lines(self) -> list[str]:
+        total = sum(self.rows.values())
+        out = [f"{name:<26}{n:>14,} rows" for name, n in self.rows.items()]
+        out.append(
+            f"wrote {total:,} rows in {self.seconds:.1f} s "
+            f"({total / self.seconds:,.0f} rows/s; raw.events {self.event_rows_per_second:,.0f}"
+            " rows/s)"
+        )
+        return out
+
+
+def _shard_args(scenario: Scenario, seed: int, signup_day: np.ndarray, pool: list[str]):
+    for index, first in enumerate(range(0, len(signup_day), SHARD_SIZE)):
+        yield (scenario, seed, index, first + 1, signup_day[first : first + SHARD_SIZE], pool)
+
+
+def _run_shard(args) -> ShardResult:
+    return simulate_shard(*args)
+
+
+def _results(args: list[tuple], workers: int) -> Iterator[ShardResult]:
+    """Shard results in shard order, with at most 2 x workers shards in flight."""
+    if workers <= 1:
+        for a in args:
+            yield _run_shard(a)
+        return
+    with mp.get_context("spawn").Pool(workers) as pool:
+        pending: deque = deque()
+        queue = iter(args)
+        for a in queue:
+            pending.append(pool.apply_async(_run_shard, (a,)))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            result = pending.popleft().get()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append(pool.apply_async(_run_shard, (nxt,)))
+            yield result
+
+
+def _add(total: dict, part: dict) -> None:
+    for k, v in part.items():
+        if isinstance(v, dict):
+            _add(total.setdefault(k, {}), v)
+        else:
+            total[k] = total[k] + v if k in total else v.copy()
+
+
+def generate(
+    scenario: Scenario,
+    seed: int,
+    db_path: str | Path,
+    workers: int = 1,
+    parquet_dir: str | Path | None = None,
+    progress: bool = True,
+) -> RunSummary:
+    started = time.perf_counter()
+    cal = Calendar.of(scenario)
+    summary = RunSummary()
+    arrivals_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
+    signup_day = arrivals.draw_signup_days(scenario, cal, arrivals_rng)
+    args = list(_shard_args(scenario, seed, signup_day, handle_pool(seed)))
+
+    writer = WarehouseWriter(db_path)
+    try:
+        daily: dict = {}
+        retention: dict = {}
+        event_offset = session_offset = 0
+        bar = tqdm(
+            total=scenario.users, desc="simulate users", unit="user", disable=not progress,
+            file=sys.stderr,
+        )
+        for result in _results(args, workers):
+            events = result.events
+            n_events = events.num_rows
+            events = events.set_column(
+                events.schema.get_field_index("session_id"),
+                "session_id",
+                pa.compute.add(events["session_id"], session_offset + 1),
+            ).add_column(
+                0, "event_id", pa.array(np.arange(event_offset + 1, event_offset + n_events + 1))
+            )
+            event_offset += n_events
+            session_offset += result.n_sessions
+            writer.append("raw", "users", result.users)
+            writer.append("raw", "events", events)
+            writer.append("truth", "users", result.truth_users)
+            _add(daily, result.daily)
+            _add(retention, result.retention)
+            bar.update(result.users.num_rows)
+            bar.set_postfix(events=f"{event_offset:,}")
+        bar.close()
+
+        steps = [
+            ("truth.parameters", truth.parameters(scenario, seed)),
+            ("truth.anomalies", truth.anomalies(scenario)),
+            ("truth.signup_curve", truth.signup_curve(scenario, cal)),
+            ("truth.daily_activity", truth.daily_activity(cal, daily)),
+            ("truth.expected_retention", truth.expected_retention(cal, retention)),
+        ]
+        for name, table in tqdm(steps, desc="write truth", disable=not progress, file=sys.stderr):
+            writer.append("truth", name.split(".")[1], table)
+        if parquet_dir is not None:
+            if progress:
+                print(f"export parquet to {parquet_dir}", file=sys.stderr)
+            writer.export_parquet(parquet_dir)
+        for schema_table in ("raw.users", "raw.events", "truth.users"):
+            summary.rows[schema_table] = writer.con.execute(
+                f"select count(*) from {schema_table}"
+            ).fetchone()[0]
+        for name, table in steps:
+            summary.rows[name] = table.num_rows
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    summary.seconds = time.perf_counter() - started
+    return summary
