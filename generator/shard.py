@@ -110,6 +110,12 @@ def simulate_shard(
     offset, length = events.offsets_in_session(ev_session, gaps, n_sessions)
     start = events.separate_sessions(all_user, all_start, length)
     features = [e.feature for e in scenario.events.catalog.values()]
+    # The extract ends with the timeframe: drop what spills past midnight of the last day.
+    event_ms = start[ev_session] + offset
+    inside = event_ms < cal.days * MS_PER_DAY
+    ev_session, ev_code, gaps, event_ms = (
+        ev_session[inside], ev_code[inside], gaps[inside], event_ms[inside]
+    )
 
     events_table = pa.table(
         {
@@ -117,7 +123,7 @@ def simulate_shard(
             "session_id": pa.array(ev_session.astype(np.int64)),
             "event_name": _dictionary(ev_code, names),
             "feature": _dictionary(ev_code, features),
-            "event_at": _timestamps(cal, start[ev_session] + offset),
+            "event_at": _timestamps(cal, event_ms),
             "duration_ms": pa.array(gaps.astype(np.int32)),
         }
     )

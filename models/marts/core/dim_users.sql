@@ -1,0 +1,65 @@
+with
+
+users as (
+
+    select * from {{ ref('stg_app__users') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('int_user_activity_daily') }}
+
+),
+
+lifetime as (
+
+    select
+        user_id,
+        min(first_event_at) as first_active_at,
+        max(last_event_at) as last_active_at,
+        max(activity_date) as last_active_date,
+        sum(sessions_started) as lifetime_sessions,
+        sum(events) as lifetime_events,
+        count(*) as days_active
+    from activity
+    group by user_id
+
+),
+
+joined as (
+
+    select
+        users.user_id,
+        users.email,
+        users.role,
+        users.country,
+        users.device,
+        users.acquisition_channel,
+        users.signed_up_at,
+        users.signup_date,
+        {{ week_start('users.signup_date') }} as cohort_week,
+        cast({{ dbt.date_trunc('month', 'users.signup_date') }} as date) as cohort_month,
+        lifetime.first_active_at,
+        lifetime.last_active_at,
+        coalesce(lifetime.lifetime_sessions, 0) as lifetime_sessions,
+        coalesce(lifetime.lifetime_events, 0) as lifetime_events,
+        coalesce(lifetime.days_active, 0) as days_active,
+        {{ dbt.datediff('lifetime.last_active_date', as_of_date(), 'day') }}
+            as days_since_last_active
+    from users
+    left join lifetime on users.user_id = lifetime.user_id
+
+),
+
+final as (
+
+    select
+        *,
+        coalesce(days_since_last_active >= {{ var('churn_inactive_days') }}, true)
+            as is_churned
+    from joined
+
+)
+
+select * from final

@@ -1,0 +1,27 @@
+with
+
+events as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+final as (
+
+    select
+        event_id,
+        session_id,
+        user_id,
+        event_name,
+        feature,
+        row_number() over (
+            partition by session_id order by event_at, event_id
+        ) as event_number_in_session,
+        duration_ms,
+        event_date,
+        event_at
+    from events
+
+)
+
+select * from final

@@ -1,0 +1,34 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'events') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        cast(event_id as {{ dbt.type_string() }}) as event_id,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+        cast(session_id as {{ dbt.type_string() }}) as tracker_session_id,
+
+        ---------- strings
+        event_name,
+        feature,
+
+        ---------- numerics
+        duration_ms,
+
+        ---------- dates
+        cast(event_at as date) as event_date,
+
+        ---------- timestamps
+        event_at
+
+    from source
+
+)
+
+select * from renamed

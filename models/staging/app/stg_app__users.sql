@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'users') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+
+        ---------- strings
+        email,
+        role,
+        country,
+        device,
+        acquisition_channel,
+
+        ---------- dates
+        cast(signed_up_at as date) as signup_date,
+
+        ---------- timestamps
+        signed_up_at
+
+    from source
+
+)
+
+select * from renamed
