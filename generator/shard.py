@@ -108,7 +108,7 @@ def simulate_shard(
     )
     gaps = events.event_gaps_ms(scenario, ev_code, rng["events"])
     offset, length = events.offsets_in_session(ev_session, gaps, n_sessions)
-    start = events.separate_sessions(all_user, all_start, length)
+    start = events.separate_sessions(all_user, events.keep_in_day(all_start, length), length)
     features = [e.feature for e in scenario.events.catalog.values()]
     # The extract ends with the timeframe: drop what spills past midnight of the last day.
     event_ms = start[ev_session] + offset

@@ -11,6 +11,7 @@ from generator.scenario import SESSION_END, Scenario
 MAX_EVENTS_PER_SESSION = 200
 MAX_GAP_MS = 25 * 60 * 1000  # the tracker ends a session after 30 idle minutes
 SESSION_SEPARATION_MS = 31 * 60 * 1000
+MS_PER_DAY = 86_400_000
 
 
 def transition_matrices(scenario: Scenario) -> np.ndarray:
@@ -75,6 +76,14 @@ def offsets_in_session(session: np.ndarray, gaps: np.ndarray, n_sessions: int):
     length = np.bincount(session, weights=gaps, minlength=n_sessions).astype(np.int64)
     session_base = np.cumsum(length) - length
     return ends - gaps - session_base[session], length
+
+
+def keep_in_day(start_ms: np.ndarray, length_ms: np.ndarray) -> np.ndarray:
+    """Move a session that would run past midnight earlier, so it ends on the day its
+    rate was drawn for (a session's day is the day the user was active)."""
+    day_start = start_ms // MS_PER_DAY * MS_PER_DAY
+    latest = day_start + MS_PER_DAY - 1 - length_ms
+    return np.maximum(np.minimum(start_ms, latest), day_start)
 
 
 def separate_sessions(user: np.ndarray, start_ms: np.ndarray, length_ms: np.ndarray):

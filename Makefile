@@ -1,0 +1,62 @@
+# Proving Ground: `make build` sets everything up and builds the default world;
+# `make test` is what CI runs. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SCENARIO ?= scenarios/study_assistant.yml
+SEED ?= 42
+WORKERS ?= 2
+USERS ?=
+DUCKDB_PATH ?= warehouse.duckdb
+TEST_USERS ?= 20000
+TEST_DB := target/test_warehouse.duckdb
+BENCH_USERS ?= 50000
+
+USERS_FLAG := $(if $(USERS),--users $(USERS),)
+
+.PHONY: help install generate dbt-build build test lint pytest test-warehouse bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "} {printf "  %-16s %s\n", $$1, $$2}'
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/activate
+
+install: $(BIN)/activate ## create .venv and install the pinned dependencies
+
+generate: install ## simulate the scenario into $(DUCKDB_PATH) (USERS=, SEED=, WORKERS=)
+	$(BIN)/python -m generator generate --scenario $(SCENARIO) $(USERS_FLAG) \
+		--seed $(SEED) --workers $(WORKERS) --db $(DUCKDB_PATH)
+
+dbt-build: install ## dbt build (models and every test) on $(DUCKDB_PATH)
+	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt build
+
+build: generate dbt-build ## set up, simulate the default world and build the warehouse
+
+lint: install ## ruff on the generator and its tests
+	$(BIN)/ruff check generator tests/python
+	$(BIN)/ruff format --check generator tests/python
+
+pytest: install ## the generator's and the project's Python tests
+	$(BIN)/pytest -q
+
+test-warehouse: install ## a small world ($(TEST_USERS) users) built with every dbt test
+	mkdir -p target
+	$(BIN)/python -m generator generate --scenario $(SCENARIO) --users $(TEST_USERS) \
+		--seed $(SEED) --workers $(WORKERS) --db $(TEST_DB) --quiet
+	DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build
+
+test: lint pytest test-warehouse ## everything CI runs: lint, pytest, a small world with every dbt test
+
+bench: install ## simulator event rows/s against DuckDB making the same rows in SQL
+	$(BIN)/python -m generator.bench --users $(BENCH_USERS) --workers $(WORKERS)
+
+clean: ## remove build output (keeps .venv and the warehouse)
+	rm -rf target logs .pytest_cache .ruff_cache

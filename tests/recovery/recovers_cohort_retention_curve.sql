@@ -1,0 +1,84 @@
+{#- fct_cohort_retention against the retention the planted dynamics imply. For each
+    user and period, truth knows the expected sessions from the planted rates (segment,
+    own multiplier, cohort baseline, age decay, seasonality, churn and return), so the
+    chance of being active is 1 - exp(-expected sessions): retained users are a sum of
+    Bernoulli draws with known mean and variance. Checked at a fixed set of periods,
+    pooled over cohorts and per cohort for month 1, "on" and "on or after", within 4
+    standard errors; the eligible (matured) users must match exactly. -#}
+with
+
+retention as (
+
+    select * from {{ ref('fct_cohort_retention') }}
+
+),
+
+expected as (
+
+    select * from {{ source('truth', 'expected_retention') }}
+
+),
+
+joined as (
+
+    select
+        expected.cohort_month,
+        expected.period_type,
+        expected.period_number,
+        expected.eligible_users as expected_eligible,
+        coalesce(retention.eligible_users, 0) as eligible_users,
+        coalesce(retention.retained_on, 0) as retained_on,
+        coalesce(retention.retained_on_or_after, 0) as retained_on_or_after,
+        expected.expected_retained_on,
+        expected.variance_on,
+        expected.expected_retained_on_or_after,
+        expected.variance_on_or_after
+    from expected
+    left join retention
+        on expected.cohort_month = retention.cohort_month
+        and expected.period_type = retention.period_type
+        and expected.period_number = retention.period_number
+
+),
+
+checked_cells as (
+
+    select 'pooled' as scope, null as cohort_month, period_type, period_number,
+        sum(expected_eligible) as expected_eligible, sum(eligible_users) as eligible_users,
+        sum(retained_on) as retained_on, sum(expected_retained_on) as expected_retained_on,
+        sum(variance_on) as variance_on,
+        sum(retained_on_or_after) as retained_on_or_after,
+        sum(expected_retained_on_or_after) as expected_retained_on_or_after,
+        sum(variance_on_or_after) as variance_on_or_after
+    from joined
+    where (period_type = 'day' and period_number in (1, 7, 14, 30))
+        or (period_type = 'week' and period_number in (1, 2, 4, 8, 12, 26, 52))
+        or (period_type = 'month' and period_number in (1, 2, 3, 6, 12, 24))
+    group by period_type, period_number
+
+    union all
+
+    select 'cohort' as scope, cohort_month, period_type, period_number,
+        expected_eligible, eligible_users, retained_on, expected_retained_on, variance_on,
+        retained_on_or_after, expected_retained_on_or_after, variance_on_or_after
+    from joined
+    where period_type = 'month' and period_number = 1
+
+),
+
+validation_errors as (
+
+    select
+        *,
+        (retained_on - expected_retained_on) / greatest(sqrt(variance_on), 1) as z_on,
+        (retained_on_or_after - expected_retained_on_or_after)
+            / greatest(sqrt(variance_on_or_after), 1) as z_on_or_after
+    from checked_cells
+    where eligible_users != expected_eligible
+        or abs(retained_on - expected_retained_on) > 4 * greatest(sqrt(variance_on), 1)
+        or abs(retained_on_or_after - expected_retained_on_or_after)
+            > 4 * greatest(sqrt(variance_on_or_after), 1)
+
+)
+
+select * from validation_errors
