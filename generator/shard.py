@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from generator.calendar import SECONDS_PER_DAY, Calendar
 from generator.dynamics import arrivals, churn, events, segments, sessions
@@ -46,12 +47,9 @@ def _optional_timestamps(cal: Calendar, days: np.ndarray) -> pa.Array:
 
 
 def _dictionary(codes: np.ndarray, names: list[str | None]) -> pa.Array:
-    """Codes into strings; a None name becomes a null."""
-    valid = [n for n in names if n is not None]
-    remap = np.array([valid.index(n) if n is not None else -1 for n in names])
-    mapped = remap[codes]
+    """Codes into strings; a None name reads as null."""
     return pa.DictionaryArray.from_arrays(
-        pa.array(mapped, mask=mapped < 0, type=pa.int16()), pa.array(valid, type=pa.string())
+        pa.array(codes.astype(np.int16, copy=False)), pa.array(names, type=pa.string())
     )
 
 
@@ -113,9 +111,10 @@ def simulate_shard(
     # The extract ends with the timeframe: drop what spills past midnight of the last day.
     event_ms = start[ev_session] + offset
     inside = event_ms < cal.days * MS_PER_DAY
-    ev_session, ev_code, gaps, event_ms = (
-        ev_session[inside], ev_code[inside], gaps[inside], event_ms[inside]
-    )
+    if not inside.all():
+        ev_session, ev_code, gaps, event_ms = (
+            ev_session[inside], ev_code[inside], gaps[inside], event_ms[inside]
+        )
 
     events_table = pa.table(
         {
@@ -131,9 +130,9 @@ def simulate_shard(
     # --- raw users --------------------------------------------------------------------------
     pool = np.asarray(name_pool, dtype=object)
     handle = pool[rng["identity"].integers(0, len(pool), size=n)]
-    emails = pa.compute.binary_join_element_wise(
+    emails = pc.binary_join_element_wise(
         pa.array(handle, type=pa.string()),
-        pa.compute.cast(pa.array(user_id), pa.string()),
+        pc.cast(pa.array(user_id), pa.string()),
         "@example.com",
         "",
     )
@@ -152,7 +151,9 @@ def simulate_shard(
 
     # --- truth ----------------------------------------------------------------------------
     final_window = days.day >= cal.days - INACTIVE_DAYS_FOR_CHURN
-    final_rate = np.bincount(days.user, weights=days.rate * final_window, minlength=n)
+    final_rate = np.bincount(
+        days.user[final_window], weights=days.rate[final_window], minlength=n
+    )
     p_inactive = np.exp(-final_rate) * (signup_day < cal.days - INACTIVE_DAYS_FOR_CHURN)
     truth_users = pa.table(
         {
@@ -184,19 +185,22 @@ def expected_daily_activity(
     """Sum over users of P(active that day) and its variance, with and without anomalies.
     A user is active for sure on the signup day."""
     p = -np.expm1(-days.rate)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        base_rate = np.where(days.anomaly > 0, days.rate / days.anomaly, 0.0)
-    p0 = -np.expm1(-base_rate)
     signups = np.bincount(signup_day, minlength=cal.days).astype(float)
 
-    def by_day(w: np.ndarray) -> np.ndarray:
-        return np.bincount(days.day, weights=w, minlength=cal.days)
+    def by_day(w: np.ndarray, where: np.ndarray | slice = slice(None)) -> np.ndarray:
+        return np.bincount(days.day[where], weights=w, minlength=cal.days)
 
+    expected, variance = by_day(p) + signups, by_day(p * (1 - p))
+    # Only anomaly days differ from their baseline: recompute those without the multiplier.
+    odd = days.anomaly != 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base_rate = np.where(days.anomaly[odd] > 0, days.rate[odd] / days.anomaly[odd], 0.0)
+    p_odd, p0 = p[odd], -np.expm1(-base_rate)
     return {
-        "expected_dau": by_day(p) + signups,
-        "dau_variance": by_day(p * (1 - p)),
-        "baseline_dau": by_day(p0) + signups,
-        "baseline_dau_variance": by_day(p0 * (1 - p0)),
+        "expected_dau": expected,
+        "dau_variance": variance,
+        "baseline_dau": expected + by_day(p0 - p_odd, odd),
+        "baseline_dau_variance": variance + by_day(p0 * (1 - p0) - p_odd * (1 - p_odd), odd),
         "expected_sessions": by_day(days.rate) + signups,
     }
 
@@ -210,11 +214,13 @@ def expected_retention(
     cohort = cal.month_index[signup_day]
     n_cohorts = int(cal.month_index[-1]) + 1
     out = {}
+    age = days.day - signup_day[days.user]
+    user = days.user.astype(np.int64)
     for period_type, (length, last) in RETENTION_PERIODS.items():
         width = last + 2  # periods 0..last and one bucket for everything later
-        period = np.minimum((days.day - signup_day[days.user]) // length, last + 1)
+        period = np.minimum(age // length, last + 1)
         rate = np.bincount(
-            days.user.astype(np.int64) * width + period, weights=days.rate, minlength=n * width
+            user * width + period, weights=days.rate, minlength=n * width
         ).reshape(n, width)
         tail = np.cumsum(rate[:, ::-1], axis=1)[:, ::-1]
         p_on = -np.expm1(-rate[:, : last + 1])
@@ -223,9 +229,13 @@ def expected_retention(
         matured_through = (cal.days - signup_day) // length - 1
         eligible = np.arange(last + 1)[None, :] <= matured_through[:, None]
 
+        # users come sorted by signup day, so each cohort is one run of rows
+        present, first_row = np.unique(cohort, return_index=True)
+
         def by_cohort(values: np.ndarray) -> np.ndarray:
             acc = np.zeros((n_cohorts, last + 1))
-            np.add.at(acc, cohort, values * eligible)
+            if n:
+                acc[present] = np.add.reduceat(values * eligible, first_row, axis=0)
             return acc
 
         out[period_type] = {

@@ -3,6 +3,8 @@ asked) and written in shard order, truth written last, the file swapped in on su
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import multiprocessing as mp
 import sys
 import time
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 from generator import truth
@@ -55,25 +58,30 @@ def _run_shard(args) -> ShardResult:
     return simulate_shard(*args)
 
 
-def _results(args: list[tuple], workers: int) -> Iterator[ShardResult]:
-    """Shard results in shard order, with at most 2 x workers shards in flight."""
+def _pool(workers: int):
+    """Worker processes, started before any database connection or thread exists."""
     if workers <= 1:
-        for a in args:
-            yield _run_shard(a)
+        return contextlib.nullcontext(None)
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods else "spawn").Pool(workers)
+
+
+def _results(args: list[tuple], pool, in_flight: int) -> Iterator[ShardResult]:
+    """Shard results in shard order, with at most `in_flight` shards pending at once so
+    memory stays bounded when writing is slower than simulating."""
+    if pool is None:
+        yield from map(_run_shard, args)
         return
-    with mp.get_context("spawn").Pool(workers) as pool:
-        pending: deque = deque()
-        queue = iter(args)
-        for a in queue:
-            pending.append(pool.apply_async(_run_shard, (a,)))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            result = pending.popleft().get()
-            nxt = next(queue, None)
-            if nxt is not None:
-                pending.append(pool.apply_async(_run_shard, (nxt,)))
-            yield result
+    queue = iter(args)
+    pending: deque = deque(
+        pool.apply_async(_run_shard, (a,)) for a in itertools.islice(queue, in_flight)
+    )
+    while pending:
+        result = pending.popleft().get()
+        nxt = next(queue, None)
+        if nxt is not None:
+            pending.append(pool.apply_async(_run_shard, (nxt,)))
+        yield result
 
 
 def _add(total: dict, part: dict) -> None:
@@ -94,11 +102,21 @@ def generate(
 ) -> RunSummary:
     started = time.perf_counter()
     cal = Calendar.of(scenario)
-    summary = RunSummary()
     arrivals_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
     signup_day = arrivals.draw_signup_days(scenario, cal, arrivals_rng)
     args = list(_shard_args(scenario, seed, signup_day, handle_pool(seed)))
 
+    with _pool(workers) as pool:
+        return _write_run(
+            scenario, seed, db_path, parquet_dir, progress, args, pool, workers, started
+        )
+
+
+def _write_run(
+    scenario, seed, db_path, parquet_dir, progress, args, pool, workers, started
+) -> RunSummary:
+    cal = Calendar.of(scenario)
+    summary = RunSummary()
     writer = WarehouseWriter(db_path)
     try:
         daily: dict = {}
@@ -108,13 +126,13 @@ def generate(
             total=scenario.users, desc="simulate users", unit="user", disable=not progress,
             file=sys.stderr,
         )
-        for result in _results(args, workers):
+        for result in _results(args, pool, in_flight=2 * workers):
             events = result.events
             n_events = events.num_rows
             events = events.set_column(
                 events.schema.get_field_index("session_id"),
                 "session_id",
-                pa.compute.add(events["session_id"], session_offset + 1),
+                pc.add(events["session_id"], session_offset + 1),
             ).add_column(
                 0, "event_id", pa.array(np.arange(event_offset + 1, event_offset + n_events + 1))
             )

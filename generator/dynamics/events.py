@@ -41,9 +41,14 @@ def walk_sessions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run every session's chain in lock-step; returns (session index, event code) ordered
     by session then step."""
-    n_events = matrices.shape[1]
+    n_segments, n_events, width = matrices.shape
     cumulative = np.cumsum(matrices, axis=2)
     cumulative[:, :, -1] = 1.0
+    # Row r of the (segment, event) table is shifted by r, so one sorted array holds every
+    # row's cumulative distribution and one searchsorted draws every next event.
+    rows = np.arange(n_segments * n_events)
+    flat = (cumulative.reshape(-1, width) + rows[:, None]).ravel()
+    segment_row = session_segment.astype(np.int64) * n_events
     alive = np.arange(len(first_event), dtype=np.int32)
     state = first_event.astype(np.int16)
     sessions, codes = [], []
@@ -52,8 +57,8 @@ def walk_sessions(
             break
         sessions.append(alive)
         codes.append(state)
-        u = rng.random(alive.size)
-        nxt = (u[:, None] >= cumulative[session_segment[alive], state]).sum(axis=1)
+        row = segment_row[alive] + state
+        nxt = np.searchsorted(flat, rng.random(alive.size) + row, side="right") - row * width
         keep = nxt < n_events
         alive, state = alive[keep], nxt[keep].astype(np.int16)
     session = np.concatenate(sessions)
@@ -66,16 +71,20 @@ def event_gaps_ms(scenario: Scenario, codes: np.ndarray, rng: np.random.Generato
     catalog = list(scenario.events.catalog.values())
     log_median = np.log([e.gap_seconds.median * 1000 for e in catalog])
     sigma = np.array([e.gap_seconds.sigma for e in catalog])
-    gaps = np.exp(log_median[codes] + sigma[codes] * rng.standard_normal(len(codes)))
+    z = rng.standard_normal(len(codes), dtype=np.float32)
+    gaps = np.exp(log_median.astype(np.float32)[codes] + sigma.astype(np.float32)[codes] * z)
     return np.minimum(gaps, MAX_GAP_MS).astype(np.int64)
 
 
 def offsets_in_session(session: np.ndarray, gaps: np.ndarray, n_sessions: int):
-    """Each event's offset from its session's start, and each session's length (ms)."""
+    """Each event's offset from its session's start, and each session's length (ms).
+    Events come ordered by session, and every session has at least one event."""
     ends = np.cumsum(gaps)
-    length = np.bincount(session, weights=gaps, minlength=n_sessions).astype(np.int64)
-    session_base = np.cumsum(length) - length
-    return ends - gaps - session_base[session], length
+    starts = ends - gaps
+    first = np.searchsorted(session, np.arange(n_sessions))
+    base = starts[first]
+    length = np.r_[base[1:], ends[-1] if len(ends) else 0] - base
+    return starts - np.repeat(base, np.diff(np.r_[first, len(session)])), length
 
 
 def keep_in_day(start_ms: np.ndarray, length_ms: np.ndarray) -> np.ndarray:

@@ -1,0 +1,70 @@
+"""`make bench`: the simulator's event rows/s at a stated scale, and in the same run the
+rows/s of DuckDB making as many rows of the same column types in SQL (range() and
+random()) into a new database file, and their ratio."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from generator.cli import DEFAULT_SCENARIO
+from generator.scenario import load_scenario
+from generator.simulate import generate
+
+BASELINE_SQL = """
+create table events as
+select
+    i as event_id,
+    cast(random() * {users} as bigint) as user_id,
+    cast(random() * {sessions} as bigint) as session_id,
+    ['app_open', 'sign_up', 'search', 'summary_requested', 'summary_viewed',
+     'quiz_generated', 'quiz_question_answered', 'quiz_completed',
+     'explanation_requested', 'explanation_viewed', 'answer_rated'
+    ][cast(floor(random() * 11) as integer) + 1] as event_name,
+    ['summarize', 'quiz', 'explain', null][cast(floor(random() * 4) as integer) + 1] as feature,
+    timestamp '2023-01-01' + to_seconds(cast(random() * 94608000 as bigint)) as event_at,
+    cast(random() * 60000 as integer) as duration_ms
+from range({rows}) as t(i)
+"""
+
+
+def duckdb_baseline(rows: int, users: int, sessions: int, directory: Path) -> float:
+    """Seconds for DuckDB to create `rows` event-like rows in a new database file."""
+    path = directory / "baseline.duckdb"
+    started = time.perf_counter()
+    con = duckdb.connect(str(path))
+    con.execute(BASELINE_SQL.format(rows=rows, users=users, sessions=sessions))
+    con.execute("checkpoint")
+    con.close()
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m generator.bench", description=__doc__)
+    parser.add_argument("--scenario", default=DEFAULT_SCENARIO)
+    parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    scenario = load_scenario(args.scenario, users=args.users)
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = generate(
+            scenario, args.seed, Path(tmp) / "bench.duckdb", workers=args.workers, progress=False
+        )
+        events = summary.rows["raw.events"]
+        sim_rate = events / summary.seconds
+        base_seconds = duckdb_baseline(events, args.users, events // 7, Path(tmp))
+    base_rate = events / base_seconds
+    print(f"scale: {args.users:,} users, {events:,} event rows, {args.workers} worker(s)")
+    print(f"simulator (whole generate run): {summary.seconds:7.2f} s  {sim_rate:>13,.0f} rows/s")
+    print(f"duckdb sql baseline:            {base_seconds:7.2f} s  {base_rate:>13,.0f} rows/s")
+    print(f"ratio simulator / baseline: {sim_rate / base_rate:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
