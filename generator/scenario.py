@@ -287,7 +287,9 @@ def parse_scenario(data: object, users: int | None = None) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        # A misspelt key also makes the real one "missing": name the misspelling first.
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         if first["type"] == "value_error" and isinstance(
             first.get("ctx", {}).get("error"), ScenarioError
         ):

@@ -78,7 +78,11 @@ TRUTH_TABLES: dict[str, dict[str, str]] = {
 }
 
 # Retention periods planted in truth: (length in days, last period number).
-RETENTION_PERIODS: dict[str, tuple[int, int]] = {"day": (1, 30), "week": (7, 156), "month": (30, 36)}
+RETENTION_PERIODS: dict[str, tuple[int, int]] = {
+    "day": (1, 30),
+    "week": (7, 156),
+    "month": (30, 36),
+}
 # A user counts as churned in the marts after this many days without activity.
 INACTIVE_DAYS_FOR_CHURN = 28
 

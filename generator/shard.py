@@ -33,7 +33,9 @@ class ShardResult:
 
 def shard_streams(seed: int, shard_index: int) -> dict[str, np.random.Generator]:
     children = np.random.SeedSequence(seed, spawn_key=(1, shard_index)).spawn(len(STREAMS))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+    return {
+        name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)
+    }
 
 
 def _timestamps(cal: Calendar, ms_since_start: np.ndarray) -> pa.Array:
@@ -113,7 +115,10 @@ def simulate_shard(
     inside = event_ms < cal.days * MS_PER_DAY
     if not inside.all():
         ev_session, ev_code, gaps, event_ms = (
-            ev_session[inside], ev_code[inside], gaps[inside], event_ms[inside]
+            ev_session[inside],
+            ev_code[inside],
+            gaps[inside],
+            event_ms[inside],
         )
 
     events_table = pa.table(
@@ -151,9 +156,7 @@ def simulate_shard(
 
     # --- truth ----------------------------------------------------------------------------
     final_window = days.day >= cal.days - INACTIVE_DAYS_FOR_CHURN
-    final_rate = np.bincount(
-        days.user[final_window], weights=days.rate[final_window], minlength=n
-    )
+    final_rate = np.bincount(days.user[final_window], weights=days.rate[final_window], minlength=n)
     p_inactive = np.exp(-final_rate) * (signup_day < cal.days - INACTIVE_DAYS_FOR_CHURN)
     truth_users = pa.table(
         {
@@ -219,9 +222,9 @@ def expected_retention(
     for period_type, (length, last) in RETENTION_PERIODS.items():
         width = last + 2  # periods 0..last and one bucket for everything later
         period = np.minimum(age // length, last + 1)
-        rate = np.bincount(
-            user * width + period, weights=days.rate, minlength=n * width
-        ).reshape(n, width)
+        rate = np.bincount(user * width + period, weights=days.rate, minlength=n * width).reshape(
+            n, width
+        )
         tail = np.cumsum(rate[:, ::-1], axis=1)[:, ::-1]
         p_on = -np.expm1(-rate[:, : last + 1])
         p_after = -np.expm1(-tail[:, : last + 1])
@@ -229,20 +232,23 @@ def expected_retention(
         matured_through = (cal.days - signup_day) // length - 1
         eligible = np.arange(last + 1)[None, :] <= matured_through[:, None]
 
-        # users come sorted by signup day, so each cohort is one run of rows
-        present, first_row = np.unique(cohort, return_index=True)
-
-        def by_cohort(values: np.ndarray) -> np.ndarray:
-            acc = np.zeros((n_cohorts, last + 1))
-            if n:
-                acc[present] = np.add.reduceat(values * eligible, first_row, axis=0)
-            return acc
-
+        sums = {
+            "eligible_users": np.ones_like(p_on),
+            "expected_retained_on": p_on,
+            "variance_on": p_on * (1 - p_on),
+            "expected_retained_on_or_after": p_after,
+            "variance_on_or_after": p_after * (1 - p_after),
+        }
         out[period_type] = {
-            "eligible_users": by_cohort(np.ones_like(p_on)),
-            "expected_retained_on": by_cohort(p_on),
-            "variance_on": by_cohort(p_on * (1 - p_on)),
-            "expected_retained_on_or_after": by_cohort(p_after),
-            "variance_on_or_after": by_cohort(p_after * (1 - p_after)),
+            k: _sum_by_cohort(v * eligible, cohort, n_cohorts) for k, v in sums.items()
         }
     return out
+
+
+def _sum_by_cohort(values: np.ndarray, cohort: np.ndarray, n_cohorts: int) -> np.ndarray:
+    """Column sums per cohort; users come sorted by signup day, so a cohort is one run."""
+    acc = np.zeros((n_cohorts, values.shape[1]))
+    if len(cohort):
+        present, first_row = np.unique(cohort, return_index=True)
+        acc[present] = np.add.reduceat(values, first_row, axis=0)
+    return acc

@@ -123,7 +123,10 @@ def _write_run(
         retention: dict = {}
         event_offset = session_offset = 0
         bar = tqdm(
-            total=scenario.users, desc="simulate users", unit="user", disable=not progress,
+            total=scenario.users,
+            desc="simulate users",
+            unit="user",
+            disable=not progress,
             file=sys.stderr,
         )
         for result in _results(args, pool, in_flight=2 * workers):

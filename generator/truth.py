@@ -21,74 +21,169 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
     add("run.users", "", scenario.users, "users", "users simulated")
     growth = scenario.arrivals.growth
     if growth.kind == "exponential":
-        add("arrivals.growth.annual_rate", "", growth.annual_rate, "log per year",
-            "continuous growth rate of expected daily signups")
+        add(
+            "arrivals.growth.annual_rate",
+            "",
+            growth.annual_rate,
+            "log per year",
+            "continuous growth rate of expected daily signups",
+        )
     else:
-        add("arrivals.growth.steepness_per_year", "", growth.steepness_per_year, "per year",
-            f"logistic growth steepness, midpoint {growth.midpoint}")
+        add(
+            "arrivals.growth.steepness_per_year",
+            "",
+            growth.steepness_per_year,
+            "per year",
+            f"logistic growth steepness, midpoint {growth.midpoint}",
+        )
     for d in WEEKDAYS:
-        add("arrivals.weekday_weight", d, scenario.arrivals.weekday_weights[d], "relative",
-            "signup multiplier by weekday")
+        add(
+            "arrivals.weekday_weight",
+            d,
+            scenario.arrivals.weekday_weights[d],
+            "relative",
+            "signup multiplier by weekday",
+        )
     for m in MONTHS:
-        add("arrivals.month_weight", m, scenario.arrivals.month_seasonality[m], "relative",
-            "signup multiplier by calendar month")
+        add(
+            "arrivals.month_weight",
+            m,
+            scenario.arrivals.month_seasonality[m],
+            "relative",
+            "signup multiplier by calendar month",
+        )
     for h, w in enumerate(scenario.arrivals.hour_weights):
         add("arrivals.hour_weight", str(h), w, "relative", "signup and session hour-of-day weight")
     for a in scenario.arrivals.anomalies:
         add("anomaly.signup_multiplier", a.name, a.signups, "ratio", f"signups on {a.date}")
         add("anomaly.activity_multiplier", a.name, a.activity, "ratio", f"session rate on {a.date}")
     hazard = churn.daily_hazard(scenario)
-    for (name, seg), h in zip(scenario.segments.items(), hazard):
+    for (name, seg), h in zip(scenario.segments.items(), hazard, strict=True):
         add("segment.share", name, seg.share, "share", "share of users in the segment")
         add("segment.activity_multiplier", name, seg.activity, "ratio", "session rate multiplier")
-        add("segment.session_depth", name, seg.session_depth, "ratio",
-            "divides the chance of ending a session after each event")
+        add(
+            "segment.session_depth",
+            name,
+            seg.session_depth,
+            "ratio",
+            "divides the chance of ending a session after each event",
+        )
         add("segment.churn_multiplier", name, seg.churn, "ratio", "churn hazard multiplier")
         add("segment.daily_churn_hazard", name, h, "per day", "hazard of churning")
-        add("segment.monthly_churn_probability", name, -np.expm1(-30 * h), "probability",
-            "chance of churning within 30 days while active")
-        add("segment.reengagement_probability", name, seg.reengagement, "probability",
-            "chance a churned user comes back once")
+        add(
+            "segment.monthly_churn_probability",
+            name,
+            -np.expm1(-30 * h),
+            "probability",
+            "chance of churning within 30 days while active",
+        )
+        add(
+            "segment.reengagement_probability",
+            name,
+            seg.reengagement,
+            "probability",
+            "chance a churned user comes back once",
+        )
     for attr_name, attr in scenario.attributes.items():
         for seg_name, shares in attr.shares.items():
-            for value, share in zip(attr.values, shares):
-                add(f"attribute.{attr_name}", f"{seg_name}/{value}", share, "share",
-                    f"share of the segment's users with {attr_name} = {value}")
+            for value, share in zip(attr.values, shares, strict=True):
+                add(
+                    f"attribute.{attr_name}",
+                    f"{seg_name}/{value}",
+                    share,
+                    "share",
+                    f"share of the segment's users with {attr_name} = {value}",
+                )
     act = scenario.activity
-    add("activity.sessions_per_day", "", act.sessions_per_day, "sessions per day",
-        "session rate of a new average user in the first cohort")
-    add("activity.heterogeneity_shape", "", act.heterogeneity_shape, "gamma shape",
-        "spread of each user's own activity multiplier (mean 1)")
-    add("activity.cohort_trend_per_year", "", act.cohort_trend_per_year, "log per year",
-        "change of a cohort's baseline session rate per year of signup")
+    add(
+        "activity.sessions_per_day",
+        "",
+        act.sessions_per_day,
+        "sessions per day",
+        "session rate of a new average user in the first cohort",
+    )
+    add(
+        "activity.heterogeneity_shape",
+        "",
+        act.heterogeneity_shape,
+        "gamma shape",
+        "spread of each user's own activity multiplier (mean 1)",
+    )
+    add(
+        "activity.cohort_trend_per_year",
+        "",
+        act.cohort_trend_per_year,
+        "log per year",
+        "change of a cohort's baseline session rate per year of signup",
+    )
     for i, v in enumerate(act.age_decay.curve):
-        add("activity.age_decay", f"{act.age_decay.unit} {i}", v, "ratio",
-            "session rate multiplier at that account age (the last holds after)")
+        add(
+            "activity.age_decay",
+            f"{act.age_decay.unit} {i}",
+            v,
+            "ratio",
+            "session rate multiplier at that account age (the last holds after)",
+        )
     for d in WEEKDAYS:
-        add("activity.weekday_weight", d, act.weekday_weights[d], "relative",
-            "session rate multiplier by weekday")
+        add(
+            "activity.weekday_weight",
+            d,
+            act.weekday_weights[d],
+            "relative",
+            "session rate multiplier by weekday",
+        )
     for m in MONTHS:
-        add("activity.month_weight", m, act.month_seasonality[m], "relative",
-            "session rate multiplier by calendar month")
-    add("churn.monthly_probability", "", scenario.churn.monthly_probability, "probability",
-        "30-day churn probability at churn multiplier 1")
-    add("churn.reengagement_gap_median", "", scenario.churn.reengagement_gap_days.median, "days",
-        "median gap before a churned user returns")
-    add("churn.reengagement_gap_sigma", "", scenario.churn.reengagement_gap_days.sigma, "log sd",
-        "log-normal spread of the return gap")
+        add(
+            "activity.month_weight",
+            m,
+            act.month_seasonality[m],
+            "relative",
+            "session rate multiplier by calendar month",
+        )
+    add(
+        "churn.monthly_probability",
+        "",
+        scenario.churn.monthly_probability,
+        "probability",
+        "30-day churn probability at churn multiplier 1",
+    )
+    add(
+        "churn.reengagement_gap_median",
+        "",
+        scenario.churn.reengagement_gap_days.median,
+        "days",
+        "median gap before a churned user returns",
+    )
+    add(
+        "churn.reengagement_gap_sigma",
+        "",
+        scenario.churn.reengagement_gap_days.sigma,
+        "log sd",
+        "log-normal spread of the return gap",
+    )
     names = scenario.event_names()
     matrices = events.transition_matrices(scenario)
     for s, seg_name in enumerate(scenario.segment_names()):
         for i, src in enumerate(names):
             for j, dst in enumerate([*names, "end"]):
                 if matrices[s, i, j] > 0:
-                    add("events.transition", f"{seg_name}/{src}/{dst}", matrices[s, i, j],
-                        "probability", "chance the next event is dst (session depth applied)")
-    cols = list(zip(*rows))
-    return pa.table({
-        "parameter": list(cols[0]), "dimension": list(cols[1]), "value": list(cols[2]),
-        "unit": list(cols[3]), "description": list(cols[4]),
-    })
+                    add(
+                        "events.transition",
+                        f"{seg_name}/{src}/{dst}",
+                        matrices[s, i, j],
+                        "probability",
+                        "chance the next event is dst (session depth applied)",
+                    )
+    cols = list(zip(*rows, strict=True))
+    return pa.table(
+        {
+            "parameter": list(cols[0]),
+            "dimension": list(cols[1]),
+            "value": list(cols[2]),
+            "unit": list(cols[3]),
+            "description": list(cols[4]),
+        }
+    )
 
 
 def _dates(cal: Calendar, offsets: np.ndarray) -> pa.Array:
@@ -97,21 +192,25 @@ def _dates(cal: Calendar, offsets: np.ndarray) -> pa.Array:
 
 def anomalies(scenario: Scenario) -> pa.Table:
     a = scenario.arrivals.anomalies
-    return pa.table({
-        "anomaly_name": [x.name for x in a],
-        "anomaly_date": pa.array([x.date for x in a], type=pa.date32()),
-        "signup_multiplier": [x.signups for x in a],
-        "activity_multiplier": [x.activity for x in a],
-    })
+    return pa.table(
+        {
+            "anomaly_name": [x.name for x in a],
+            "anomaly_date": pa.array([x.date for x in a], type=pa.date32()),
+            "signup_multiplier": [x.signups for x in a],
+            "activity_multiplier": [x.activity for x in a],
+        }
+    )
 
 
 def signup_curve(scenario: Scenario, cal: Calendar) -> pa.Table:
     curve = arrivals.signup_curve(scenario, cal)
-    return pa.table({
-        "signup_date": _dates(cal, np.arange(cal.days)),
-        **curve,
-        "expected_signups": curve["expected_share"] * scenario.users,
-    })
+    return pa.table(
+        {
+            "signup_date": _dates(cal, np.arange(cal.days)),
+            **curve,
+            "expected_signups": curve["expected_share"] * scenario.users,
+        }
+    )
 
 
 def daily_activity(cal: Calendar, daily: dict[str, np.ndarray]) -> pa.Table:
@@ -126,10 +225,14 @@ def expected_retention(cal: Calendar, retention: dict[str, dict[str, np.ndarray]
         cohort, period = np.meshgrid(np.arange(n_cohorts), np.arange(last + 1), indexing="ij")
         keep = sums["eligible_users"].ravel() > 0
         month = np.datetime64(cal.start, "M") + cohort.ravel()[keep].astype("timedelta64[M]")
-        parts.append(pa.table({
-            "cohort_month": pa.array(month.astype("datetime64[D]")),
-            "period_type": [period_type] * int(keep.sum()),
-            "period_number": pa.array(period.ravel()[keep].astype(np.int32)),
-            **{k: v.ravel()[keep] for k, v in sums.items()},
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "cohort_month": pa.array(month.astype("datetime64[D]")),
+                    "period_type": [period_type] * int(keep.sum()),
+                    "period_number": pa.array(period.ravel()[keep].astype(np.int32)),
+                    **{k: v.ravel()[keep] for k, v in sums.items()},
+                }
+            )
+        )
     return pa.concat_tables(parts)

@@ -40,11 +40,8 @@ def draw_signup_days(scenario: Scenario, cal: Calendar, rng: np.random.Generator
     return np.repeat(np.arange(cal.days, dtype=np.int32), counts)
 
 
-def draw_seconds_of_day(
-    hour_weights: list[float], n: int, rng: np.random.Generator
-) -> np.ndarray:
+def draw_seconds_of_day(hour_weights: list[float], n: int, rng: np.random.Generator) -> np.ndarray:
     """Seconds after midnight following the hour-of-day profile, uniform within the hour."""
     p = np.asarray(hour_weights, dtype=float)
     hours = rng.choice(24, size=n, p=p / p.sum())
     return hours * 3600 + rng.integers(0, 3600, size=n)
-

@@ -1,0 +1,82 @@
+"""Shared helpers: the default scenario as a dict, small runs of the simulator, and dbt."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SCENARIO = ROOT / "scenarios" / "study_assistant.yml"
+DBT = Path(sys.executable).with_name("dbt")
+PROJECT_FILES = (
+    "dbt_project.yml",
+    "profiles.yml",
+    "models",
+    "macros",
+    "tests",
+    "analyses",
+    "seeds",
+)
+
+
+@pytest.fixture
+def scenario_dict() -> dict:
+    return yaml.safe_load(DEFAULT_SCENARIO.read_text())
+
+
+def run_generator(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "generate", "--quiet", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def table_checksums(db: Path) -> dict[str, tuple[int, int]]:
+    """Row count and an order-sensitive hash sum of every raw and truth table."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw', 'truth') order by 1, 2"
+        ).fetchall()
+        out = {}
+        for schema, table in tables:
+            out[f"{schema}.{table}"] = con.execute(
+                f"select count(*), sum(hash(t, rn)::hugeint) from "
+                f"(select *, row_number() over () as rn from {schema}.{table}) as t"
+            ).fetchone()
+        return out
+    finally:
+        con.close()
+
+
+def copy_project(target: Path) -> Path:
+    """The dbt project alone (no Python tests), so it can be changed without touching ours."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, target / name, ignore=shutil.ignore_patterns("python"))
+        elif src.exists():
+            shutil.copy(src, target / name)
+    return target
+
+
+def run_dbt(project: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DUCKDB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )

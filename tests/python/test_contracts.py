@@ -1,0 +1,77 @@
+"""The raw tables are declared once in the generator and again as dbt sources: they must
+agree. No model may read truth; the recovery tests must."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from conftest import ROOT, run_dbt
+from generator.schema import RAW_TABLES
+
+SOURCES = ROOT / "models" / "staging" / "app" / "_app__sources.yml"
+
+
+def test_dbt_sources_declare_the_generators_raw_tables():
+    sources = {s["name"]: s for s in yaml.safe_load(SOURCES.read_text())["sources"]}
+    declared = {t["name"]: [c["name"] for c in t["columns"]] for t in sources["raw"]["tables"]}
+    assert declared == {table: list(columns) for table, columns in RAW_TABLES.items()}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory) -> dict:
+    target = tmp_path_factory.mktemp("target")
+    result = run_dbt(ROOT, target / "unused.duckdb", "parse", "--target-path", str(target))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads((target / "manifest.json").read_text())
+
+
+def _depends_on_truth(manifest: dict, unique_id: str, seen: set[str]) -> bool:
+    node = manifest["nodes"].get(unique_id)
+    if node is None or unique_id in seen:
+        return False
+    seen.add(unique_id)
+    for parent in node["depends_on"]["nodes"]:
+        if parent.startswith("source.proving_ground.truth."):
+            return True
+        if _depends_on_truth(manifest, parent, seen):
+            return True
+    return False
+
+
+def test_no_model_depends_on_truth(manifest):
+    models = [uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"]
+    assert len(models) >= 10
+    offenders = [uid for uid in models if _depends_on_truth(manifest, uid, set())]
+    assert offenders == []
+
+
+def test_every_recovery_test_reads_truth_and_a_mart(manifest):
+    recovery = [n for n in manifest["nodes"].values() if "recovery" in n.get("tags", [])]
+    assert len(recovery) >= 6
+    for node in recovery:
+        parents = node["depends_on"]["nodes"]
+        assert any(p.startswith("source.proving_ground.truth.") for p in parents), node["name"]
+        assert any(p.startswith("model.proving_ground.") for p in parents), node["name"]
+
+
+def test_every_model_has_a_grain_description_and_described_columns(manifest):
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        assert node["description"].startswith("One row per"), node["name"]
+        if "/marts/" in node["original_file_path"]:
+            undescribed = [c for c, v in node["columns"].items() if not v["description"]]
+            assert undescribed == [], node["name"]
+
+
+def test_every_model_has_a_primary_key_test(manifest):
+    tested = {
+        n["attached_node"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "test" and n.get("test_metadata", {}).get("name") == "unique"
+    }
+    models = {uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    assert models - tested == set()

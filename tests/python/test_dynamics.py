@@ -1,0 +1,118 @@
+"""Each dynamic draws what the scenario planted (tolerances: 4 standard errors)."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pytest
+
+from conftest import DEFAULT_SCENARIO
+from generator import simulate
+from generator.calendar import Calendar
+from generator.dynamics import arrivals, churn, events, segments
+from generator.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(DEFAULT_SCENARIO)
+
+
+def test_arrivals_draw_exactly_the_users_in_signup_order(scenario):
+    cal = Calendar.of(scenario)
+    days = arrivals.draw_signup_days(scenario, cal, np.random.default_rng(1))
+    assert len(days) == scenario.users
+    assert np.all(np.diff(days) >= 0)
+    assert days.min() >= 0 and days.max() < cal.days
+
+
+def test_signup_curve_multiplies_the_planted_factors(scenario):
+    cal = Calendar.of(scenario)
+    curve = arrivals.signup_curve(scenario, cal)
+    assert curve["expected_share"].sum() == pytest.approx(1.0)
+    anomaly = scenario.arrivals.anomalies[0]
+    day = (anomaly.date - scenario.start).days
+    assert curve["anomaly_multiplier"][day] == anomaly.signups
+    # a week apart, same month, no anomaly: the ratio is the weekday ratio times the trend
+    a, b = 10, 17
+    trend = np.exp(scenario.arrivals.growth.annual_rate * 7 / 365.25)
+    assert curve["expected_share"][b] / curve["expected_share"][a] == pytest.approx(trend)
+
+
+def test_segment_shares_match_the_planted_shares(scenario):
+    n = 200_000
+    drawn = segments.draw_segments(scenario, n, np.random.default_rng(2))
+    for i, seg in enumerate(scenario.segments.values()):
+        share = (drawn == i).mean()
+        assert abs(share - seg.share) < 4 * np.sqrt(seg.share * (1 - seg.share) / n)
+
+
+def test_first_step_of_the_event_chain_follows_the_transition_matrix(scenario):
+    matrices = events.transition_matrices(scenario)
+    assert np.allclose(matrices.sum(axis=2), 1.0)
+    n = 100_000
+    start = scenario.event_names().index(scenario.events.session_start)
+    seg = np.zeros(n, dtype=np.int8)
+    session, code = events.walk_sessions(
+        matrices, seg, np.full(n, start, dtype=np.int16), np.random.default_rng(3)
+    )
+    first_of_session = np.r_[True, session[1:] != session[:-1]]
+    is_second = np.r_[False, ~first_of_session[1:] & first_of_session[:-1]]
+    next_codes = code[is_second]
+    width = matrices.shape[2]
+    counts = np.bincount(next_codes, minlength=width).astype(float)
+    counts[-1] = n - len(next_codes)  # sessions that ended after the first event
+    p = matrices[0, start]
+    assert np.all(np.abs(counts / n - p) <= 4 * np.sqrt(p * (1 - p) / n) + 1e-12)
+
+
+def test_session_depth_makes_sessions_longer(scenario):
+    matrices = events.transition_matrices(scenario)
+    names = scenario.segment_names()
+    power, at_risk = names.index("power_student"), names.index("at_risk_student")
+    n = 50_000
+    seg = np.r_[np.full(n, power), np.full(n, at_risk)].astype(np.int8)
+    start = scenario.event_names().index(scenario.events.session_start)
+    session, _ = events.walk_sessions(
+        matrices, seg, np.full(2 * n, start, dtype=np.int16), np.random.default_rng(4)
+    )
+    lengths = np.bincount(session, minlength=2 * n)
+    assert lengths[:n].mean() > 1.3 * lengths[n:].mean()
+
+
+def test_sessions_of_a_user_never_come_closer_than_the_timeout():
+    rng = np.random.default_rng(5)
+    user = np.sort(rng.integers(0, 50, 2000))
+    start = np.zeros(2000, dtype=np.int64)
+    for u in np.unique(user):  # a test fixture, not simulator code
+        m = user == u
+        start[m] = np.sort(rng.integers(0, 3 * 86_400_000, m.sum()))
+    length = rng.integers(1_000, 3_600_000, 2000)
+    moved = events.separate_sessions(user, start, length)
+    assert np.all(moved >= start)
+    same_user = user[1:] == user[:-1]
+    gap = moved[1:] - (moved[:-1] + length[:-1])
+    assert np.all(gap[same_user] >= events.SESSION_SEPARATION_MS)
+
+
+def test_churn_times_follow_the_planted_hazard(tmp_path, scenario):
+    """Exponential MLE per segment from truth.users, censored at the end of the timeframe."""
+    small = load_scenario(DEFAULT_SCENARIO, users=20_000)
+    db = tmp_path / "w.duckdb"
+    simulate.generate(small, seed=5, db_path=db, progress=False)
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute(
+        """
+        select t.segment,
+               count(t.churned_at) as churned,
+               sum(epoch(coalesce(t.churned_at, timestamp '2026-01-01') - u.signed_up_at))
+                   / 86400 as exposure_days
+        from truth.users as t join raw.users as u using (user_id)
+        group by t.segment
+        """
+    ).fetchall()
+    con.close()
+    hazard = dict(zip(small.segment_names(), churn.daily_hazard(small), strict=True))
+    for segment, churned, exposure in rows:
+        estimate = churned / exposure
+        assert abs(estimate - hazard[segment]) < 4 * estimate / np.sqrt(churned), segment

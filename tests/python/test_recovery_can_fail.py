@@ -1,0 +1,78 @@
+"""The recovery tests are not vacuous: on the same small world they pass with the real
+marts and fail when a mart is broken on purpose."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from conftest import copy_project, run_dbt, run_generator
+
+BREAKS = {
+    # on-or-after retention off by one period
+    "retention_off_by_one": (
+        "models/marts/retention/fct_cohort_retention.sql",
+        "when last_periods.last_period >= eligible_cells.period_number then 1 else 0",
+        "when last_periods.last_period > eligible_cells.period_number then 1 else 0",
+        "fct_cohort_retention",
+        "recovers_cohort_retention_curve",
+    ),
+    # signups counted on the day after they happened
+    "signups_shifted_a_day": (
+        "models/marts/core/fct_kpi_daily.sql",
+        "select signup_date as kpi_date, count(*) as new_users",
+        "select cast({{ dbt.dateadd('day', 1, 'signup_date') }} as date) as kpi_date,"
+        " count(*) as new_users",
+        "fct_kpi_daily",
+        "recovers_signup_weekday_weights",
+    ),
+    # churn flagged after three weeks of silence instead of four
+    "churn_window_too_short": (
+        "models/marts/core/dim_users.sql",
+        "days_since_last_active >= {{ var('churn_inactive_days') }}",
+        "days_since_last_active >= 21",
+        "dim_users",
+        "recovers_segment_churn",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def built_world(tmp_path_factory):
+    base = tmp_path_factory.mktemp("world")
+    db = base / "warehouse.duckdb"
+    result = run_generator("--users", "6000", "--seed", "11", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    project = copy_project(base / "project")
+    built = run_dbt(project, db, "build", "--exclude", "test_type:unit")
+    assert built.returncode == 0, built.stdout[-3000:]
+    return db
+
+
+def test_recovery_tests_pass_on_the_real_marts(built_world):
+    # `dbt build` above ran them; run them again on their own to see them selected.
+    project = built_world.parent / "project"
+    result = run_dbt(project, built_world, "test", "--select", "tag:recovery")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PASS=6" in result.stdout
+
+
+@pytest.mark.parametrize("name", list(BREAKS))
+def test_a_broken_mart_fails_its_recovery_test(built_world, tmp_path, name):
+    path, old, new, model, test = BREAKS[name]
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_world, db)
+    project = copy_project(tmp_path / "project")
+    source = project / path
+    text = source.read_text()
+    assert old in text, f"{path} no longer contains the line this test breaks"
+    source.write_text(text.replace(old, new))
+
+    rebuilt = run_dbt(project, db, "run", "--select", model)
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    result = run_dbt(project, db, "test", "--select", test)
+    assert result.returncode != 0, result.stdout[-3000:]
+    # a failing data test (rows returned), not an error running it
+    assert re.search(rf"FAIL \d+ {test} ", result.stdout), result.stdout[-3000:]

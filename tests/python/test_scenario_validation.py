@@ -1,0 +1,97 @@
+"""A malformed scenario stops the run with one line naming the key path, exit status 2,
+and no database written or changed."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import yaml
+
+from conftest import ROOT, run_generator
+from generator.scenario import ScenarioError, load_scenario
+
+
+def _break(data: dict, path: str, value) -> dict:
+    node = data
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    node[keys[-1]] = value
+    return data
+
+
+CASES = [
+    ("unknown_key", "arrivals.growht", {"kind": "exponential"}, "arrivals.growht: unknown key"),
+    (
+        "probability_above_one",
+        "segments.teacher.reengagement",
+        1.4,
+        "segments.teacher.reengagement",
+    ),
+    ("probability_below_zero", "churn.monthly_probability", -0.1, "churn.monthly_probability"),
+    ("shares_not_summing", "segments.teacher.share", 0.30, "segments: shares must sum to 1"),
+    (
+        "attribute_shares_not_summing",
+        "attributes.device.shares.teacher",
+        [0.5, 0.1, 0.1],
+        "attributes.device.shares.teacher: shares must sum to 1",
+    ),
+    ("end_before_start", "end", "2022-06-30", "end: must not be before start"),
+    ("negative_rate", "activity.sessions_per_day", -0.3, "activity.sessions_per_day"),
+    ("negative_multiplier", "segments.power_student.activity", -1, "segments.power_student"),
+    (
+        "unknown_event_in_chain",
+        "events.transitions.search",
+        {"teleport": 0.5, "end": 0.5},
+        "events.transitions.search.teleport: unknown event",
+    ),
+    (
+        "anomaly_outside_timeframe",
+        "arrivals.anomalies.0.date",
+        "2030-01-01",
+        "arrivals.anomalies.0.date",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "path", "value", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_scenario_exits_2_with_one_line_and_leaves_warehouse(
+    tmp_path, scenario_dict, case, path, value, expected
+):
+    bad = tmp_path / f"{case}.yml"
+    bad.write_text(yaml.safe_dump(_break(scenario_dict, path, value)))
+    db = tmp_path / "warehouse.duckdb"
+    db.write_bytes(b"previous warehouse")
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+
+    result = run_generator("--scenario", str(bad), "--db", str(db), "--users", "100")
+
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([bad.name, db.name])
+
+
+def test_missing_file_and_bad_yaml_are_one_line_errors(tmp_path):
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(tmp_path / "nope.yml")
+    broken = tmp_path / "broken.yml"
+    broken.write_text("name: [unclosed\n")
+    with pytest.raises(ScenarioError, match="not valid YAML at line"):
+        load_scenario(broken)
+
+
+def test_users_override_must_be_positive(tmp_path):
+    result = run_generator("--users", "0", "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 2
+    assert "users" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_default_scenario_is_valid():
+    scenario = load_scenario(ROOT / "scenarios" / "study_assistant.yml")
+    assert scenario.users == 50_000
+    assert scenario.start.isoformat() == "2023-01-01" and scenario.end.isoformat() == "2025-12-31"
