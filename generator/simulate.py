@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing as mp
+import os
 import sys
 import time
 from collections import deque
@@ -26,7 +27,7 @@ from generator.scenario import Scenario
 from generator.shard import ShardResult, simulate_shard
 from generator.writer import WarehouseWriter
 
-SHARD_SIZE = 5_000  # fixed, so the tables do not depend on the number of workers
+SHARD_SIZE = 5000  # fixed, so the tables do not depend on the number of workers
 
 
 @dataclass
@@ -63,7 +64,14 @@ def _pool(workers: int):
     if workers <= 1:
         return contextlib.nullcontext(None)
     methods = mp.get_all_start_methods()
-    return mp.get_context("fork" if "fork" in methods else "spawn").Pool(workers)
+    context = mp.get_context("fork" if "fork" in methods else "spawn")
+    return context.Pool(workers, initializer=_lower_priority)
+
+
+def _lower_priority() -> None:
+    """Writing is the critical path: simulating workers yield the CPU to the writer."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)
 
 
 def _results(args: list[tuple], pool, in_flight: int) -> Iterator[ShardResult]:

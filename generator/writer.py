@@ -12,6 +12,8 @@ import pyarrow as pa
 
 from generator.schema import RAW_TABLES, TRUTH_TABLES, create_sql
 
+MEMORY_LIMIT = "512MB"
+
 
 class WarehouseWriter:
     """Writes into `<db>.tmp`; `commit()` swaps it in, `abort()` removes it. The previous
@@ -22,7 +24,8 @@ class WarehouseWriter:
         self.tmp = self.path.with_name(self.path.name + ".tmp")
         self._remove_tmp()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.tmp))
+        # Bounded, so memory does not grow with the scale: DuckDB spills to disk instead.
+        self.con = duckdb.connect(str(self.tmp), config={"memory_limit": MEMORY_LIMIT})
         for schema, tables in (("raw", RAW_TABLES), ("truth", TRUTH_TABLES)):
             self.con.execute(f"create schema {schema}")
             for table, columns in tables.items():
