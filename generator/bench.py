@@ -5,6 +5,7 @@ random()) into a new database file, and their ratio."""
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +36,7 @@ from range({rows}) as t(i)
 def duckdb_baseline(rows: int, users: int, sessions: int, directory: Path) -> float:
     """Seconds for DuckDB to create `rows` event-like rows in a new database file."""
     path = directory / "baseline.duckdb"
+    path.unlink(missing_ok=True)
     started = time.perf_counter()
     con = duckdb.connect(str(path))
     con.execute(BASELINE_SQL.format(rows=rows, users=users, sessions=sessions))
@@ -49,20 +51,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved pairs of runs")
     args = parser.parse_args(argv)
     scenario = load_scenario(args.scenario, users=args.users)
+    print(f"scale: {args.users:,} users, {args.workers} worker(s), {args.repeats} pairs of runs")
+    ratios = []
     with tempfile.TemporaryDirectory() as tmp:
-        summary = generate(
-            scenario, args.seed, Path(tmp) / "bench.duckdb", workers=args.workers, progress=False
-        )
-        events = summary.rows["raw.events"]
-        sim_rate = events / summary.seconds
-        base_seconds = duckdb_baseline(events, args.users, events // 7, Path(tmp))
-    base_rate = events / base_seconds
-    print(f"scale: {args.users:,} users, {events:,} event rows, {args.workers} worker(s)")
-    print(f"simulator (whole generate run): {summary.seconds:7.2f} s  {sim_rate:>13,.0f} rows/s")
-    print(f"duckdb sql baseline:            {base_seconds:7.2f} s  {base_rate:>13,.0f} rows/s")
-    print(f"ratio simulator / baseline: {sim_rate / base_rate:.2f}x")
+        for i in range(args.repeats):
+            summary = generate(
+                scenario, args.seed, Path(tmp) / "bench.duckdb", args.workers, progress=False
+            )
+            events = summary.rows["raw.events"]
+            sim_rate = events / summary.seconds
+            base_rate = events / duckdb_baseline(events, args.users, events // 7, Path(tmp))
+            ratios.append(sim_rate / base_rate)
+            print(
+                f"run {i + 1}: {events:,} event rows; simulator {sim_rate:>11,.0f} rows/s, "
+                f"duckdb sql {base_rate:>11,.0f} rows/s, ratio {ratios[-1]:.2f}x"
+            )
+    print(f"median ratio simulator / baseline: {statistics.median(ratios):.2f}x")
     return 0
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from generator.calendar import SECONDS_PER_DAY, Calendar
 from generator.dynamics import arrivals, churn, events, segments, sessions
@@ -24,7 +23,8 @@ STREAMS = ("segments", "attributes", "activity", "churn", "sessions", "events", 
 class ShardResult:
     index: int
     users: pa.Table
-    events: pa.Table  # session_id here is shard-local; the writer makes it global
+    events: pa.Table  # without ids: the run numbers events and sessions across shards
+    event_session: np.ndarray  # shard-local session index of each event
     n_sessions: int
     truth_users: pa.Table
     daily: dict[str, np.ndarray]
@@ -124,7 +124,6 @@ def simulate_shard(
     events_table = pa.table(
         {
             "user_id": pa.array(user_id[all_user[ev_session]]),
-            "session_id": pa.array(ev_session.astype(np.int64)),
             "event_name": _dictionary(ev_code, names),
             "feature": _dictionary(ev_code, features),
             "event_at": _timestamps(cal, event_ms),
@@ -133,19 +132,14 @@ def simulate_shard(
     )
 
     # --- raw users --------------------------------------------------------------------------
-    pool = np.asarray(name_pool, dtype=object)
+    pool = np.asarray(name_pool, dtype=str)
     handle = pool[rng["identity"].integers(0, len(pool), size=n)]
-    emails = pc.binary_join_element_wise(
-        pa.array(handle, type=pa.string()),
-        pc.cast(pa.array(user_id), pa.string()),
-        "@example.com",
-        "",
-    )
+    emails = np.char.add(np.char.add(handle, user_id.astype(str)), "@example.com")
     users_table = pa.table(
         {
             "user_id": pa.array(user_id),
             "signed_up_at": _timestamps(cal, signup_ms),
-            "email": emails,
+            "email": pa.array(emails, type=pa.string()),
             "role": _dictionary(role_of_segment[segment], role_names),
             **{
                 name: _dictionary(codes, scenario.attributes[name].values)
@@ -175,6 +169,7 @@ def simulate_shard(
         index=shard_index,
         users=users_table,
         events=events_table,
+        event_session=ev_session,
         n_sessions=n_sessions,
         truth_users=truth_users,
         daily=expected_daily_activity(cal, days, signup_day),

@@ -8,6 +8,7 @@ import itertools
 import multiprocessing as mp
 import os
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -16,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from tqdm import tqdm
 
-from generator import truth
+from generator import truth, writer
 from generator.calendar import Calendar
 from generator.dynamics import arrivals
 from generator.identity import handle_pool
@@ -55,8 +55,11 @@ def _shard_args(scenario: Scenario, seed: int, signup_day: np.ndarray, pool: lis
         yield (scenario, seed, index, first + 1, signup_day[first : first + SHARD_SIZE], pool)
 
 
-def _run_shard(args) -> ShardResult:
-    return simulate_shard(*args)
+def _run_shard(args, spool_dir: Path | None = None) -> ShardResult:
+    result = simulate_shard(*args)
+    if spool_dir is not None:  # in a worker: hand the big table over through a file
+        result.events = writer.spool(result.events, spool_dir / f"events-{result.index}.arrow")
+    return result
 
 
 def _pool(workers: int):
@@ -74,7 +77,7 @@ def _lower_priority() -> None:
         os.nice(10)
 
 
-def _results(args: list[tuple], pool, in_flight: int) -> Iterator[ShardResult]:
+def _results(args: list[tuple], pool, in_flight: int, spool_dir: Path) -> Iterator[ShardResult]:
     """Shard results in shard order, with at most `in_flight` shards pending at once so
     memory stays bounded when writing is slower than simulating."""
     if pool is None:
@@ -82,13 +85,15 @@ def _results(args: list[tuple], pool, in_flight: int) -> Iterator[ShardResult]:
         return
     queue = iter(args)
     pending: deque = deque(
-        pool.apply_async(_run_shard, (a,)) for a in itertools.islice(queue, in_flight)
+        pool.apply_async(_run_shard, (a, spool_dir)) for a in itertools.islice(queue, in_flight)
     )
     while pending:
         result = pending.popleft().get()
+        if isinstance(result.events, Path):
+            result.events = writer.unspool(result.events)
         nxt = next(queue, None)
         if nxt is not None:
-            pending.append(pool.apply_async(_run_shard, (nxt,)))
+            pending.append(pool.apply_async(_run_shard, (nxt, spool_dir)))
         yield result
 
 
@@ -114,6 +119,9 @@ def generate(
     signup_day = arrivals.draw_signup_days(scenario, cal, arrivals_rng)
     args = list(_shard_args(scenario, seed, signup_day, handle_pool(seed)))
 
+    # pyarrow imports pandas on its first numpy conversion: pay that once, before the
+    # workers fork, so none of them pays it again inside its first shard.
+    pa.array(np.zeros(1))
     with _pool(workers) as pool:
         return _write_run(
             scenario, seed, db_path, parquet_dir, progress, args, pool, workers, started
@@ -125,7 +133,9 @@ def _write_run(
 ) -> RunSummary:
     cal = Calendar.of(scenario)
     summary = RunSummary()
-    writer = WarehouseWriter(db_path)
+    warehouse = WarehouseWriter(db_path)
+    spool = tempfile.TemporaryDirectory(prefix="proving-ground-")
+    spool_dir = Path(spool.name) if pool is not None else None
     try:
         daily: dict = {}
         retention: dict = {}
@@ -137,21 +147,18 @@ def _write_run(
             disable=not progress,
             file=sys.stderr,
         )
-        for result in _results(args, pool, in_flight=2 * workers):
-            events = result.events
-            n_events = events.num_rows
-            events = events.set_column(
-                events.schema.get_field_index("session_id"),
-                "session_id",
-                pc.add(events["session_id"], session_offset + 1),
-            ).add_column(
+        for result in _results(args, pool, 2 * workers, spool_dir):
+            n_events = result.events.num_rows
+            events = result.events.add_column(
                 0, "event_id", pa.array(np.arange(event_offset + 1, event_offset + n_events + 1))
+            ).add_column(
+                2, "session_id", pa.array(result.event_session + np.int64(session_offset + 1))
             )
             event_offset += n_events
             session_offset += result.n_sessions
-            writer.append("raw", "users", result.users)
-            writer.append("raw", "events", events)
-            writer.append("truth", "users", result.truth_users)
+            warehouse.append("raw", "users", result.users)
+            warehouse.append("raw", "events", events)
+            warehouse.append("truth", "users", result.truth_users)
             _add(daily, result.daily)
             _add(retention, result.retention)
             bar.update(result.users.num_rows)
@@ -166,20 +173,22 @@ def _write_run(
             ("truth.expected_retention", truth.expected_retention(cal, retention)),
         ]
         for name, table in tqdm(steps, desc="write truth", disable=not progress, file=sys.stderr):
-            writer.append("truth", name.split(".")[1], table)
+            warehouse.append("truth", name.split(".")[1], table)
         if parquet_dir is not None:
             if progress:
                 print(f"export parquet to {parquet_dir}", file=sys.stderr)
-            writer.export_parquet(parquet_dir)
+            warehouse.export_parquet(parquet_dir)
         for schema_table in ("raw.users", "raw.events", "truth.users"):
-            summary.rows[schema_table] = writer.con.execute(
+            summary.rows[schema_table] = warehouse.con.execute(
                 f"select count(*) from {schema_table}"
             ).fetchone()[0]
         for name, table in steps:
             summary.rows[name] = table.num_rows
-        writer.commit()
+        warehouse.commit()
     except BaseException:
-        writer.abort()
+        warehouse.abort()
         raise
+    finally:
+        spool.cleanup()
     summary.seconds = time.perf_counter() - started
     return summary

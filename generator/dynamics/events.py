@@ -33,6 +33,27 @@ def transition_matrices(scenario: Scenario) -> np.ndarray:
     return out
 
 
+def alias_tables(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias tables, one per row: drawing column j = floor(u * K) and keeping
+    it when the fraction of u * K is below prob[j] (else taking alias[j]) samples the row's
+    distribution exactly with one uniform. Built once per scenario (rows x K is small)."""
+    rows, k = probabilities.shape
+    prob = np.zeros((rows, k))
+    alias = np.tile(np.arange(k), (rows, 1))
+    for r in range(rows):
+        scaled = probabilities[r] * k / probabilities[r].sum()
+        small = [j for j in range(k) if scaled[j] < 1.0]
+        large = [j for j in range(k) if scaled[j] >= 1.0]
+        while small and large:
+            s, g = small.pop(), large.pop()
+            prob[r, s], alias[r, s] = scaled[s], g
+            scaled[g] -= 1.0 - scaled[s]
+            (small if scaled[g] < 1.0 else large).append(g)
+        for j in small + large:
+            prob[r, j] = 1.0
+    return prob, alias
+
+
 def walk_sessions(
     matrices: np.ndarray,
     session_segment: np.ndarray,
@@ -42,13 +63,9 @@ def walk_sessions(
     """Run every session's chain in lock-step; returns (session index, event code) ordered
     by session then step."""
     n_segments, n_events, width = matrices.shape
-    cumulative = np.cumsum(matrices, axis=2)
-    cumulative[:, :, -1] = 1.0
-    # Row r of the (segment, event) table is shifted by r, so one sorted array holds every
-    # row's cumulative distribution and one searchsorted draws every next event.
-    rows = np.arange(n_segments * n_events)
-    flat = (cumulative.reshape(-1, width) + rows[:, None]).ravel()
-    segment_row = session_segment.astype(np.int64) * n_events
+    prob, alias = alias_tables(matrices.reshape(-1, width))
+    prob, alias = prob.ravel(), alias.ravel().astype(np.int16)
+    segment_row = session_segment.astype(np.int32) * n_events
     alive = np.arange(len(first_event), dtype=np.int32)
     state = first_event.astype(np.int16)
     sessions, codes = [], []
@@ -57,10 +74,12 @@ def walk_sessions(
             break
         sessions.append(alive)
         codes.append(state)
-        row = segment_row[alive] + state
-        nxt = np.searchsorted(flat, rng.random(alive.size) + row, side="right") - row * width
+        u = rng.random(alive.size) * width
+        column = u.astype(np.int32)
+        cell = (segment_row[alive] + state) * width + column
+        nxt = np.where(u - column < prob[cell], column.astype(np.int16), alias[cell])
         keep = nxt < n_events
-        alive, state = alive[keep], nxt[keep].astype(np.int16)
+        alive, state = alive[keep], nxt[keep]
     session = np.concatenate(sessions)
     order = np.argsort(session, kind="stable")
     return session[order], np.concatenate(codes)[order]
