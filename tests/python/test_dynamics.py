@@ -116,3 +116,15 @@ def test_churn_times_follow_the_planted_hazard(tmp_path, scenario):
     for segment, churned, exposure in rows:
         estimate = churned / exposure
         assert abs(estimate - hazard[segment]) < 4 * estimate / np.sqrt(churned), segment
+
+
+def test_alias_tables_reproduce_each_rows_distribution_exactly():
+    rng = np.random.default_rng(6)
+    rows = rng.dirichlet(np.ones(9) * 0.5, size=40)
+    rows[0] = [0, 0, 1, 0, 0, 0, 0, 0, 0]  # a certain next event
+    prob, alias = events.alias_tables(rows)
+    k = rows.shape[1]
+    implied = prob / k
+    for r in range(rows.shape[0]):
+        np.add.at(implied[r], alias[r], (1 - prob[r]) / k)
+    assert np.allclose(implied, rows, atol=1e-12)
