@@ -31,7 +31,7 @@ days as (
 
     select cast({{ dbt.dateadd('day', 'series.n', 'bounds.first_date') }} as date) as kpi_date
     from bounds
-    cross join ({{ integer_series(0, 5000) }}) as series
+    cross join ({{ integer_series(0, var("max_series_days")) }}) as series
     where {{ dbt.dateadd('day', 'series.n', 'bounds.first_date') }} <= bounds.last_date
 
 ),

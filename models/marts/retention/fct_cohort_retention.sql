@@ -69,17 +69,31 @@ last_periods as (
 
 ),
 
+periods as (
+
+    select period_types.period_type, series.n as period_number
+    from period_types
+    cross join (
+        select {{ dbt.datediff('min(signup_date)', as_of_date(), 'day') }} as span_days
+        from users
+    ) as span
+    inner join ({{ integer_series(0, var('max_series_days')) }}) as series
+        on series.n <= span.span_days / period_types.period_days
+        and series.n <= period_types.max_period
+
+),
+
 eligible_cells as (
 
     select
         cohort_users.user_id,
         cohort_users.cohort_month,
         cohort_users.period_type,
-        series.n as period_number
+        periods.period_number
     from cohort_users
-    inner join ({{ integer_series(0, 5000) }}) as series
-        on series.n <= cohort_users.matured_through
-        and series.n <= cohort_users.max_period
+    inner join periods
+        on cohort_users.period_type = periods.period_type
+        and periods.period_number <= cohort_users.matured_through
 
 ),
 
