@@ -158,6 +158,32 @@ class Events(Strict):
     segment_transitions: dict[str, dict[str, dict[str, Probability]]] = {}
 
 
+class Plan(Strict):
+    price: NonNegative = Field(description="list price per billing interval, in currency units")
+    interval: Literal["month", "year"]
+
+
+class SubscriptionMultipliers(Strict):
+    upgrade: NonNegative = Field(1.0, description="on moves to a later (higher) plan")
+    churn: NonNegative = Field(1.0, description="on moves from a paid plan to the first plan")
+
+
+class Subscriptions(Strict):
+    """A monthly state machine over plans, listed from lowest to highest; the first plan is
+    the free one everybody can fall back to. A row gives the chances of each plan at the
+    next monthly anniversary (annual plans decide at renewal only)."""
+
+    currency: str = "USD"
+    plans: dict[str, Plan] = Field(min_length=2)
+    initial_plan: str
+    transitions: dict[str, dict[str, Probability]]
+    segment_multipliers: dict[str, SubscriptionMultipliers] = {}
+    inactive_churn_multiplier: NonNegative = Field(
+        1.0, description="on churn once the user has stopped using the product"
+    )
+    failed_payment_probability: Probability = 0.0
+
+
 class Scenario(Strict):
     name: str
     description: str = ""
@@ -170,6 +196,7 @@ class Scenario(Strict):
     activity: Activity
     churn: Churn
     events: Events
+    subscriptions: Subscriptions | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -195,7 +222,35 @@ class Scenario(Strict):
                     raise _at(path, f"needs {len(attr.values)} shares, one per value")
                 _check_share(path, shares)
         self._check_events()
+        if self.subscriptions is not None:
+            self._check_subscriptions(self.subscriptions)
         return self
+
+    def _check_subscriptions(self, subs: Subscriptions) -> None:
+        plans = list(subs.plans)
+        if subs.plans[plans[0]].price != 0:
+            raise _at(f"subscriptions.plans.{plans[0]}.price", "the first plan must be free (0)")
+        if subs.initial_plan not in subs.plans:
+            raise _at("subscriptions.initial_plan", f"unknown plan '{subs.initial_plan}'")
+        for plan, row in subs.transitions.items():
+            if plan not in subs.plans:
+                raise _at(f"subscriptions.transitions.{plan}", "unknown plan")
+            for target in row:
+                if target not in subs.plans:
+                    raise _at(f"subscriptions.transitions.{plan}.{target}", "unknown plan")
+            _check_share(f"subscriptions.transitions.{plan}", row)
+        for plan in plans:
+            if plan not in subs.transitions:
+                raise _at("subscriptions.transitions", f"missing a row for plan '{plan}'")
+        for seg in subs.segment_multipliers:
+            if seg not in self.segments:
+                raise _at(f"subscriptions.segment_multipliers.{seg}", "unknown segment")
+        from generator.dynamics.subscriptions import transition_tables  # noqa: PLC0415
+
+        try:
+            transition_tables(self)
+        except ValueError as exc:
+            raise _at("subscriptions.segment_multipliers", str(exc)) from None
 
     def _check_events(self) -> None:
         ev = self.events

@@ -22,6 +22,26 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "event_at": "TIMESTAMP",
         "duration_ms": "INTEGER",
     },
+    "subscription_changes": {
+        "change_id": "BIGINT",
+        "user_id": "BIGINT",
+        "changed_at": "TIMESTAMP",
+        "from_plan": "VARCHAR",
+        "to_plan": "VARCHAR",
+        "reason": "VARCHAR",
+    },
+    "invoices": {
+        "invoice_id": "BIGINT",
+        "user_id": "BIGINT",
+        "plan": "VARCHAR",
+        "billing_interval": "VARCHAR",
+        "amount": "DECIMAL(12, 2)",
+        "currency": "VARCHAR",
+        "period_start": "DATE",
+        "period_end": "DATE",
+        "issued_at": "TIMESTAMP",
+        "status": "VARCHAR",
+    },
 }
 
 TRUTH_TABLES: dict[str, dict[str, str]] = {
@@ -64,6 +84,21 @@ TRUTH_TABLES: dict[str, dict[str, str]] = {
         "baseline_dau": "DOUBLE",
         "baseline_dau_variance": "DOUBLE",
         "expected_sessions": "DOUBLE",
+    },
+    "plans": {
+        "plan": "VARCHAR",
+        "tier": "INTEGER",
+        "price": "DECIMAL(12, 2)",
+        "billing_interval": "VARCHAR",
+        "monthly_price": "DOUBLE",
+        "currency": "VARCHAR",
+    },
+    "expected_plan_transitions": {
+        "from_plan": "VARCHAR",
+        "to_plan": "VARCHAR",
+        "decisions": "BIGINT",
+        "expected_transitions": "DOUBLE",
+        "variance": "DOUBLE",
     },
     "expected_retention": {
         "cohort_month": "DATE",

@@ -9,14 +9,23 @@ import numpy as np
 import pyarrow as pa
 
 from generator.calendar import SECONDS_PER_DAY, Calendar
-from generator.dynamics import arrivals, churn, events, segments, sessions
+from generator.dynamics import arrivals, churn, events, segments, sessions, subscriptions
 from generator.dynamics.vintage import cohort_factor
 from generator.scenario import Scenario
 from generator.schema import INACTIVE_DAYS_FOR_CHURN, RETENTION_PERIODS
 
 MS_PER_DAY = SECONDS_PER_DAY * 1000
 # Fixed streams per dynamic inside a shard: adding a dynamic appends, never reorders.
-STREAMS = ("segments", "attributes", "activity", "churn", "sessions", "events", "identity")
+STREAMS = (
+    "segments",
+    "attributes",
+    "activity",
+    "churn",
+    "sessions",
+    "events",
+    "identity",
+    "billing",
+)
 
 
 @dataclass
@@ -29,6 +38,8 @@ class ShardResult:
     truth_users: pa.Table
     daily: dict[str, np.ndarray]
     retention: dict[str, dict[str, np.ndarray]]
+    billing: dict[str, pa.Table]  # raw billing tables, without ids
+    transitions: dict[str, np.ndarray]  # truth: summed chances of plan decisions
 
 
 def shard_streams(seed: int, shard_index: int) -> dict[str, np.random.Generator]:
@@ -165,6 +176,9 @@ def simulate_shard(
         }
     )
 
+    billing, transitions = billing_tables(
+        scenario, cal, signup_day, signup_ms, segment, spells, user_id, rng["billing"]
+    )
     return ShardResult(
         index=shard_index,
         users=users_table,
@@ -174,7 +188,65 @@ def simulate_shard(
         truth_users=truth_users,
         daily=expected_daily_activity(cal, days, signup_day),
         retention=expected_retention(cal, days, signup_day),
+        billing=billing,
+        transitions=transitions,
     )
+
+
+def billing_tables(
+    scenario: Scenario,
+    cal: Calendar,
+    signup_day: np.ndarray,
+    signup_ms: np.ndarray,
+    segment: np.ndarray,
+    spells: churn.Spells,
+    user_id: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[dict[str, pa.Table], dict[str, np.ndarray]]:
+    """Plan changes and invoices as the billing system logs them, ordered by user and time."""
+    if scenario.subscriptions is None:
+        return {}, {}
+    subs = scenario.subscriptions
+    plans = list(subs.plans)
+    history = subscriptions.simulate(
+        scenario, cal.days, signup_day, signup_ms, segment, spells, rng
+    )
+    start = np.datetime64(cal.start, "D")
+    c = np.lexsort((history.change_at_ms, history.change_user))
+    i = np.lexsort((history.invoice_at_ms, history.invoice_user))
+    plan = history.invoice_plan[i]
+    price = np.array([subs.plans[p].price for p in plans])
+    interval = [subs.plans[p].interval for p in plans]
+    tables = {
+        "subscription_changes": pa.table(
+            {
+                "user_id": pa.array(user_id[history.change_user[c]]),
+                "changed_at": _timestamps(cal, history.change_at_ms[c]),
+                "from_plan": _dictionary(history.change_from[c], plans),
+                "to_plan": _dictionary(history.change_to[c], plans),
+                "reason": _dictionary(history.change_reason[c], subscriptions.REASONS),
+            }
+        ),
+        "invoices": pa.table(
+            {
+                "user_id": pa.array(user_id[history.invoice_user[i]]),
+                "plan": _dictionary(plan, plans),
+                "billing_interval": _dictionary(plan, interval),
+                "amount": pa.array(price[plan]),
+                "currency": pa.array(np.full(len(plan), subs.currency)),
+                "period_start": pa.array(start + history.invoice_start_day[i]),
+                "period_end": pa.array(start + history.invoice_end_day[i]),
+                "issued_at": _timestamps(cal, history.invoice_at_ms[i]),
+                "status": _dictionary(history.invoice_paid[i].astype(np.int16), ["failed", "paid"]),
+            }
+        ),
+    }
+    truth = {
+        "expected_transitions": history.expected_transitions,
+        "transition_variance": history.transition_variance,
+        "decisions": history.decisions,
+    }
+    return tables, truth
 
 
 def expected_daily_activity(

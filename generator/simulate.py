@@ -24,6 +24,7 @@ from generator.calendar import Calendar
 from generator.dynamics import arrivals
 from generator.identity import handle_pool
 from generator.scenario import Scenario
+from generator.schema import RAW_TABLES
 from generator.shard import ShardResult, simulate_shard
 from generator.writer import WarehouseWriter
 
@@ -97,6 +98,14 @@ def _results(args: list[tuple], pool, in_flight: int, spool_dir: Path) -> Iterat
         yield result
 
 
+def _numbered(data: pa.Table, table: str, last_ids: dict[str, int]) -> pa.Table:
+    """Prepend the table's id column, numbering on from the previous shard's last id."""
+    first = last_ids[table] + 1
+    last_ids[table] += data.num_rows
+    id_column = next(iter(RAW_TABLES[table]))
+    return data.add_column(0, id_column, pa.array(np.arange(first, first + data.num_rows)))
+
+
 def _add(total: dict, part: dict) -> None:
     for k, v in part.items():
         if isinstance(v, dict):
@@ -140,6 +149,8 @@ def _write_run(
         daily: dict = {}
         retention: dict = {}
         event_offset = session_offset = 0
+        transitions: dict = {}
+        billing_ids = {"subscription_changes": 0, "invoices": 0}
         bar = tqdm(
             total=scenario.users,
             desc="simulate users",
@@ -159,6 +170,9 @@ def _write_run(
             warehouse.append("raw", "users", result.users)
             warehouse.append("raw", "events", events)
             warehouse.append("truth", "users", result.truth_users)
+            for table, data in result.billing.items():
+                warehouse.append("raw", table, _numbered(data, table, billing_ids))
+            _add(transitions, result.transitions)
             _add(daily, result.daily)
             _add(retention, result.retention)
             bar.update(result.users.num_rows)
@@ -172,13 +186,18 @@ def _write_run(
             ("truth.daily_activity", truth.daily_activity(cal, daily)),
             ("truth.expected_retention", truth.expected_retention(cal, retention)),
         ]
+        if scenario.subscriptions is not None:
+            steps += [
+                ("truth.plans", truth.plans(scenario)),
+                ("truth.expected_plan_transitions", truth.plan_transitions(scenario, transitions)),
+            ]
         for name, table in tqdm(steps, desc="write truth", disable=not progress, file=sys.stderr):
             warehouse.append("truth", name.split(".")[1], table)
         if parquet_dir is not None:
             if progress:
                 print(f"export parquet to {parquet_dir}", file=sys.stderr)
             warehouse.export_parquet(parquet_dir)
-        for schema_table in ("raw.users", "raw.events", "truth.users"):
+        for schema_table in [*(f"raw.{t}" for t in RAW_TABLES), "truth.users"]:
             summary.rows[schema_table] = warehouse.con.execute(
                 f"select count(*) from {schema_table}"
             ).fetchone()[0]

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.calendar import Calendar
-from generator.dynamics import arrivals, churn, events
+from generator.dynamics import arrivals, churn, events, subscriptions
 from generator.scenario import MONTHS, WEEKDAYS, Scenario
 from generator.schema import RETENTION_PERIODS
 
@@ -161,6 +161,8 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
         "log sd",
         "log-normal spread of the return gap",
     )
+    if scenario.subscriptions is not None:
+        _subscription_parameters(scenario, add)
     names = scenario.event_names()
     matrices = events.transition_matrices(scenario)
     for s, seg_name in enumerate(scenario.segment_names()):
@@ -236,3 +238,76 @@ def expected_retention(cal: Calendar, retention: dict[str, dict[str, np.ndarray]
             )
         )
     return pa.concat_tables(parts)
+
+
+def _subscription_parameters(scenario: Scenario, add) -> None:
+    subs = scenario.subscriptions
+    for plan, spec in subs.plans.items():
+        add(
+            "subscription.price",
+            plan,
+            spec.price,
+            f"{subs.currency} per {spec.interval}",
+            "list price per billing interval",
+        )
+    add(
+        "subscription.failed_payment_probability",
+        "",
+        subs.failed_payment_probability,
+        "probability",
+        "chance a paid period's payment fails (the user drops to free)",
+    )
+    add(
+        "subscription.inactive_churn_multiplier",
+        "",
+        subs.inactive_churn_multiplier,
+        "ratio",
+        "multiplier on cancelling once the user stopped using the product",
+    )
+    plans = list(subs.plans)
+    tables = subscriptions.transition_tables(scenario)
+    for s, seg in enumerate(scenario.segment_names()):
+        for inactive, state in enumerate(("active", "inactive")):
+            for i, src in enumerate(plans):
+                for j, dst in enumerate(plans):
+                    if tables[s, inactive, i, j] > 0:
+                        add(
+                            "subscription.transition",
+                            f"{seg}/{state}/{src}/{dst}",
+                            tables[s, inactive, i, j],
+                            "probability",
+                            "chance of the next plan at a monthly decision (multipliers applied)",
+                        )
+
+
+def plans(scenario: Scenario) -> pa.Table:
+    subs = scenario.subscriptions
+    names = list(subs.plans)
+    return pa.table(
+        {
+            "plan": names,
+            "tier": list(range(len(names))),
+            "price": [p.price for p in subs.plans.values()],
+            "billing_interval": [p.interval for p in subs.plans.values()],
+            "monthly_price": [
+                p.price / (12 if p.interval == "year" else 1) for p in subs.plans.values()
+            ],
+            "currency": [subs.currency] * len(names),
+        }
+    )
+
+
+def plan_transitions(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table:
+    names = list(scenario.subscriptions.plans)
+    n = len(names)
+    src, dst = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    expected = sums.get("expected_transitions", np.zeros((n, n)))
+    return pa.table(
+        {
+            "from_plan": [names[i] for i in src.ravel()],
+            "to_plan": [names[j] for j in dst.ravel()],
+            "decisions": np.repeat(sums.get("decisions", np.zeros(n)), n).astype(np.int64),
+            "expected_transitions": expected.ravel(),
+            "variance": sums.get("transition_variance", np.zeros((n, n))).ravel(),
+        }
+    )

@@ -9,7 +9,7 @@ import pytest
 from conftest import DEFAULT_SCENARIO
 from generator import simulate
 from generator.calendar import Calendar
-from generator.dynamics import arrivals, churn, events, segments
+from generator.dynamics import arrivals, churn, events, segments, subscriptions
 from generator.scenario import load_scenario
 
 
@@ -128,3 +128,46 @@ def test_alias_tables_reproduce_each_rows_distribution_exactly():
     for r in range(rows.shape[0]):
         np.add.at(implied[r], alias[r], (1 - prob[r]) / k)
     assert np.allclose(implied, rows, atol=1e-12)
+
+
+def test_anniversaries_fall_back_to_the_last_day_of_short_months():
+    import datetime as dt
+
+    start = np.datetime64("2024-01-01")
+    jan_31 = np.array([30])  # 2024-01-31
+    days = [subscriptions.anniversaries(start, jan_31, k)[0] for k in range(4)]
+    dates = [dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in days]
+    assert [d.isoformat() for d in dates] == [
+        "2024-01-31",
+        "2024-02-29",
+        "2024-03-31",
+        "2024-04-30",
+    ]
+
+
+def test_plan_decisions_follow_the_planted_transition_tables(tmp_path):
+    """Customer plan changes in raw against the sum of each decision's planted chances."""
+    small = load_scenario(DEFAULT_SCENARIO, users=20_000)
+    db = tmp_path / "w.duckdb"
+    simulate.generate(small, seed=9, db_path=db, progress=False)
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute(
+        """
+        select t.from_plan, t.to_plan, t.expected_transitions, t.variance,
+               count(c.change_id) as observed
+        from truth.expected_plan_transitions as t
+        left join raw.subscription_changes as c
+            on c.from_plan = t.from_plan and c.to_plan = t.to_plan and c.reason = 'customer'
+        where t.from_plan != t.to_plan and t.expected_transitions > 0
+        group by all
+        """
+    ).fetchall()
+    failed = con.execute(
+        "select count(*) filter (where status = 'failed'), count(*) from raw.invoices"
+    ).fetchone()
+    con.close()
+    assert len(rows) >= 10
+    for src, dst, expected, var, observed in rows:
+        assert abs(observed - expected) <= 4 * max(np.sqrt(var), 1), (src, dst)
+    p = small.subscriptions.failed_payment_probability
+    assert abs(failed[0] - p * failed[1]) <= 4 * np.sqrt(p * (1 - p) * failed[1])

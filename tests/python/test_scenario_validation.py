@@ -52,6 +52,42 @@ CASES = [
         "2030-01-01",
         "arrivals.anomalies.0.date",
     ),
+    (
+        "unknown_plan",
+        "subscriptions.transitions.plus.platinum",
+        0.0,
+        "subscriptions.transitions.plus.platinum: unknown plan",
+    ),
+    (
+        "plan_rate_above_one",
+        "subscriptions.transitions.trial.plus",
+        1.3,
+        "subscriptions.transitions.trial.plus",
+    ),
+    (
+        "plan_row_not_summing",
+        "subscriptions.transitions.pro.free",
+        0.5,
+        "subscriptions.transitions.pro: shares must sum to 1",
+    ),
+    (
+        "unknown_initial_plan",
+        "subscriptions.initial_plan",
+        "gold",
+        "subscriptions.initial_plan: unknown plan 'gold'",
+    ),
+    (
+        "multiplier_overflow",
+        "subscriptions.segment_multipliers.at_risk_student.churn",
+        9.0,
+        "subscriptions.segment_multipliers: 'at_risk_student' makes leaving plan",
+    ),
+    (
+        "first_plan_not_free",
+        "subscriptions.plans.free.price",
+        5.0,
+        "subscriptions.plans.free.price: the first plan must be free",
+    ),
 ]
 
 

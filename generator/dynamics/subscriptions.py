@@ -1,0 +1,211 @@
+"""Subscriptions: a monthly state machine over plans. At each monthly anniversary of the
+signup a user may convert, upgrade, downgrade or cancel (annual plans only at renewal),
+with per-segment multipliers and a higher chance of cancelling once they stopped using
+the product; a paid period's payment can fail, which drops the user to the free plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from generator.dynamics.churn import Spells
+from generator.scenario import Scenario
+
+REASON_CUSTOMER, REASON_PAYMENT_FAILED = 0, 1
+REASONS = ["customer", "payment_failed"]
+
+
+def transition_tables(scenario: Scenario) -> np.ndarray:
+    """(segment, is_inactive, plan, next plan) probabilities with the multipliers applied:
+    `upgrade` scales moves to later plans, `churn` (and, for inactive users, the inactive
+    multiplier) scales moves from a paid plan to the free one; the chance of staying takes
+    up the difference. A row with no planted chance of staying (a trial) is rescaled."""
+    subs = scenario.subscriptions
+    plans = list(subs.plans)
+    n = len(plans)
+    base = np.zeros((n, n))
+    for i, plan in enumerate(plans):
+        for target, p in subs.transitions[plan].items():
+            base[i, plans.index(target)] = p
+    later = np.triu(np.ones((n, n), dtype=bool), k=1)
+    paid = np.array([subs.plans[p].price > 0 for p in plans])
+    to_free = np.zeros((n, n), dtype=bool)
+    to_free[paid, 0] = True
+    out = np.zeros((len(scenario.segments), 2, n, n))
+    for s, seg in enumerate(scenario.segments):
+        mult = subs.segment_multipliers.get(seg)
+        up, down = (mult.upgrade, mult.churn) if mult else (1.0, 1.0)
+        for inactive in (0, 1):
+            scale = np.ones((n, n))
+            scale[later] = up
+            scale[to_free] = down * (subs.inactive_churn_multiplier if inactive else 1.0)
+            table = base * scale
+            off = table.sum(axis=1) - np.diag(table)
+            stays = np.diag(base) > 0
+            for i in range(n):
+                if stays[i]:
+                    if off[i] > 1 + 1e-12:
+                        raise ValueError(
+                            f"'{seg}' makes leaving plan '{plans[i]}' more likely than 1"
+                        )
+                    table[i, i] = max(0.0, 1.0 - off[i])
+                elif table[i].sum() > 0:
+                    table[i] /= table[i].sum()
+            out[s, inactive] = table
+    return out
+
+
+@dataclass(frozen=True)
+class BillingHistory:
+    """Plan changes and invoices of a shard's users (shard-local user index)."""
+
+    change_user: np.ndarray
+    change_at_ms: np.ndarray
+    change_from: np.ndarray
+    change_to: np.ndarray
+    change_reason: np.ndarray
+    invoice_user: np.ndarray
+    invoice_plan: np.ndarray
+    invoice_start_day: np.ndarray  # days since the scenario start
+    invoice_end_day: np.ndarray
+    invoice_at_ms: np.ndarray
+    invoice_paid: np.ndarray
+    # truth: summed chances of each (plan -> next plan) decision, and their variance
+    expected_transitions: np.ndarray  # (plan, next plan)
+    transition_variance: np.ndarray
+    decisions: np.ndarray  # (plan,) decisions taken from each plan
+
+
+def anniversaries(start: np.datetime64, signup_day: np.ndarray, k: int) -> np.ndarray:
+    """Day index (since `start`) of each user's k-th monthly anniversary of signup; a
+    signup on the 31st renews on the last day of shorter months."""
+    signup = np.datetime64(start, "D") + signup_day.astype("timedelta64[D]")
+    month = signup.astype("datetime64[M]")
+    day_of_month = (signup - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + k
+    month_days = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(
+        np.int64
+    )
+    day = target.astype("datetime64[D]") + np.minimum(day_of_month, month_days - 1)
+    return (day - np.datetime64(start, "D")).astype(np.int64)
+
+
+def _inactive_at(spells: Spells, day: np.ndarray) -> np.ndarray:
+    """Whether the user had stopped using the product by that day (churned, not back)."""
+    first_spell = day < spells.churned_at
+    second_spell = (day >= spells.returned_at) & (day < spells.churned_again_at)
+    return ~(first_spell | second_spell)
+
+
+def simulate(
+    scenario: Scenario,
+    days: int,
+    signup_day: np.ndarray,
+    signup_ms: np.ndarray,
+    segment: np.ndarray,
+    spells: Spells,
+    rng: np.random.Generator,
+) -> BillingHistory:
+    subs = scenario.subscriptions
+    plans = list(subs.plans)
+    n_plans = len(plans)
+    price = np.array([subs.plans[p].price for p in plans])
+    term = np.array([12 if subs.plans[p].interval == "year" else 1 for p in plans])
+    tables = transition_tables(scenario)
+    cumulative = np.cumsum(tables, axis=3)
+    cumulative[..., -1] = 1.0
+    time_of_day = signup_ms - signup_day.astype(np.int64) * 86_400_000
+    n = len(signup_day)
+    state = np.full(n, plans.index(subs.initial_plan), dtype=np.int64)
+    term_started = np.zeros(n, dtype=np.int64)  # anniversary at which the plan's term began
+    changes: list[tuple] = []
+    invoices: list[tuple] = []
+    expected = np.zeros((n_plans, n_plans))
+    variance = np.zeros((n_plans, n_plans))
+    decisions = np.zeros(n_plans)
+
+    def bill(users: np.ndarray, k: int, day: np.ndarray) -> None:
+        """Invoice `users` whose paid term starts at anniversary k; failures drop to free."""
+        paid_plan = state[users]
+        end = anniversaries(scenario.start, signup_day[users], k + term[paid_plan])
+        ok = rng.random(len(users)) >= subs.failed_payment_probability
+        invoices.append((users, paid_plan, day, end, day * 86_400_000 + time_of_day[users], ok))
+        failed = users[~ok]
+        if len(failed):
+            changes.append(
+                (
+                    failed,
+                    day[~ok] * 86_400_000 + time_of_day[failed],
+                    state[failed],
+                    np.zeros(len(failed), dtype=np.int64),
+                    REASON_PAYMENT_FAILED,
+                )
+            )
+            state[failed] = 0
+            term_started[failed] = k
+
+    starts_paid = np.flatnonzero(price[state] > 0)
+    bill(starts_paid, 0, signup_day[starts_paid].astype(np.int64))
+    k = 1
+    while True:
+        day = anniversaries(scenario.start, signup_day, k)
+        alive = np.flatnonzero(day < days)
+        if len(alive) == 0:
+            break
+        day = day[alive]
+        current = state[alive]
+        deciding = (k - term_started[alive]) % term[current] == 0
+        users, day, current = alive[deciding], day[deciding], current[deciding]
+        inactive = _inactive_at(
+            Spells(
+                spells.churned_at[users], spells.returned_at[users], spells.churned_again_at[users]
+            ),
+            day,
+        ).astype(np.int64)
+        rows = tables[segment[users], inactive, current]
+        np.add.at(expected, current, rows)
+        np.add.at(variance, current, rows * (1 - rows))
+        np.add.at(decisions, current, 1)
+        u = rng.random(len(users))
+        nxt = (u[:, None] >= cumulative[segment[users], inactive, current]).sum(axis=1)
+        moved = nxt != current
+        if moved.any():
+            changes.append(
+                (
+                    users[moved],
+                    day[moved] * 86_400_000 + time_of_day[users[moved]],
+                    current[moved],
+                    nxt[moved],
+                    REASON_CUSTOMER,
+                )
+            )
+        state[users] = nxt
+        term_started[users] = k
+        renewing = price[nxt] > 0
+        bill(users[renewing], k, day[renewing])
+        k += 1
+
+    def cat(parts: list[tuple], i: int, dtype=np.int64) -> np.ndarray:
+        if not parts:
+            return np.zeros(0, dtype=dtype)
+        return np.concatenate(
+            [np.broadcast_to(np.asarray(p[i], dtype=dtype), (len(p[0]),)) for p in parts]
+        )
+
+    return BillingHistory(
+        change_user=cat(changes, 0),
+        change_at_ms=cat(changes, 1),
+        change_from=cat(changes, 2),
+        change_to=cat(changes, 3),
+        change_reason=cat(changes, 4),
+        invoice_user=cat(invoices, 0),
+        invoice_plan=cat(invoices, 1),
+        invoice_start_day=cat(invoices, 2),
+        invoice_end_day=cat(invoices, 3),
+        invoice_at_ms=cat(invoices, 4),
+        invoice_paid=cat(invoices, 5, bool),
+        expected_transitions=expected,
+        transition_variance=variance,
+        decisions=decisions,
+    )

@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'subscription_changes') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        cast(change_id as {{ dbt.type_string() }}) as change_id,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+
+        ---------- strings
+        from_plan,
+        to_plan,
+        reason as change_reason,
+
+        ---------- booleans
+        reason = 'payment_failed' as is_involuntary,
+
+        ---------- timestamps
+        changed_at
+
+    from source
+
+)
+
+select * from renamed
