@@ -164,9 +164,10 @@ def simulate(
             day,
         ).astype(np.int64)
         rows = tables[segment[users], inactive, current]
-        np.add.at(expected, current, rows)
-        np.add.at(variance, current, rows * (1 - rows))
-        np.add.at(decisions, current, 1)
+        by_plan = np.eye(n_plans)[current].T  # (plan, decision) indicator
+        expected += by_plan @ rows
+        variance += by_plan @ (rows * (1 - rows))
+        decisions += by_plan.sum(axis=1)
         u = rng.random(len(users))
         nxt = (u[:, None] >= cumulative[segment[users], inactive, current]).sum(axis=1)
         moved = nxt != current
