@@ -100,6 +100,13 @@ TRUTH_TABLES: dict[str, dict[str, str]] = {
         "expected_transitions": "DOUBLE",
         "variance": "DOUBLE",
     },
+    "expected_billed_transitions": {
+        "from_plan": "VARCHAR",
+        "to_plan": "VARCHAR",
+        "decisions": "BIGINT",
+        "expected_transitions": "DOUBLE",
+        "variance": "DOUBLE",
+    },
     "expected_retention": {
         "cohort_month": "DATE",
         "period_type": "VARCHAR",

@@ -245,6 +245,8 @@ def billing_tables(
         "expected_transitions": history.expected_transitions,
         "transition_variance": history.transition_variance,
         "decisions": history.decisions,
+        "expected_billed": history.expected_billed,
+        "billed_variance": history.billed_variance,
     }
     return tables, truth
 

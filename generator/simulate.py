@@ -190,6 +190,10 @@ def _write_run(
             steps += [
                 ("truth.plans", truth.plans(scenario)),
                 ("truth.expected_plan_transitions", truth.plan_transitions(scenario, transitions)),
+                (
+                    "truth.expected_billed_transitions",
+                    truth.billed_transitions(scenario, transitions),
+                ),
             ]
         for name, table in tqdm(steps, desc="write truth", disable=not progress, file=sys.stderr):
             warehouse.append("truth", name.split(".")[1], table)

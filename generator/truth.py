@@ -311,3 +311,21 @@ def plan_transitions(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Tabl
             "variance": sums.get("transition_variance", np.zeros((n, n))).ravel(),
         }
     )
+
+
+def billed_transitions(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table:
+    """Per plan decided from: the expected decisions that leave the user paying for each
+    plan next, or for nothing ('(none)': a cancellation, a free plan or a failed payment)."""
+    names = list(scenario.subscriptions.plans)
+    targets = [*names, "(none)"]
+    n = len(names)
+    src, dst = np.meshgrid(np.arange(n), np.arange(n + 1), indexing="ij")
+    return pa.table(
+        {
+            "from_plan": [names[i] for i in src.ravel()],
+            "to_plan": [targets[j] for j in dst.ravel()],
+            "decisions": np.repeat(sums.get("decisions", np.zeros(n)), n + 1).astype(np.int64),
+            "expected_transitions": sums.get("expected_billed", np.zeros((n, n + 1))).ravel(),
+            "variance": sums.get("billed_variance", np.zeros((n, n + 1))).ravel(),
+        }
+    )

@@ -75,6 +75,10 @@ class BillingHistory:
     expected_transitions: np.ndarray  # (plan, next plan)
     transition_variance: np.ndarray
     decisions: np.ndarray  # (plan,) decisions taken from each plan
+    # truth as the invoices show it: chances that a decision leaves the user paying for
+    # each plan next (a failed payment counts as paying nothing), last column = nothing
+    expected_billed: np.ndarray  # (plan, plan + nothing)
+    billed_variance: np.ndarray
 
 
 def anniversaries(start: np.datetime64, signup_day: np.ndarray, k: int) -> np.ndarray:
@@ -124,6 +128,10 @@ def simulate(
     expected = np.zeros((n_plans, n_plans))
     variance = np.zeros((n_plans, n_plans))
     decisions = np.zeros(n_plans)
+    expected_billed = np.zeros((n_plans, n_plans + 1))
+    billed_variance = np.zeros((n_plans, n_plans + 1))
+    is_paid = price > 0
+    f = subs.failed_payment_probability
 
     def bill(users: np.ndarray, k: int, day: np.ndarray) -> None:
         """Invoice `users` whose paid term starts at anniversary k; failures drop to free."""
@@ -168,6 +176,14 @@ def simulate(
         expected += by_plan @ rows
         variance += by_plan @ (rows * (1 - rows))
         decisions += by_plan.sum(axis=1)
+        billed = np.column_stack(
+            [
+                rows * is_paid * (1 - f),
+                rows[:, ~is_paid].sum(axis=1) + f * rows[:, is_paid].sum(axis=1),
+            ]
+        )
+        expected_billed += by_plan @ billed
+        billed_variance += by_plan @ (billed * (1 - billed))
         u = rng.random(len(users))
         nxt = (u[:, None] >= cumulative[segment[users], inactive, current]).sum(axis=1)
         moved = nxt != current
@@ -209,4 +225,6 @@ def simulate(
         expected_transitions=expected,
         transition_variance=variance,
         decisions=decisions,
+        expected_billed=expected_billed,
+        billed_variance=billed_variance,
     )

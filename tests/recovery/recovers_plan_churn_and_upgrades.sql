@@ -1,0 +1,75 @@
+{#- Month over month in the revenue marts, customers on a monthly plan either keep it,
+    move to another paid plan (upgrade or downgrade) or pay nothing (cancelled, or their
+    payment failed). Each decision's chances come from the planted transition table, the
+    segment multipliers, the inactive multiplier and the failed-payment rate, so the
+    counts have known means and variances (truth.expected_billed_transitions). Every
+    (plan, next plan) count must lie within 4 standard errors. Annual plans decide only
+    at renewal, which month-to-month revenue cannot tell from staying, so they are left
+    out. The planted base chance is shown beside the observed rate. -#}
+with
+
+movements as (
+
+    select * from {{ ref('int_mrr_movements_by_customer') }}
+
+),
+
+plans as (
+
+    select * from {{ source('truth', 'plans') }}
+
+),
+
+expected as (
+
+    select * from {{ source('truth', 'expected_billed_transitions') }}
+
+),
+
+observed as (
+
+    select
+        previous_plan as from_plan,
+        coalesce(plan, '(none)') as to_plan,
+        count(*) as transitions
+    from movements
+    where previous_plan is not null
+    group by previous_plan, coalesce(plan, '(none)')
+
+),
+
+compared as (
+
+    select
+        expected.from_plan,
+        expected.to_plan,
+        expected.decisions,
+        coalesce(observed.transitions, 0) as transitions,
+        expected.expected_transitions,
+        expected.variance,
+        sum(coalesce(observed.transitions, 0)) over (partition by expected.from_plan)
+            as observed_decisions
+    from expected
+    inner join plans
+        on expected.from_plan = plans.plan
+        and plans.billing_interval = 'month'
+        and plans.price > 0
+    left join observed
+        on expected.from_plan = observed.from_plan
+        and expected.to_plan = observed.to_plan
+
+),
+
+validation_errors as (
+
+    select
+        *,
+        cast(transitions as double) / nullif(observed_decisions, 0) as observed_rate,
+        expected_transitions / nullif(decisions, 0) as expected_rate
+    from compared
+    where observed_decisions != decisions
+        or abs(transitions - expected_transitions) > 4 * greatest(sqrt(variance), 1)
+
+)
+
+select * from validation_errors
