@@ -148,9 +148,9 @@ def _write_run(
     try:
         daily: dict = {}
         retention: dict = {}
-        event_offset = session_offset = 0
+        session_offset = 0
         transitions: dict = {}
-        billing_ids = {"subscription_changes": 0, "invoices": 0}
+        last_ids = {"events": 0, "subscription_changes": 0, "invoices": 0}
         bar = tqdm(
             total=scenario.users,
             desc="simulate users",
@@ -159,24 +159,20 @@ def _write_run(
             file=sys.stderr,
         )
         for result in _results(args, pool, 2 * workers, spool_dir):
-            n_events = result.events.num_rows
-            events = result.events.add_column(
-                0, "event_id", pa.array(np.arange(event_offset + 1, event_offset + n_events + 1))
-            ).add_column(
+            events = _numbered(result.events, "events", last_ids).add_column(
                 2, "session_id", pa.array(result.event_session + np.int64(session_offset + 1))
             )
-            event_offset += n_events
             session_offset += result.n_sessions
             warehouse.append("raw", "users", result.users)
             warehouse.append("raw", "events", events)
             warehouse.append("truth", "users", result.truth_users)
             for table, data in result.billing.items():
-                warehouse.append("raw", table, _numbered(data, table, billing_ids))
+                warehouse.append("raw", table, _numbered(data, table, last_ids))
             _add(transitions, result.transitions)
             _add(daily, result.daily)
             _add(retention, result.retention)
             bar.update(result.users.num_rows)
-            bar.set_postfix(events=f"{event_offset:,}")
+            bar.set_postfix(events=f"{last_ids['events']:,}")
         bar.close()
 
         steps = [
