@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+import duckdb
+
 from generator.scenario import ScenarioError, load_scenario
 from generator.simulate import generate
 
@@ -49,14 +51,22 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    summary = generate(
-        scenario,
-        seed=args.seed,
-        db_path=args.db,
-        workers=args.workers,
-        parquet_dir=args.parquet,
-        progress=not args.quiet,
-    )
+    try:
+        summary = generate(
+            scenario,
+            seed=args.seed,
+            db_path=args.db,
+            workers=args.workers,
+            parquet_dir=args.parquet,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print(f"interrupted: {args.db} left as it was", file=sys.stderr)
+        return 130
+    except (OSError, duckdb.Error) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"error: {reason} ({args.db} left as it was)", file=sys.stderr)
+        return 1
     for line in summary.lines():
         print(line)
     return 0

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from conftest import DEFAULT_SCENARIO, table_checksums
+from conftest import DEFAULT_SCENARIO, run_generator, table_checksums
 from generator import simulate
 from generator.scenario import load_scenario
 from generator.writer import WarehouseWriter
@@ -44,3 +44,16 @@ def test_success_replaces_the_warehouse(tmp_path):
     summary = simulate.generate(scenario, seed=1, db_path=db, progress=False)
     assert summary.rows["raw.users"] == 500
     assert table_checksums(db)["raw.users"][0] == 500
+
+
+def test_an_unwritable_output_is_one_line_and_keeps_the_warehouse(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    db.write_bytes(b"previous warehouse")
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the parquet folder's parent should be")
+    result = run_generator("--users", "300", "--db", str(db), "--parquet", str(blocker / "pq"))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "left as it was" in lines[0]
+    assert db.read_bytes() == b"previous warehouse"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-directory", "warehouse.duckdb"]
