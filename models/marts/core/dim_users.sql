@@ -19,6 +19,9 @@ lifetime as (
         min(first_event_at) as first_active_at,
         max(last_event_at) as last_active_at,
         max(activity_date) as last_active_date,
+        sum(case
+            when activity_date > {{ dbt.dateadd('day', -28, as_of_date()) }} then 1 else 0
+        end) as active_days_last_28,
         sum(sessions_started) as lifetime_sessions,
         sum(events) as lifetime_events,
         count(*) as days_active
@@ -45,8 +48,10 @@ joined as (
         coalesce(lifetime.lifetime_sessions, 0) as lifetime_sessions,
         coalesce(lifetime.lifetime_events, 0) as lifetime_events,
         coalesce(lifetime.days_active, 0) as days_active,
+        coalesce(lifetime.active_days_last_28, 0) as active_days_last_28,
         {{ dbt.datediff('lifetime.last_active_date', as_of_date(), 'day') }}
-            as days_since_last_active
+            as days_since_last_active,
+        {{ dbt.datediff('users.signup_date', as_of_date(), 'day') }} as account_age_days
     from users
     left join lifetime on users.user_id = lifetime.user_id
 
@@ -57,7 +62,9 @@ final as (
     select
         *,
         coalesce(days_since_last_active >= {{ var('churn_inactive_days') }}, true)
-            as is_churned
+            as is_churned,
+        {{ lifecycle_stage('account_age_days', 'active_days_last_28', 'days_since_last_active') }}
+            as lifecycle_stage
     from joined
 
 )
