@@ -168,6 +168,27 @@ class SubscriptionMultipliers(Strict):
     churn: NonNegative = Field(1.0, description="on moves from a paid plan to the first plan")
 
 
+class Hours(Strict):
+    median: Positive
+    sigma: NonNegative
+
+
+class FunnelStep(Strict):
+    event: str
+    rate: Probability = Field(1.0, description="chance of this step given the previous one")
+    hours: Hours | None = Field(None, description="log-normal delay after the previous step")
+
+
+class Funnel(Strict):
+    """Ordered steps after signup, each reached with its rate (times the segment's
+    multiplier, capped at 1) after a log-normal delay, all within the window from step 1.
+    Step events other than the signup are the funnel's own, logged as one-event sessions."""
+
+    window_days: Positive
+    steps: list[FunnelStep] = Field(min_length=2)
+    segment_multipliers: dict[str, NonNegative] = {}
+
+
 class Subscriptions(Strict):
     """A monthly state machine over plans, listed from lowest to highest; the first plan is
     the free one everybody can fall back to. A row gives the chances of each plan at the
@@ -197,6 +218,7 @@ class Scenario(Strict):
     churn: Churn
     events: Events
     subscriptions: Subscriptions | None = None
+    funnels: dict[str, Funnel] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -224,7 +246,32 @@ class Scenario(Strict):
         self._check_events()
         if self.subscriptions is not None:
             self._check_subscriptions(self.subscriptions)
+        self._check_funnels()
         return self
+
+    def _check_funnels(self) -> None:
+        seen: set[str] = set(self.events.catalog)
+        for name, funnel in self.funnels.items():
+            base = f"funnels.{name}"
+            if funnel.steps[0].event != self.events.signup:
+                raise _at(
+                    f"{base}.steps.0.event", f"must be the signup event '{self.events.signup}'"
+                )
+            for i, step in enumerate(funnel.steps[1:], start=1):
+                if step.hours is None:
+                    raise _at(f"{base}.steps.{i}.hours", "required key is missing")
+                if step.event in seen:
+                    raise _at(
+                        f"{base}.steps.{i}.event", f"'{step.event}' is already logged elsewhere"
+                    )
+                seen.add(step.event)
+            for seg in funnel.segment_multipliers:
+                if seg not in self.segments:
+                    raise _at(f"{base}.segment_multipliers.{seg}", "unknown segment")
+
+    def funnel_events(self) -> list[str]:
+        """Events only funnels log, in a fixed order (after the catalogue's)."""
+        return [s.event for f in self.funnels.values() for s in f.steps[1:]]
 
     def _check_subscriptions(self, subs: Subscriptions) -> None:
         plans = list(subs.plans)

@@ -107,6 +107,14 @@ TRUTH_TABLES: dict[str, dict[str, str]] = {
         "expected_transitions": "DOUBLE",
         "variance": "DOUBLE",
     },
+    "funnel_users": {
+        "user_id": "BIGINT",
+        "funnel_name": "VARCHAR",
+        "step_number": "INTEGER",
+        "event_name": "VARCHAR",
+        "p_reach": "DOUBLE",
+        "is_reached": "BOOLEAN",
+    },
     "expected_retention": {
         "cohort_month": "DATE",
         "period_type": "VARCHAR",

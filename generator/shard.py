@@ -9,7 +9,15 @@ import numpy as np
 import pyarrow as pa
 
 from generator.calendar import SECONDS_PER_DAY, Calendar
-from generator.dynamics import arrivals, churn, events, segments, sessions, subscriptions
+from generator.dynamics import (
+    arrivals,
+    churn,
+    events,
+    funnels,
+    segments,
+    sessions,
+    subscriptions,
+)
 from generator.dynamics.vintage import cohort_factor
 from generator.scenario import Scenario
 from generator.schema import INACTIVE_DAYS_FOR_CHURN, RETENTION_PERIODS
@@ -25,6 +33,7 @@ STREAMS = (
     "events",
     "identity",
     "billing",
+    "funnels",
 )
 
 
@@ -38,6 +47,7 @@ class ShardResult:
     truth_users: pa.Table
     daily: dict[str, np.ndarray]
     retention: dict[str, dict[str, np.ndarray]]
+    funnel_truth: pa.Table
     billing: dict[str, pa.Table]  # raw billing tables, without ids
     transitions: dict[str, np.ndarray]  # truth: summed chances of plan decisions
 
@@ -132,11 +142,30 @@ def simulate_shard(
             event_ms[inside],
         )
 
+    # The account exists from the signup event as logged (its session may have moved).
+    is_signup = first_event == names.index(scenario.events.signup)
+    signed_up_ms = np.empty(n, dtype=np.int64)
+    signed_up_ms[all_user[is_signup]] = start[is_signup]
+
+    # --- funnels: their step events, each logged as a one-event session -------------------
+    run = funnels.simulate(scenario, cal.days, signed_up_ms, segment, rng["funnels"])
+    n_funnel = len(run.event_user)
+    event_user = np.concatenate([all_user[ev_session], run.event_user]).astype(np.int64)
+    ev_code = np.concatenate([ev_code, run.event_code + len(names)])
+    event_ms = np.concatenate([event_ms, run.event_ms])
+    gaps = np.concatenate(
+        [gaps, events.event_gaps_ms(scenario, np.zeros(n_funnel, dtype=np.int64), rng["funnels"])]
+    )
+    ev_session = np.concatenate([ev_session, n_sessions + np.arange(n_funnel)])
+    n_sessions += n_funnel
+    all_names = [*names, *scenario.funnel_events()]
+    all_features = [*features, *[None] * len(scenario.funnel_events())]
+
     events_table = pa.table(
         {
-            "user_id": pa.array(user_id[all_user[ev_session]]),
-            "event_name": _dictionary(ev_code, names),
-            "feature": _dictionary(ev_code, features),
+            "user_id": pa.array(user_id[event_user]),
+            "event_name": _dictionary(ev_code, all_names),
+            "feature": _dictionary(ev_code, all_features),
             "event_at": _timestamps(cal, event_ms),
             "duration_ms": pa.array(gaps.astype(np.int32)),
         }
@@ -149,7 +178,7 @@ def simulate_shard(
     users_table = pa.table(
         {
             "user_id": pa.array(user_id),
-            "signed_up_at": _timestamps(cal, signup_ms),
+            "signed_up_at": _timestamps(cal, signed_up_ms),
             "email": pa.array(emails, type=pa.string()),
             "role": _dictionary(role_of_segment[segment], role_names),
             **{
@@ -160,9 +189,16 @@ def simulate_shard(
     )
 
     # --- truth ----------------------------------------------------------------------------
+    # Days a funnel step makes a user active for sure (besides the signup day).
+    forced_user, forced_day = _forced_days(run, signup_day)
     final_window = days.day >= cal.days - INACTIVE_DAYS_FOR_CHURN
     final_rate = np.bincount(days.user[final_window], weights=days.rate[final_window], minlength=n)
-    p_inactive = np.exp(-final_rate) * (signup_day < cal.days - INACTIVE_DAYS_FOR_CHURN)
+    silent_for_sure = (
+        np.bincount(forced_user[forced_day >= cal.days - INACTIVE_DAYS_FOR_CHURN], minlength=n) == 0
+    )
+    p_inactive = (
+        np.exp(-final_rate) * (signup_day < cal.days - INACTIVE_DAYS_FOR_CHURN) * silent_for_sure
+    )
     truth_users = pa.table(
         {
             "user_id": pa.array(user_id),
@@ -177,7 +213,7 @@ def simulate_shard(
     )
 
     billing, transitions = billing_tables(
-        scenario, cal, signup_day, signup_ms, segment, spells, user_id, rng["billing"]
+        scenario, cal, signup_day, signed_up_ms, segment, spells, user_id, rng["billing"]
     )
     return ShardResult(
         index=shard_index,
@@ -186,10 +222,31 @@ def simulate_shard(
         event_session=ev_session,
         n_sessions=n_sessions,
         truth_users=truth_users,
-        daily=expected_daily_activity(cal, days, signup_day),
-        retention=expected_retention(cal, days, signup_day),
+        daily=expected_daily_activity(
+            cal, days, signup_day, forced_user, forced_day, run.event_ms // MS_PER_DAY
+        ),
+        retention=expected_retention(cal, days, signup_day, forced_user, forced_day),
+        funnel_truth=_funnel_truth(scenario, run, user_id),
         billing=billing,
         transitions=transitions,
+    )
+
+
+def _funnel_truth(scenario: Scenario, run: funnels.FunnelRun, user_id: np.ndarray) -> pa.Table:
+    """Each step a user could take next: its chance given the previous step's time."""
+    funnel_names = list(scenario.funnels)
+    step_events = [s.event for f in scenario.funnels.values() for s in f.steps]
+    first_step = np.cumsum([0, *[len(f.steps) for f in scenario.funnels.values()]])[:-1]
+    step_code = first_step[run.truth_funnel] + run.truth_step - 1
+    return pa.table(
+        {
+            "user_id": pa.array(user_id[run.truth_user]),
+            "funnel_name": _dictionary(run.truth_funnel, funnel_names),
+            "step_number": pa.array(run.truth_step.astype(np.int32)),
+            "event_name": _dictionary(step_code, step_events),
+            "p_reach": pa.array(run.truth_probability),
+            "is_reached": pa.array(run.truth_reached),
+        }
     )
 
 
@@ -251,34 +308,60 @@ def billing_tables(
     return tables, truth
 
 
+def _forced_days(run: funnels.FunnelRun, signup_day: np.ndarray):
+    """Unique (user, day) pairs with a funnel step event, other than the signup day."""
+    key = np.unique(run.event_user * 100_000 + run.event_ms // MS_PER_DAY)
+    user, day = key // 100_000, key % 100_000
+    keep = day != signup_day[user]
+    return user[keep], day[keep]
+
+
 def expected_daily_activity(
-    cal: Calendar, days: sessions.UserDays, signup_day: np.ndarray
+    cal: Calendar,
+    days: sessions.UserDays,
+    signup_day: np.ndarray,
+    forced_user: np.ndarray,
+    forced_day: np.ndarray,
+    funnel_session_day: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Sum over users of P(active that day) and its variance, with and without anomalies.
-    A user is active for sure on the signup day."""
+    A user is active for sure on the signup day and on days a funnel step happened."""
     p = -np.expm1(-days.rate)
     signups = np.bincount(signup_day, minlength=cal.days).astype(float)
 
     def by_day(w: np.ndarray, where: np.ndarray | slice = slice(None)) -> np.ndarray:
         return np.bincount(days.day[where], weights=w, minlength=cal.days)
 
-    expected, variance = by_day(p) + signups, by_day(p * (1 - p))
-    # Only anomaly days differ from their baseline: recompute those without the multiplier.
-    odd = days.anomaly != 1
+    def on(day: np.ndarray, w: np.ndarray | float) -> np.ndarray:
+        return np.bincount(day, weights=np.broadcast_to(w, day.shape), minlength=cal.days)
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        base_rate = np.where(days.anomaly[odd] > 0, days.rate[odd] / days.anomaly[odd], 0.0)
-    p_odd, p0 = p[odd], -np.expm1(-base_rate)
+        base_rate = np.where(days.anomaly > 0, days.rate / days.anomaly, 0.0)
+    p0 = -np.expm1(-base_rate)
+    # a forced day lifts P(active) to 1: on a day at risk, by 1 - p; otherwise by 1
+    key = days.user.astype(np.int64) * cal.days + days.day
+    at = np.searchsorted(key, forced_user * cal.days + forced_day)
+    hit = at < len(key)
+    hit[hit] = key[at[hit]] == (forced_user * cal.days + forced_day)[hit]
+    idx, hit_day, miss_day = at[hit], forced_day[hit], forced_day[~hit]
+    lift = on(miss_day, 1.0)
     return {
-        "expected_dau": expected,
-        "dau_variance": variance,
-        "baseline_dau": expected + by_day(p0 - p_odd, odd),
-        "baseline_dau_variance": variance + by_day(p0 * (1 - p0) - p_odd * (1 - p_odd), odd),
-        "expected_sessions": by_day(days.rate) + signups,
+        "expected_dau": by_day(p) + signups + lift + on(hit_day, 1 - p[idx]),
+        "dau_variance": by_day(p * (1 - p)) - on(hit_day, p[idx] * (1 - p[idx])),
+        "baseline_dau": by_day(p0) + signups + lift + on(hit_day, 1 - p0[idx]),
+        "baseline_dau_variance": by_day(p0 * (1 - p0)) - on(hit_day, p0[idx] * (1 - p0[idx])),
+        "expected_sessions": by_day(days.rate)
+        + signups
+        + on(funnel_session_day.astype(np.int64), 1.0),
     }
 
 
 def expected_retention(
-    cal: Calendar, days: sessions.UserDays, signup_day: np.ndarray
+    cal: Calendar,
+    days: sessions.UserDays,
+    signup_day: np.ndarray,
+    forced_user: np.ndarray,
+    forced_day: np.ndarray,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Per period type, (cohort month x period number) sums of P(retained) and variance,
     over users whose period has fully elapsed (matured), for 'on' and 'on or after'."""
@@ -298,6 +381,13 @@ def expected_retention(
         p_on = -np.expm1(-rate[:, : last + 1])
         p_after = -np.expm1(-tail[:, : last + 1])
         p_on[:, 0] = p_after[:, 0] = 1.0  # the signup day lies in period 0
+        # a funnel step's day is active for sure: its period, and every one before, count
+        forced_period = np.minimum((forced_day - signup_day[forced_user]) // length, last + 1)
+        shown = forced_period <= last
+        p_on[forced_user[shown], forced_period[shown]] = 1.0
+        last_forced = np.full(n, -1)
+        np.maximum.at(last_forced, forced_user, forced_period)
+        p_after[np.arange(last + 1)[None, :] <= last_forced[:, None]] = 1.0
         matured_through = (cal.days - signup_day) // length - 1
         eligible = np.arange(last + 1)[None, :] <= matured_through[:, None]
 

@@ -166,6 +166,7 @@ def _write_run(
             warehouse.append("raw", "users", result.users)
             warehouse.append("raw", "events", events)
             warehouse.append("truth", "users", result.truth_users)
+            warehouse.append("truth", "funnel_users", result.funnel_truth)
             for table, data in result.billing.items():
                 warehouse.append("raw", table, _numbered(data, table, last_ids))
             _add(transitions, result.transitions)

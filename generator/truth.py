@@ -163,6 +163,45 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
     )
     if scenario.subscriptions is not None:
         _subscription_parameters(scenario, add)
+    for name, funnel in scenario.funnels.items():
+        add(
+            "funnel.window_days",
+            name,
+            funnel.window_days,
+            "days",
+            "every step within this many days of step 1",
+        )
+        for k, step in enumerate(funnel.steps[1:], start=2):
+            dim = f"{name}/{k}/{step.event}"
+            add(
+                "funnel.step_rate",
+                dim,
+                step.rate,
+                "probability",
+                "chance of the step given the previous one (times the segment multiplier)",
+            )
+            add(
+                "funnel.delay_median_hours",
+                dim,
+                step.hours.median,
+                "hours",
+                "median log-normal delay after the previous step",
+            )
+            add(
+                "funnel.delay_sigma",
+                dim,
+                step.hours.sigma,
+                "log sd",
+                "spread of the log-normal delay",
+            )
+        for seg in scenario.segment_names():
+            add(
+                "funnel.segment_multiplier",
+                f"{name}/{seg}",
+                funnel.segment_multipliers.get(seg, 1.0),
+                "ratio",
+                "multiplier on every step rate (capped at 1)",
+            )
     names = scenario.event_names()
     matrices = events.transition_matrices(scenario)
     for s, seg_name in enumerate(scenario.segment_names()):

@@ -75,3 +75,15 @@ def test_every_model_has_a_primary_key_test(manifest):
     }
     models = {uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
     assert models - tested == set()
+
+
+def test_dbt_funnels_read_the_planted_funnels_as_planted():
+    """Funnel steps live in the scenario and in dbt's `funnels` var: they must agree."""
+    from generator.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "study_assistant.yml")
+    configured = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["funnels"]
+    for name, funnel in scenario.funnels.items():
+        assert name in configured, name
+        assert configured[name]["steps"] == [s.event for s in funnel.steps]
+        assert configured[name]["window_days"] == funnel.window_days

@@ -9,7 +9,7 @@ import pytest
 from conftest import DEFAULT_SCENARIO
 from generator import simulate
 from generator.calendar import Calendar
-from generator.dynamics import arrivals, churn, events, segments, subscriptions
+from generator.dynamics import arrivals, churn, events, funnels, segments, subscriptions
 from generator.scenario import load_scenario
 
 
@@ -171,3 +171,11 @@ def test_plan_decisions_follow_the_planted_transition_tables(tmp_path):
         assert abs(observed - expected) <= 4 * max(np.sqrt(var), 1), (src, dst)
     p = small.subscriptions.failed_payment_probability
     assert abs(failed[0] - p * failed[1]) <= 4 * np.sqrt(p * (1 - p) * failed[1])
+
+
+def test_normal_cdf_matches_the_error_function():
+    import math
+
+    z = np.linspace(-6, 6, 241)
+    exact = np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z])
+    assert np.max(np.abs(funnels.normal_cdf(z) - exact)) < 2e-7

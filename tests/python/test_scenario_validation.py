@@ -83,6 +83,30 @@ CASES = [
         "subscriptions.segment_multipliers: 'at_risk_student' makes leaving plan",
     ),
     (
+        "funnel_rate_above_one",
+        "funnels.onboarding.steps.1.rate",
+        1.2,
+        "funnels.onboarding.steps.1.rate",
+    ),
+    (
+        "funnel_not_starting_at_signup",
+        "funnels.onboarding.steps.0.event",
+        "app_open",
+        "funnels.onboarding.steps.0.event: must be the signup event",
+    ),
+    (
+        "funnel_step_reusing_an_event",
+        "funnels.onboarding.steps.2.event",
+        "quiz_completed",
+        "funnels.onboarding.steps.2.event: 'quiz_completed' is already logged elsewhere",
+    ),
+    (
+        "funnel_unknown_segment",
+        "funnels.onboarding.segment_multipliers.night_owl",
+        1.0,
+        "funnels.onboarding.segment_multipliers.night_owl: unknown segment",
+    ),
+    (
         "first_plan_not_free",
         "subscriptions.plans.free.price",
         5.0,

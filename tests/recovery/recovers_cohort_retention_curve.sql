@@ -4,11 +4,11 @@
     chance of being active is 1 - exp(-expected sessions): retained users are a sum of
     Bernoulli draws with known mean and variance. Checked at a fixed set of 17 periods
     pooled over cohorts, "on" and "on or after": 34 checks, so each allows the Bonferroni
-    bound for a 0.1% family-wise false alarm, 4.18 standard errors (inverse normal of
-    1 - 0.001 / 68). Cohort by cohort at month 1, the sum of squared standardised
+    bound for a 0.1% family-wise false alarm, 4.18 standard errors (the normal quantile
+    of 0.001 / 68). Cohort by cohort at month 1, the sum of squared standardised
     deviations must stay under the chi-square bound 4 standard deviations out
     (Wilson-Hilferty). The eligible (matured) users must match exactly. -#}
-{%- set pooled_bound = 4.18 -%}
+{%- set pooled_bound = normal_quantile_upper('0.001 / 68') -%}
 with
 
 retention as (
