@@ -59,7 +59,7 @@ def simulate(
     end_ms = days * MS_PER_DAY
     parts: dict[str, list[np.ndarray]] = {k: [] for k in FunnelRun.__dataclass_fields__}
     code = 0
-    for f, (name, funnel) in enumerate(scenario.funnels.items()):
+    for f, funnel in enumerate(scenario.funnels.values()):
         multiplier = np.array(
             [funnel.segment_multipliers.get(s, 1.0) for s in scenario.segment_names()]
         )[segment]
@@ -87,17 +87,9 @@ def simulate(
             parts["event_code"].append(np.full(len(users), code))
             parts["event_ms"].append(np.floor(at[users]).astype(np.int64))
             code += 1
-        del name
-    empty = {
-        "event_user": np.int64,
-        "event_code": np.int64,
-        "event_ms": np.int64,
-        "truth_user": np.int64,
-        "truth_funnel": np.int64,
-        "truth_step": np.int64,
-        "truth_probability": np.float64,
-        "truth_reached": bool,
+    kinds = {"truth_probability": np.float64, "truth_reached": bool}
+    arrays = {
+        k: np.concatenate(v) if v else np.zeros(0, dtype=kinds.get(k, np.int64))
+        for k, v in parts.items()
     }
-    return FunnelRun(
-        **{k: np.concatenate(v) if v else np.zeros(0, dtype=empty[k]) for k, v in parts.items()}
-    )
+    return FunnelRun(**arrays)

@@ -1,4 +1,5 @@
-{#- The column's mean lies in [min_value, max_value]; returns the mean when it does not. -#}
+{#- The column's mean lies in [min_value, max_value];
+    an empty model has none to check. Returns the mean when it does not. -#}
 {% test mean_between(model, column_name, min_value=none, max_value=none) %}
 
 with
@@ -14,7 +15,7 @@ validation_errors as (
 
     select mean_value
     from summary
-    where mean_value is null
+    where 1 = 0
     {% if min_value is not none %} or mean_value < {{ min_value }} {% endif %}
     {% if max_value is not none %} or mean_value > {{ max_value }} {% endif %}
 

@@ -1,4 +1,5 @@
-{#- The column's q-quantile lies in [min_value, max_value]; returns it when it does not. -#}
+{#- The column's q-quantile lies in [min_value, max_value];
+    an empty model has none to check. Returns it when it does not. -#}
 {% test quantile_between(model, column_name, quantile, min_value=none, max_value=none) %}
 
 with
@@ -14,7 +15,7 @@ validation_errors as (
 
     select quantile_value
     from summary
-    where quantile_value is null
+    where 1 = 0
     {% if min_value is not none %} or quantile_value < {{ min_value }} {% endif %}
     {% if max_value is not none %} or quantile_value > {{ max_value }} {% endif %}
 

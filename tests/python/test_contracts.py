@@ -87,3 +87,19 @@ def test_dbt_funnels_read_the_planted_funnels_as_planted():
         assert name in configured, name
         assert configured[name]["steps"] == [s.event for s in funnel.steps]
         assert configured[name]["window_days"] == funnel.window_days
+
+
+def test_a_world_without_subscriptions_or_funnels_builds_and_passes(tmp_path):
+    """Both are optional in a scenario: the warehouse and its tests must not need them."""
+    from conftest import copy_project, run_generator
+
+    data = yaml.safe_load((ROOT / "scenarios" / "study_assistant.yml").read_text())
+    data.pop("subscriptions")
+    data.pop("funnels")
+    scenario = tmp_path / "minimal.yml"
+    scenario.write_text(yaml.safe_dump(data))
+    db = tmp_path / "minimal.duckdb"
+    generated = run_generator("--scenario", str(scenario), "--users", "2000", "--db", str(db))
+    assert generated.returncode == 0, generated.stderr
+    built = run_dbt(copy_project(tmp_path / "project"), db, "build")
+    assert built.returncode == 0, built.stdout[-3000:]
