@@ -31,11 +31,11 @@ $(BIN)/activate: pyproject.toml
 
 install: $(BIN)/activate ## create .venv and install the pinned dependencies
 
-generate: install ## simulate the scenario into $(DUCKDB_PATH) (USERS=, SEED=, WORKERS=)
+generate: install ## simulate SCENARIO into DUCKDB_PATH (default warehouse.duckdb; USERS=, SEED=, WORKERS=)
 	$(BIN)/python -m generator generate --scenario $(SCENARIO) $(USERS_FLAG) \
 		--seed $(SEED) --workers $(WORKERS) --db $(DUCKDB_PATH)
 
-dbt-build: install ## dbt build (models and every test) on $(DUCKDB_PATH)
+dbt-build: install ## dbt build (models and every test) on DUCKDB_PATH
 	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt build
 
 build: generate dbt-build ## set up, simulate the default world and build the warehouse
@@ -47,7 +47,7 @@ lint: install ## ruff on the generator and its tests
 pytest: install ## the generator's and the project's Python tests
 	$(BIN)/pytest -q
 
-test-warehouse: install ## a small world ($(TEST_USERS) users) built with every dbt test
+test-warehouse: install ## a small world (TEST_USERS, default 20000) built with every dbt test
 	mkdir -p target
 	$(BIN)/python -m generator generate --scenario $(SCENARIO) --users $(TEST_USERS) \
 		--seed $(SEED) --workers $(WORKERS) --db $(TEST_DB) --quiet
