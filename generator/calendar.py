@@ -10,6 +10,7 @@ import numpy as np
 from generator.scenario import MONTHS, WEEKDAYS, Scenario, Seasonal
 
 SECONDS_PER_DAY = 86_400
+MS_PER_DAY = SECONDS_PER_DAY * 1000
 DAYS_PER_YEAR = 365.25
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from generator.calendar import SECONDS_PER_DAY, Calendar
+from generator.calendar import MS_PER_DAY, Calendar
 from generator.dynamics import (
     arrivals,
     churn,
@@ -22,7 +22,6 @@ from generator.dynamics.vintage import cohort_factor
 from generator.scenario import Scenario
 from generator.schema import INACTIVE_DAYS_FOR_CHURN, RETENTION_PERIODS
 
-MS_PER_DAY = SECONDS_PER_DAY * 1000
 # Fixed streams per dynamic inside a shard: adding a dynamic appends, never reorders.
 STREAMS = (
     "segments",
@@ -190,7 +189,7 @@ def simulate_shard(
 
     # --- truth ----------------------------------------------------------------------------
     # Days a funnel step makes a user active for sure (besides the signup day).
-    forced_user, forced_day = _forced_days(run, signup_day)
+    forced_user, forced_day = _forced_days(run, signup_day, cal.days)
     final_window = days.day >= cal.days - INACTIVE_DAYS_FOR_CHURN
     final_rate = np.bincount(days.user[final_window], weights=days.rate[final_window], minlength=n)
     silent_for_sure = (
@@ -308,10 +307,10 @@ def billing_tables(
     return tables, truth
 
 
-def _forced_days(run: funnels.FunnelRun, signup_day: np.ndarray):
+def _forced_days(run: funnels.FunnelRun, signup_day: np.ndarray, days: int):
     """Unique (user, day) pairs with a funnel step event, other than the signup day."""
-    key = np.unique(run.event_user * 100_000 + run.event_ms // MS_PER_DAY)
-    user, day = key // 100_000, key % 100_000
+    key = np.unique(run.event_user * days + run.event_ms // MS_PER_DAY)
+    user, day = key // days, key % days
     keep = day != signup_day[user]
     return user[keep], day[keep]
 

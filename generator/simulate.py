@@ -133,14 +133,13 @@ def generate(
     pa.array(np.zeros(1))
     with _pool(workers) as pool:
         return _write_run(
-            scenario, seed, db_path, parquet_dir, progress, args, pool, workers, started
+            scenario, cal, seed, db_path, parquet_dir, progress, args, pool, workers, started
         )
 
 
 def _write_run(
-    scenario, seed, db_path, parquet_dir, progress, args, pool, workers, started
+    scenario, cal, seed, db_path, parquet_dir, progress, args, pool, workers, started
 ) -> RunSummary:
-    cal = Calendar.of(scenario)
     summary = RunSummary()
     warehouse = WarehouseWriter(db_path)
     spool = tempfile.TemporaryDirectory(prefix="proving-ground-")

@@ -337,34 +337,31 @@ def plans(scenario: Scenario) -> pa.Table:
 
 
 def plan_transitions(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table:
+    """Per plan decided from: expected decisions choosing each next plan."""
     names = list(scenario.subscriptions.plans)
-    n = len(names)
-    src, dst = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    expected = sums.get("expected_transitions", np.zeros((n, n)))
-    return pa.table(
-        {
-            "from_plan": [names[i] for i in src.ravel()],
-            "to_plan": [names[j] for j in dst.ravel()],
-            "decisions": np.repeat(sums.get("decisions", np.zeros(n)), n).astype(np.int64),
-            "expected_transitions": expected.ravel(),
-            "variance": sums.get("transition_variance", np.zeros((n, n))).ravel(),
-        }
-    )
+    return _transition_table(scenario, names, sums, "expected_transitions", "transition_variance")
 
 
 def billed_transitions(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table:
     """Per plan decided from: the expected decisions that leave the user paying for each
     plan next, or for nothing ('(none)': a cancellation, a free plan or a failed payment)."""
-    names = list(scenario.subscriptions.plans)
-    targets = [*names, "(none)"]
-    n = len(names)
-    src, dst = np.meshgrid(np.arange(n), np.arange(n + 1), indexing="ij")
+    names = [*scenario.subscriptions.plans, "(none)"]
+    return _transition_table(scenario, names, sums, "expected_billed", "billed_variance")
+
+
+def _transition_table(
+    scenario: Scenario, targets: list[str], sums: dict[str, np.ndarray], mean: str, var: str
+) -> pa.Table:
+    """(from plan x target) rows of summed decision chances and their variance."""
+    plans = list(scenario.subscriptions.plans)
+    n, m = len(plans), len(targets)
+    src, dst = np.meshgrid(np.arange(n), np.arange(m), indexing="ij")
     return pa.table(
         {
-            "from_plan": [names[i] for i in src.ravel()],
+            "from_plan": [plans[i] for i in src.ravel()],
             "to_plan": [targets[j] for j in dst.ravel()],
-            "decisions": np.repeat(sums.get("decisions", np.zeros(n)), n + 1).astype(np.int64),
-            "expected_transitions": sums.get("expected_billed", np.zeros((n, n + 1))).ravel(),
-            "variance": sums.get("billed_variance", np.zeros((n, n + 1))).ravel(),
+            "decisions": np.repeat(sums.get("decisions", np.zeros(n)), m).astype(np.int64),
+            "expected_transitions": sums.get(mean, np.zeros((n, m))).ravel(),
+            "variance": sums.get(var, np.zeros((n, m))).ravel(),
         }
     )

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator.calendar import MS_PER_DAY
 from generator.scenario import SESSION_END, Scenario
 
 MAX_EVENTS_PER_SESSION = 200
 MAX_GAP_MS = 25 * 60 * 1000  # the tracker ends a session after 30 idle minutes
 SESSION_SEPARATION_MS = 31 * 60 * 1000
-MS_PER_DAY = 86_400_000
 
 
 def transition_matrices(scenario: Scenario) -> np.ndarray:

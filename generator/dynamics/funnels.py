@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.calendar import MS_PER_DAY
 from generator.scenario import Scenario
 
 MS_PER_HOUR = 3_600_000
-MS_PER_DAY = 86_400_000
 
 
 def normal_cdf(z: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.calendar import MS_PER_DAY
 from generator.dynamics.churn import Spells
 from generator.scenario import Scenario
 
@@ -119,7 +120,7 @@ def simulate(
     tables = transition_tables(scenario)
     cumulative = np.cumsum(tables, axis=3)
     cumulative[..., -1] = 1.0
-    time_of_day = signup_ms - signup_day.astype(np.int64) * 86_400_000
+    time_of_day = signup_ms - signup_day.astype(np.int64) * MS_PER_DAY
     n = len(signup_day)
     state = np.full(n, plans.index(subs.initial_plan), dtype=np.int64)
     term_started = np.zeros(n, dtype=np.int64)  # anniversary at which the plan's term began
@@ -138,13 +139,13 @@ def simulate(
         paid_plan = state[users]
         end = anniversaries(scenario.start, signup_day[users], k + term[paid_plan])
         ok = rng.random(len(users)) >= subs.failed_payment_probability
-        invoices.append((users, paid_plan, day, end, day * 86_400_000 + time_of_day[users], ok))
+        invoices.append((users, paid_plan, day, end, day * MS_PER_DAY + time_of_day[users], ok))
         failed = users[~ok]
         if len(failed):
             changes.append(
                 (
                     failed,
-                    day[~ok] * 86_400_000 + time_of_day[failed],
+                    day[~ok] * MS_PER_DAY + time_of_day[failed],
                     state[failed],
                     np.zeros(len(failed), dtype=np.int64),
                     REASON_PAYMENT_FAILED,
@@ -191,7 +192,7 @@ def simulate(
             changes.append(
                 (
                     users[moved],
-                    day[moved] * 86_400_000 + time_of_day[users[moved]],
+                    day[moved] * MS_PER_DAY + time_of_day[users[moved]],
                     current[moved],
                     nxt[moved],
                     REASON_CUSTOMER,

@@ -26,7 +26,7 @@ months as (
         cast({{ dbt.dateadd('month', 'series.n', 'bounds.first_month') }} as date) as mrr_month,
         bounds.as_of
     from bounds
-    cross join ({{ integer_series(0, 1200) }}) as series
+    cross join ({{ integer_series(0, var('max_series_days') // 28) }}) as series
     where {{ dbt.dateadd('month', 'series.n', 'bounds.first_month') }} <= bounds.as_of
 
 ),
