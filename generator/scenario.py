@@ -174,13 +174,39 @@ class FunnelStep(Strict):
 
 
 class Funnel(Strict):
-    """Ordered steps after signup, each reached with its rate (times the segment's
-    multiplier, capped at 1) after a log-normal delay, all within the window from step 1.
-    Step events other than the signup are the funnel's own, logged as one-event sessions."""
+    """Ordered steps, each reached with its rate (times the segment's multiplier, capped at
+    1) after a log-normal delay, all within the window from step 1. A `signup` funnel
+    starts at the signup event; a `plan_conversion` funnel is tried at each monthly plan
+    decision on the free plan and its last step is the move to a paid plan, so the chance
+    of step 1 follows from the plan's conversion chance. Step events other than the signup
+    are the funnel's own, logged as one-event sessions."""
 
+    entry: Literal["signup", "plan_conversion"] = "signup"
     window_days: Positive
     steps: list[FunnelStep] = Field(min_length=2)
     segment_multipliers: dict[str, NonNegative] = {}
+
+
+class LifecycleStage(Strict):
+    days: GapDays | None = Field(
+        None, description="log-normal time in the stage, whole days (needed unless terminal)"
+    )
+    activity: NonNegative = Field(1.0, description="multiplier on the session rate")
+    next: dict[str, Probability] = Field(
+        {}, description="chances of the stage that follows; none: the user stays for good"
+    )
+    transitions: dict[str, dict[str, Probability]] = Field(
+        {}, description="event-chain rows that replace the segment's while in the stage"
+    )
+
+
+class Lifecycle(Strict):
+    """A hidden stage machine over each user's life from signup: a stage lasts a drawn
+    number of whole days (changing at midnight), scales the session rate and may change
+    the event mix; then the next stage is drawn. A stage without `next` is an exit."""
+
+    initial: str
+    stages: dict[str, LifecycleStage] = Field(min_length=1)
 
 
 class Subscriptions(Strict):
@@ -213,6 +239,7 @@ class Scenario(Strict):
     events: Events
     subscriptions: Subscriptions | None = None
     funnels: dict[str, Funnel] = {}
+    lifecycle: Lifecycle | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -241,18 +268,55 @@ class Scenario(Strict):
         if self.subscriptions is not None:
             self._check_subscriptions(self.subscriptions)
         self._check_funnels()
+        if self.lifecycle is not None:
+            self._check_lifecycle(self.lifecycle)
         return self
+
+    def _check_lifecycle(self, life: Lifecycle) -> None:
+        if life.initial not in life.stages:
+            raise _at("lifecycle.initial", f"unknown stage '{life.initial}'")
+        known = set(self.events.catalog)
+        for name, stage in life.stages.items():
+            base = f"lifecycle.stages.{name}"
+            for target in stage.next:
+                if target not in life.stages:
+                    raise _at(f"{base}.next.{target}", "unknown stage")
+            if stage.next:
+                _check_share(f"{base}.next", stage.next)
+                if stage.days is None:
+                    raise _at(f"{base}.days", "required for a stage with next stages")
+            for state, row in stage.transitions.items():
+                if state not in known:
+                    raise _at(f"{base}.transitions.{state}", "unknown event")
+                for target in row:
+                    if target != SESSION_END and target not in known:
+                        raise _at(f"{base}.transitions.{state}.{target}", "unknown event")
+                _check_share(f"{base}.transitions.{state}", row)
+            for seg in self.segments:
+                stuck = _states_without_exit(self.transitions_for(seg, name), {SESSION_END})
+                if stuck:
+                    raise _at(f"{base}.transitions", f"no path to '{SESSION_END}' from {stuck}")
+        exits = {name for name, stage in life.stages.items() if not stage.next}
+        stuck = _states_without_exit({k: v.next for k, v in life.stages.items()}, exits)
+        if stuck:
+            raise _at("lifecycle.stages", f"a cycle with no exit: no path to an exit from {stuck}")
 
     def _check_funnels(self) -> None:
         seen: set[str] = set(self.events.catalog)
         for name, funnel in self.funnels.items():
             base = f"funnels.{name}"
-            if funnel.steps[0].event != self.events.signup:
+            own = funnel.steps[1:]
+            if funnel.entry == "signup" and funnel.steps[0].event != self.events.signup:
                 raise _at(
                     f"{base}.steps.0.event", f"must be the signup event '{self.events.signup}'"
                 )
-            for i, step in enumerate(funnel.steps[1:], start=1):
-                if step.hours is None:
+            if funnel.entry == "plan_conversion":
+                if self.subscriptions is None:
+                    raise _at(f"{base}.entry", "plan_conversion needs a subscriptions block")
+                own = funnel.steps
+            for step in own:
+                i = funnel.steps.index(step)
+                if i > 0 and step.hours is None:
                     raise _at(f"{base}.steps.{i}.hours", "required key is missing")
                 if step.event in seen:
                     raise _at(
@@ -262,10 +326,26 @@ class Scenario(Strict):
             for seg in funnel.segment_multipliers:
                 if seg not in self.segments:
                     raise _at(f"{base}.segment_multipliers.{seg}", "unknown segment")
+        from generator.dynamics.funnels import conversion_entry_chances  # noqa: PLC0415
+
+        for name, funnel in self.funnels.items():
+            if funnel.entry == "plan_conversion":
+                worst = conversion_entry_chances(self, funnel).max()
+                if worst > 1 + 1e-12:
+                    raise _at(
+                        f"funnels.{name}.steps",
+                        f"step rates too low for the planted free-plan conversion "
+                        f"(step 1 would need a chance of {worst:.3f})",
+                    )
 
     def funnel_events(self) -> list[str]:
         """Events only funnels log, in a fixed order (after the catalogue's)."""
-        return [s.event for f in self.funnels.values() for s in f.steps[1:]]
+        return [e for f in self.funnels.values() for e in self.own_events(f)]
+
+    def own_events(self, funnel: Funnel) -> list[str]:
+        """The events a funnel logs itself (a signup funnel's first step is the signup)."""
+        steps = funnel.steps if funnel.entry == "plan_conversion" else funnel.steps[1:]
+        return [s.event for s in steps]
 
     def _check_subscriptions(self, subs: Subscriptions) -> None:
         plans = list(subs.plans)
@@ -318,8 +398,7 @@ class Scenario(Strict):
             if state not in ev.transitions:
                 raise _at("events.transitions", f"missing a row for event '{state}'")
         for seg in self.segments:
-            merged = {**ev.transitions, **ev.segment_transitions.get(seg, {})}
-            stuck = _states_without_exit(merged)
+            stuck = _states_without_exit(self.transitions_for(seg), {SESSION_END})
             if stuck:
                 raise _at("events.transitions", f"no path to '{SESSION_END}' from {stuck}")
 
@@ -334,12 +413,23 @@ class Scenario(Strict):
     def event_names(self) -> list[str]:
         return list(self.events.catalog)
 
-    def transitions_for(self, segment: str) -> dict[str, dict[str, float]]:
-        return {**self.events.transitions, **self.events.segment_transitions.get(segment, {})}
+    def stage_names(self) -> list[str | None]:
+        """Lifecycle stages in order; one unnamed stage when there is no lifecycle."""
+        return list(self.lifecycle.stages) if self.lifecycle is not None else [None]
+
+    def transitions_for(self, segment: str, stage: str | None = None) -> dict[str, dict]:
+        """Event-chain rows: the base, then the segment's, then the lifecycle stage's."""
+        stage_rows = self.lifecycle.stages[stage].transitions if stage is not None else {}
+        return {
+            **self.events.transitions,
+            **self.events.segment_transitions.get(segment, {}),
+            **stage_rows,
+        }
 
 
-def _states_without_exit(table: dict[str, dict[str, float]]) -> list[str]:
-    reaches_end = {s for s, row in table.items() if row.get(SESSION_END, 0) > 0}
+def _states_without_exit(table: dict[str, dict[str, float]], exits: set[str]) -> list[str]:
+    """States of a chain from which no exit can be reached."""
+    reaches_end = set(exits)
     changed = True
     while changed:
         changed = False

@@ -112,8 +112,17 @@ TRUTH_TABLES: dict[str, dict[str, str]] = {
         "funnel_name": "VARCHAR",
         "step_number": "INTEGER",
         "event_name": "VARCHAR",
-        "p_reach": "DOUBLE",
+        "expected_reach": "DOUBLE",
+        "variance": "DOUBLE",
         "is_reached": "BOOLEAN",
+    },
+    "lifecycle_paths": {
+        "user_id": "BIGINT",
+        "visit_number": "INTEGER",
+        "stage": "VARCHAR",
+        "entered_at": "TIMESTAMP",
+        "left_at": "TIMESTAMP",
+        "expected_sessions": "DOUBLE",
     },
     "expected_retention": {
         "cohort_month": "DATE",

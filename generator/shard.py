@@ -3,7 +3,7 @@ truth, and the shard's share of the expected curves that the recovery tests use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -14,6 +14,7 @@ from generator.dynamics import (
     churn,
     events,
     funnels,
+    lifecycle,
     segments,
     sessions,
     subscriptions,
@@ -33,6 +34,7 @@ STREAMS = (
     "identity",
     "billing",
     "funnels",
+    "lifecycle",
 )
 
 
@@ -47,6 +49,7 @@ class ShardResult:
     daily: dict[str, np.ndarray]
     retention: dict[str, dict[str, np.ndarray]]
     funnel_truth: pa.Table
+    lifecycle_truth: pa.Table
     billing: dict[str, pa.Table]  # raw billing tables, without ids
     transitions: dict[str, np.ndarray]  # truth: summed chances of plan decisions
 
@@ -99,8 +102,15 @@ def simulate_shard(
     signup_ms = signup_day.astype(np.int64) * MS_PER_DAY + signup_seconds * 1000
     spells = churn.draw_spells(scenario, segment, signup_ms / MS_PER_DAY, rng["churn"])
 
-    # --- when they are active -----------------------------------------------------------
+    # --- when they are active, and in which lifecycle stage ------------------------------
     days = sessions.user_days(scenario, cal, signup_day, multiplier, spells)
+    paths, day_visit = None, np.zeros(len(days.user), dtype=np.int64)
+    if scenario.lifecycle is not None:
+        paths = lifecycle.draw_paths(scenario, signup_day, cal.days, rng["lifecycle"])
+        day_visit = lifecycle.stage_on(paths, days.user, days.day, cal.days)
+        days = replace(days, rate=days.rate * lifecycle.activity(scenario)[paths.stage[day_visit]])
+    day_stage = paths.stage[day_visit] if paths is not None else day_visit
+    initial = scenario.stage_names().index(scenario.lifecycle.initial if paths else None)
     counts = sessions.draw_session_counts(days, rng["sessions"])
     sess_user = np.repeat(days.user, counts)
     sess_seconds = arrivals.draw_seconds_of_day(
@@ -117,15 +127,15 @@ def simulate_shard(
             np.full(len(sess_user), names.index(scenario.events.session_start), dtype=np.int16),
         ]
     )
+    all_stage = np.concatenate([np.full(n, initial), np.repeat(day_stage, counts)])
     order = np.lexsort((all_start, all_user))
     all_user, all_start, first_event = all_user[order], all_start[order], first_event[order]
+    chain = events.chain_index(segment[all_user], all_stage[order], len(scenario.stage_names()))
     n_sessions = len(all_user)
 
     # --- what they do -------------------------------------------------------------------
     matrices = events.transition_matrices(scenario)
-    ev_session, ev_code = events.walk_sessions(
-        matrices, segment[all_user], first_event, rng["events"]
-    )
+    ev_session, ev_code = events.walk_sessions(matrices, chain, first_event, rng["events"])
     gaps = events.event_gaps_ms(scenario, ev_code, rng["events"])
     offset, length = events.offsets_in_session(ev_session, gaps, n_sessions)
     start = events.separate_sessions(all_user, events.keep_in_day(all_start, length), length)
@@ -147,7 +157,20 @@ def simulate_shard(
     signed_up_ms[all_user[is_signup]] = start[is_signup]
 
     # --- funnels: their step events, each logged as a one-event session -------------------
-    run = funnels.simulate(scenario, cal.days, signed_up_ms, segment, rng["funnels"])
+    # --- plans: monthly decisions, which plan-conversion funnels are tried at --------------
+    history = None
+    if scenario.subscriptions is not None:
+        history = subscriptions.simulate(
+            scenario, cal.days, signup_day, signed_up_ms, segment, spells, rng["billing"]
+        )
+    run = funnels.simulate(
+        scenario,
+        cal.days,
+        signed_up_ms,
+        segment,
+        rng["funnels"],
+        history.free_plan if history is not None else None,
+    )
     n_funnel = len(run.event_user)
     event_user = np.concatenate([all_user[ev_session], run.event_user]).astype(np.int64)
     ev_code = np.concatenate([ev_code, run.event_code + len(names)])
@@ -211,9 +234,7 @@ def simulate_shard(
         }
     )
 
-    billing, transitions = billing_tables(
-        scenario, cal, signup_day, signed_up_ms, segment, spells, user_id, rng["billing"]
-    )
+    billing, transitions = billing_tables(scenario, cal, history, user_id)
     return ShardResult(
         index=shard_index,
         users=users_table,
@@ -226,13 +247,16 @@ def simulate_shard(
         ),
         retention=expected_retention(cal, days, signup_day, forced_user, forced_day),
         funnel_truth=_funnel_truth(scenario, run, user_id),
+        lifecycle_truth=_lifecycle_truth(
+            scenario, cal, paths, day_visit, days, signed_up_ms, user_id
+        ),
         billing=billing,
         transitions=transitions,
     )
 
 
 def _funnel_truth(scenario: Scenario, run: funnels.FunnelRun, user_id: np.ndarray) -> pa.Table:
-    """Each step a user could take next: its chance given the previous step's time."""
+    """Each step a user had a chance of reaching: the summed chance and whether they did."""
     funnel_names = list(scenario.funnels)
     step_events = [s.event for f in scenario.funnels.values() for s in f.steps]
     first_step = np.cumsum([0, *[len(f.steps) for f in scenario.funnels.values()]])[:-1]
@@ -243,8 +267,40 @@ def _funnel_truth(scenario: Scenario, run: funnels.FunnelRun, user_id: np.ndarra
             "funnel_name": _dictionary(run.truth_funnel, funnel_names),
             "step_number": pa.array(run.truth_step.astype(np.int32)),
             "event_name": _dictionary(step_code, step_events),
-            "p_reach": pa.array(run.truth_probability),
+            "expected_reach": pa.array(run.truth_expected),
+            "variance": pa.array(run.truth_variance),
             "is_reached": pa.array(run.truth_reached),
+        }
+    )
+
+
+def _lifecycle_truth(
+    scenario: Scenario,
+    cal: Calendar,
+    paths: lifecycle.StagePaths | None,
+    day_visit: np.ndarray,
+    days: sessions.UserDays,
+    signed_up_ms: np.ndarray,
+    user_id: np.ndarray,
+) -> pa.Table:
+    """Every stage visit, with the sessions its days at risk are expected to open."""
+    if paths is None:
+        return pa.table({})
+    entered_ms = np.where(
+        paths.visit == 1, signed_up_ms[paths.user], paths.entered_day * MS_PER_DAY
+    )
+    ends = paths.left_day < cal.days
+    left_ms = np.where(ends, paths.left_day, 0) * MS_PER_DAY + cal.epoch_seconds * 1000
+    return pa.table(
+        {
+            "user_id": pa.array(user_id[paths.user]),
+            "visit_number": pa.array(paths.visit.astype(np.int32)),
+            "stage": _dictionary(paths.stage, scenario.stage_names()),
+            "entered_at": _timestamps(cal, entered_ms),
+            "left_at": pa.array(left_ms, type=pa.timestamp("ms"), mask=~ends),
+            "expected_sessions": pa.array(
+                np.bincount(day_visit, weights=days.rate, minlength=len(paths.user))
+            ),
         }
     )
 
@@ -252,21 +308,14 @@ def _funnel_truth(scenario: Scenario, run: funnels.FunnelRun, user_id: np.ndarra
 def billing_tables(
     scenario: Scenario,
     cal: Calendar,
-    signup_day: np.ndarray,
-    signup_ms: np.ndarray,
-    segment: np.ndarray,
-    spells: churn.Spells,
+    history: subscriptions.BillingHistory | None,
     user_id: np.ndarray,
-    rng: np.random.Generator,
 ) -> tuple[dict[str, pa.Table], dict[str, np.ndarray]]:
     """Plan changes and invoices as the billing system logs them, ordered by user and time."""
-    if scenario.subscriptions is None:
+    if history is None:
         return {}, {}
     subs = scenario.subscriptions
     plans = list(subs.plans)
-    history = subscriptions.simulate(
-        scenario, cal.days, signup_day, signup_ms, segment, spells, rng
-    )
     start = np.datetime64(cal.start, "D")
     c = np.lexsort((history.change_at_ms, history.change_user))
     i = np.lexsort((history.invoice_at_ms, history.invoice_user))

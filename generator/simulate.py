@@ -166,6 +166,8 @@ def _write_run(
             warehouse.append("raw", "events", events)
             warehouse.append("truth", "users", result.truth_users)
             warehouse.append("truth", "funnel_users", result.funnel_truth)
+            if result.lifecycle_truth.num_columns:
+                warehouse.append("truth", "lifecycle_paths", result.lifecycle_truth)
             for table, data in result.billing.items():
                 warehouse.append("raw", table, _numbered(data, table, last_ids))
             _add(transitions, result.transitions)

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.calendar import Calendar
-from generator.dynamics import arrivals, churn, events, subscriptions
+from generator.dynamics import arrivals, churn, events, funnels, subscriptions
 from generator.scenario import MONTHS, WEEKDAYS, Scenario
 from generator.schema import RETENTION_PERIODS
 
@@ -194,6 +194,17 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
                 "log sd",
                 "spread of the log-normal delay",
             )
+        if funnel.entry == "plan_conversion":
+            chances = funnels.conversion_entry_chances(scenario, funnel)
+            for s, seg in enumerate(scenario.segment_names()):
+                for inactive, state in enumerate(("active", "inactive")):
+                    add(
+                        "funnel.entry_chance",
+                        f"{name}/{seg}/{state}",
+                        chances[s, inactive],
+                        "probability",
+                        "chance of step 1 at a monthly decision on the free plan",
+                    )
         for seg in scenario.segment_names():
             add(
                 "funnel.segment_multiplier",
@@ -204,17 +215,29 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
             )
     names = scenario.event_names()
     matrices = events.transition_matrices(scenario)
-    for s, seg_name in enumerate(scenario.segment_names()):
+    chains = [(g, t) for g in scenario.segment_names() for t in scenario.stage_names()]
+    for c, (seg_name, stage) in enumerate(chains):
+        chain = seg_name if stage is None else f"{seg_name}/{stage}"
         for i, src in enumerate(names):
             for j, dst in enumerate([*names, "end"]):
-                if matrices[s, i, j] > 0:
+                if matrices[c, i, j] > 0:
                     add(
                         "events.transition",
-                        f"{seg_name}/{src}/{dst}",
-                        matrices[s, i, j],
+                        f"{chain}/{src}/{dst}",
+                        matrices[c, i, j],
                         "probability",
-                        "chance the next event is dst (session depth applied)",
+                        "chance the next event is dst (session depth applied; by segment, "
+                        "and by lifecycle stage when the world has one)",
                     )
+    add(
+        "events.session_start",
+        scenario.events.session_start,
+        1.0,
+        "event",
+        "the event that opens every session after the signup's (dimension)",
+    )
+    if scenario.lifecycle is not None:
+        _lifecycle_parameters(scenario, add)
     cols = list(zip(*rows, strict=True))
     return pa.table(
         {
@@ -225,6 +248,30 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
             "description": list(cols[4]),
         }
     )
+
+
+def _lifecycle_parameters(scenario: Scenario, add) -> None:
+    life = scenario.lifecycle
+    add("lifecycle.initial_stage", life.initial, 1.0, "stage", "every user starts here")
+    for name, stage in life.stages.items():
+        add("lifecycle.activity", name, stage.activity, "relative", "session rate multiplier")
+        if stage.days is not None and stage.next:
+            add(
+                "lifecycle.duration_median_days",
+                name,
+                stage.days.median,
+                "days",
+                "median log-normal time in the stage (rounded to whole days, at least 1)",
+            )
+            add("lifecycle.duration_sigma", name, stage.days.sigma, "log sd", "its spread")
+        for target, p in stage.next.items():
+            add(
+                "lifecycle.transition",
+                f"{name}/{target}",
+                p,
+                "probability",
+                "chance the stage that follows is target",
+            )
 
 
 def _dates(cal: Calendar, offsets: np.ndarray) -> pa.Array:

@@ -14,13 +14,21 @@ MAX_GAP_MS = 25 * 60 * 1000  # the tracker ends a session after 30 idle minutes
 SESSION_SEPARATION_MS = 31 * 60 * 1000
 
 
+def chain_index(segment: np.ndarray, stage: np.ndarray, n_stages: int) -> np.ndarray:
+    """Row of transition_matrices for a segment in a lifecycle stage."""
+    return segment.astype(np.int32) * n_stages + stage
+
+
 def transition_matrices(scenario: Scenario) -> np.ndarray:
-    """(segment, event, next event or end) probabilities, session depth applied."""
+    """(chain, event, next event or end) probabilities, session depth applied; one chain
+    per segment x lifecycle stage (see chain_index), one per segment without a lifecycle."""
     names = scenario.event_names()
     n = len(names)
-    out = np.zeros((len(scenario.segments), n, n + 1))
-    for s, (seg_name, seg) in enumerate(scenario.segments.items()):
-        for state, row in scenario.transitions_for(seg_name).items():
+    stages = scenario.stage_names()
+    chains = [(seg, stage) for seg in scenario.segments.items() for stage in stages]
+    out = np.zeros((len(chains), n, n + 1))
+    for s, ((seg_name, seg), stage) in enumerate(chains):
+        for state, row in scenario.transitions_for(seg_name, stage).items():
             i = names.index(state)
             for target, p in row.items():
                 out[s, i, n if target == SESSION_END else names.index(target)] = p

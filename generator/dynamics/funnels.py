@@ -41,12 +41,44 @@ class FunnelRun:
     event_user: np.ndarray
     event_code: np.ndarray  # index into scenario.funnel_events()
     event_ms: np.ndarray
-    # truth: one row per (user, funnel, step >= 2) whose previous step was reached
+    # truth: one row per (user, funnel, step) the user had a chance of reaching: the
+    # summed chance over their opportunities until they reached it, and its variance
     truth_user: np.ndarray
     truth_funnel: np.ndarray
-    truth_step: np.ndarray  # 2, 3, ...
-    truth_probability: np.ndarray  # chance of reaching it, given the previous step's time
+    truth_step: np.ndarray  # 1, 2, ... (a signup funnel's step 1 is certain: no row)
+    truth_expected: np.ndarray
+    truth_variance: np.ndarray
     truth_reached: np.ndarray
+
+
+@dataclass(frozen=True)
+class FreePlanDecisions:
+    """Monthly plan decisions taken on the free plan, ordered by user then time."""
+
+    user: np.ndarray
+    at_ms: np.ndarray
+    p_convert: np.ndarray  # chance the decision moves the user to a paid plan
+    converted: np.ndarray
+
+
+def _step_rates(scenario: Scenario, funnel) -> np.ndarray:
+    """(segment, step >= 2) chances of each step given the previous one, capped at 1."""
+    mult = np.array([funnel.segment_multipliers.get(s, 1.0) for s in scenario.segment_names()])
+    rates = np.array([step.rate for step in funnel.steps[1:]])
+    return np.minimum(rates[None, :] * mult[:, None], 1.0)
+
+
+def conversion_entry_chances(scenario: Scenario, funnel) -> np.ndarray:
+    """(segment, is_inactive) chance of step 1 at a free-plan decision: the planted chance
+    of converting divided by the chance of going from step 1 to the last step."""
+    from generator.dynamics.subscriptions import transition_tables  # noqa: PLC0415
+
+    subs = scenario.subscriptions
+    paid = np.array([plan.price > 0 for plan in subs.plans.values()])
+    p_convert = transition_tables(scenario)[:, :, 0, paid].sum(axis=2)
+    through = _step_rates(scenario, funnel).prod(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p_convert > 0, p_convert / through[:, None], 0.0)
 
 
 def simulate(
@@ -55,41 +87,104 @@ def simulate(
     signup_ms: np.ndarray,
     segment: np.ndarray,
     rng: np.random.Generator,
+    decisions: FreePlanDecisions | None = None,
 ) -> FunnelRun:
-    end_ms = days * MS_PER_DAY
     parts: dict[str, list[np.ndarray]] = {k: [] for k in FunnelRun.__dataclass_fields__}
     code = 0
     for f, funnel in enumerate(scenario.funnels.values()):
-        multiplier = np.array(
-            [funnel.segment_multipliers.get(s, 1.0) for s in scenario.segment_names()]
-        )[segment]
-        limit = np.minimum(signup_ms + funnel.window_days * MS_PER_DAY, end_ms)
-        reached = np.ones(len(signup_ms), dtype=bool)
-        at = signup_ms.astype(np.float64)
-        for k, step in enumerate(funnel.steps[1:], start=2):
-            p = np.minimum(step.rate * multiplier, 1.0)
-            median = step.hours.median * MS_PER_HOUR
-            delay = median * np.exp(step.hours.sigma * rng.standard_normal(len(at)))
-            takes = rng.random(len(at)) < p
-            candidates = np.flatnonzero(reached)
-            parts["truth_user"].append(candidates)
-            parts["truth_funnel"].append(np.full(len(candidates), f))
-            parts["truth_step"].append(np.full(len(candidates), k))
-            parts["truth_probability"].append(
-                p[candidates]
-                * lognormal_cdf(limit[candidates] - at[candidates], median, step.hours.sigma)
-            )
-            at = at + delay
-            reached = reached & takes & (at <= limit) & (at < end_ms)
-            parts["truth_reached"].append(reached[candidates])
-            users = np.flatnonzero(reached)
-            parts["event_user"].append(users)
-            parts["event_code"].append(np.full(len(users), code))
-            parts["event_ms"].append(np.floor(at[users]).astype(np.int64))
-            code += 1
-    kinds = {"truth_probability": np.float64, "truth_reached": bool}
+        if funnel.entry == "signup":
+            _after_signup(funnel, f, code, days, signup_ms, segment, scenario, rng, parts)
+        elif decisions is not None:
+            _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, parts)
+        code += len(scenario.own_events(funnel))
+    kinds = {"truth_expected": np.float64, "truth_variance": np.float64, "truth_reached": bool}
     arrays = {
         k: np.concatenate(v) if v else np.zeros(0, dtype=kinds.get(k, np.int64))
         for k, v in parts.items()
     }
     return FunnelRun(**arrays)
+
+
+def _after_signup(funnel, f, code, days, signup_ms, segment, scenario, rng, parts) -> None:
+    end_ms = days * MS_PER_DAY
+    rates = _step_rates(scenario, funnel)[segment]
+    limit = np.minimum(signup_ms + funnel.window_days * MS_PER_DAY, end_ms)
+    reached = np.ones(len(signup_ms), dtype=bool)
+    at = signup_ms.astype(np.float64)
+    for k, step in enumerate(funnel.steps[1:], start=2):
+        p = rates[:, k - 2]
+        median = step.hours.median * MS_PER_HOUR
+        delay = median * np.exp(step.hours.sigma * rng.standard_normal(len(at)))
+        takes = rng.random(len(at)) < p
+        candidates = np.flatnonzero(reached)
+        chance = p[candidates] * lognormal_cdf(
+            limit[candidates] - at[candidates], median, step.hours.sigma
+        )
+        parts["truth_user"].append(candidates)
+        parts["truth_funnel"].append(np.full(len(candidates), f))
+        parts["truth_step"].append(np.full(len(candidates), k))
+        parts["truth_expected"].append(chance)
+        parts["truth_variance"].append(chance * (1 - chance))
+        at = at + delay
+        reached = reached & takes & (at <= limit) & (at < end_ms)
+        parts["truth_reached"].append(reached[candidates])
+        users = np.flatnonzero(reached)
+        parts["event_user"].append(users)
+        parts["event_code"].append(np.full(len(users), code + k - 2))
+        parts["event_ms"].append(np.floor(at[users]).astype(np.int64))
+
+
+def _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, parts) -> None:
+    """At each free-plan decision an attempt reaches step s (0 = none): the last step
+    exactly when the decision converted, otherwise s < last with the chances that make
+    every step's rate the planted one. Steps are laid out backwards from the decision,
+    each delay capped so the whole attempt fits in the window."""
+    n_steps = len(funnel.steps)
+    user = decisions.user
+    if len(user) == 0:
+        return
+    p_convert = decisions.p_convert
+    rates = _step_rates(scenario, funnel)[segment[user]]  # (decision, step >= 2)
+    through = np.cumprod(np.column_stack([np.ones(len(user)), rates]), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entry = np.where(p_convert > 0, p_convert / through[:, -1], 0.0)
+    q = entry[:, None] * through  # (decision, step k = 1..n): chance the attempt reaches k
+    # deepest step of a non-converting attempt: P(s = j) = q_j - q_(j+1), P(0) = 1 - q_1
+    stay = np.column_stack([1 - q[:, 0], q[:, :-1] - q[:, 1:]])
+    cumulative = np.cumsum(stay, axis=1) / np.maximum(1 - p_convert, 1e-300)[:, None]
+    deepest = (rng.random(len(user))[:, None] >= cumulative[:, :-1]).sum(axis=1)
+    deepest = np.where(decisions.converted, n_steps, deepest)
+
+    cap = funnel.window_days * MS_PER_DAY / n_steps
+    at = decisions.at_ms.astype(np.float64)
+    times = [at]
+    for step in funnel.steps[:0:-1]:
+        median = step.hours.median * MS_PER_HOUR
+        delay = median * np.exp(step.hours.sigma * rng.standard_normal(len(user)))
+        times.append(times[-1] - np.minimum(delay, cap))
+    times = times[::-1]  # step 1 .. n
+    for k in range(1, n_steps + 1):
+        logged = deepest >= k
+        parts["event_user"].append(user[logged])
+        parts["event_code"].append(np.full(int(logged.sum()), code + k - 1))
+        parts["event_ms"].append(np.floor(times[k - 1][logged]).astype(np.int64))
+
+    # Truth: summed chances of each step over the decisions before the user first reached
+    # it (the compensator of "ever reached"), so counts of users have a known mean.
+    users, first = np.unique(user, return_index=True)
+    group = np.repeat(np.arange(len(users)), np.diff(np.append(first, len(user))))
+    key = group * (n_steps + 1) + deepest
+    best_so_far = np.maximum.accumulate(key) - group * (n_steps + 1)
+    before = np.where(np.r_[True, group[1:] != group[:-1]], 0, np.r_[0, best_so_far[:-1]])
+    best = np.maximum.reduceat(deepest, first)
+    for k in range(1, n_steps + 1):
+        open_ = before < k
+        chance = q[:, k - 1] * open_
+        parts["truth_user"].append(users)
+        parts["truth_funnel"].append(np.full(len(users), f))
+        parts["truth_step"].append(np.full(len(users), k))
+        parts["truth_expected"].append(np.bincount(group, weights=chance, minlength=len(users)))
+        parts["truth_variance"].append(
+            np.bincount(group, weights=chance * (1 - chance), minlength=len(users))
+        )
+        parts["truth_reached"].append(best >= k)

@@ -11,6 +11,7 @@ import numpy as np
 
 from generator.calendar import MS_PER_DAY
 from generator.dynamics.churn import Spells
+from generator.dynamics.funnels import FreePlanDecisions
 from generator.scenario import Scenario
 
 REASON_CUSTOMER, REASON_PAYMENT_FAILED = 0, 1
@@ -80,6 +81,7 @@ class BillingHistory:
     # each plan next (a failed payment counts as paying nothing), last column = nothing
     expected_billed: np.ndarray  # (plan, plan + nothing)
     billed_variance: np.ndarray
+    free_plan: FreePlanDecisions  # what a plan-conversion funnel is tried at
 
 
 def anniversaries(start: np.datetime64, signup_day: np.ndarray, k: int) -> np.ndarray:
@@ -126,6 +128,7 @@ def simulate(
     term_started = np.zeros(n, dtype=np.int64)  # anniversary at which the plan's term began
     changes: list[tuple] = []
     invoices: list[tuple] = []
+    free: list[tuple] = []
     expected = np.zeros((n_plans, n_plans))
     variance = np.zeros((n_plans, n_plans))
     decisions = np.zeros(n_plans)
@@ -187,6 +190,15 @@ def simulate(
         billed_variance += by_plan @ (billed * (1 - billed))
         u = rng.random(len(users))
         nxt = (u[:, None] >= cumulative[segment[users], inactive, current]).sum(axis=1)
+        on_free = current == 0
+        free.append(
+            (
+                users[on_free],
+                day[on_free] * MS_PER_DAY + time_of_day[users[on_free]],
+                rows[on_free][:, is_paid].sum(axis=1),
+                is_paid[nxt[on_free]],
+            )
+        )
         moved = nxt != current
         if moved.any():
             changes.append(
@@ -228,4 +240,17 @@ def simulate(
         decisions=decisions,
         expected_billed=expected_billed,
         billed_variance=billed_variance,
+        free_plan=_by_user(
+            FreePlanDecisions(
+                user=cat(free, 0),
+                at_ms=cat(free, 1),
+                p_convert=cat(free, 2, np.float64),
+                converted=cat(free, 3, bool),
+            )
+        ),
     )
+
+
+def _by_user(d: FreePlanDecisions) -> FreePlanDecisions:
+    order = np.lexsort((d.at_ms, d.user))
+    return FreePlanDecisions(d.user[order], d.at_ms[order], d.p_convert[order], d.converted[order])

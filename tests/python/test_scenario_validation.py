@@ -107,6 +107,56 @@ CASES = [
         "funnels.onboarding.segment_multipliers.night_owl: unknown segment",
     ),
     (
+        "upgrade_funnel_rates_too_low",
+        "funnels.upgrade.steps.1.rate",
+        0.05,
+        "funnels.upgrade.steps: step rates too low for the planted free-plan conversion",
+    ),
+    ("funnel_unknown_entry", "funnels.upgrade.entry", "pageview", "funnels.upgrade.entry"),
+    (
+        "plan_conversion_funnel_without_plans",
+        "subscriptions",
+        None,
+        "funnels.upgrade.entry: plan_conversion needs a subscriptions block",
+    ),
+    (
+        "lifecycle_unknown_initial_stage",
+        "lifecycle.initial",
+        "newbie",
+        "lifecycle.initial: unknown stage 'newbie'",
+    ),
+    (
+        "lifecycle_unknown_next_stage",
+        "lifecycle.stages.dormant.next",
+        {"activated": 0.35, "gone": 0.65},
+        "lifecycle.stages.dormant.next.gone: unknown stage",
+    ),
+    (
+        "lifecycle_next_not_summing",
+        "lifecycle.stages.activated.next",
+        {"engaged": 0.45, "dormant": 0.45},
+        "lifecycle.stages.activated.next: shares must sum to 1",
+    ),
+    (
+        "lifecycle_cycle_without_exit",
+        "lifecycle.stages.dormant.next",
+        {"activated": 1.0},
+        "lifecycle.stages: a cycle with no exit: no path to an exit from ['activated', "
+        "'dormant', 'engaged', 'onboarding']",
+    ),
+    (
+        "lifecycle_stage_without_duration",
+        "lifecycle.stages.engaged.days",
+        None,
+        "lifecycle.stages.engaged.days: required for a stage with next stages",
+    ),
+    (
+        "lifecycle_stage_mix_unknown_event",
+        "lifecycle.stages.engaged.transitions.app_open",
+        {"teleport": 1.0},
+        "lifecycle.stages.engaged.transitions.app_open.teleport: unknown event",
+    ),
+    (
         "first_plan_not_free",
         "subscriptions.plans.free.price",
         5.0,

@@ -16,6 +16,20 @@ reached as (
 
 ),
 
+timed as (
+
+    select
+        *,
+        seconds_from_start - coalesce(
+            lag(seconds_from_start) over (
+                partition by funnel_name, user_id order by step_number
+            ),
+            0
+        ) as seconds_from_previous
+    from reached
+
+),
+
 users as (
 
     select
@@ -44,13 +58,13 @@ funnel_steps as (
 
 labelled as (
 
-    select reached.*, '(all)' as breakdown, '(all)' as breakdown_value
-    from reached
+    select timed.*, '(all)' as breakdown, '(all)' as breakdown_value
+    from timed
     {% for breakdown in breakdowns %}
     union all
-    select reached.*, '{{ breakdown }}' as breakdown, users.{{ breakdown }} as breakdown_value
-    from reached
-    inner join users on reached.user_id = users.user_id
+    select timed.*, '{{ breakdown }}' as breakdown, users.{{ breakdown }} as breakdown_value
+    from timed
+    inner join users on timed.user_id = users.user_id
     {% endfor %}
 
 ),
@@ -86,7 +100,9 @@ per_step as (
         count(*) as users_reaching,
         {{ proving_ground.quantile('seconds_from_start', 0.5) }} as median_seconds_to_convert,
         avg(seconds_from_start) as mean_seconds_to_convert,
-        {{ proving_ground.quantile('seconds_from_start', 0.9) }} as p90_seconds_to_convert
+        {{ proving_ground.quantile('seconds_from_start', 0.9) }} as p90_seconds_to_convert,
+        {{ proving_ground.quantile('seconds_from_previous', 0.5) }}
+            as median_seconds_from_previous
     from labelled
     group by funnel_name, step_number, breakdown, breakdown_value
 
@@ -99,7 +115,8 @@ joined as (
         coalesce(per_step.users_reaching, 0) as users_reaching,
         per_step.median_seconds_to_convert,
         per_step.mean_seconds_to_convert,
-        per_step.p90_seconds_to_convert
+        per_step.p90_seconds_to_convert,
+        per_step.median_seconds_from_previous
     from grid
     left join per_step
         on grid.funnel_name = per_step.funnel_name
@@ -142,7 +159,8 @@ final as (
         coalesce(users_at_previous_step, users_reaching) - users_reaching as drop_off,
         median_seconds_to_convert,
         mean_seconds_to_convert,
-        p90_seconds_to_convert
+        p90_seconds_to_convert,
+        median_seconds_from_previous
     from with_previous
 
 )
