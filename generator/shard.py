@@ -104,13 +104,14 @@ def simulate_shard(
 
     # --- when they are active, and in which lifecycle stage ------------------------------
     days = sessions.user_days(scenario, cal, signup_day, multiplier, spells)
-    paths, day_visit = None, np.zeros(len(days.user), dtype=np.int64)
+    paths, day_visit = None, None
+    day_stage, initial = np.zeros(len(days.user), dtype=np.int64), 0  # one unnamed stage
     if scenario.lifecycle is not None:
         paths = lifecycle.draw_paths(scenario, signup_day, cal.days, rng["lifecycle"])
         day_visit = lifecycle.stage_on(paths, days.user, days.day, cal.days)
-        days = replace(days, rate=days.rate * lifecycle.activity(scenario)[paths.stage[day_visit]])
-    day_stage = paths.stage[day_visit] if paths is not None else day_visit
-    initial = scenario.stage_names().index(scenario.lifecycle.initial if paths else None)
+        day_stage = paths.stage[day_visit]
+        days = replace(days, rate=days.rate * lifecycle.activity(scenario)[day_stage])
+        initial = scenario.stage_names().index(scenario.lifecycle.initial)
     counts = sessions.draw_session_counts(days, rng["sessions"])
     sess_user = np.repeat(days.user, counts)
     sess_seconds = arrivals.draw_seconds_of_day(
@@ -156,8 +157,7 @@ def simulate_shard(
     signed_up_ms = np.empty(n, dtype=np.int64)
     signed_up_ms[all_user[is_signup]] = start[is_signup]
 
-    # --- funnels: their step events, each logged as a one-event session -------------------
-    # --- plans: monthly decisions, which plan-conversion funnels are tried at --------------
+    # --- plans, then funnels: step events, each logged as a one-event session -------------
     history = None
     if scenario.subscriptions is not None:
         history = subscriptions.simulate(
@@ -278,7 +278,7 @@ def _lifecycle_truth(
     scenario: Scenario,
     cal: Calendar,
     paths: lifecycle.StagePaths | None,
-    day_visit: np.ndarray,
+    day_visit: np.ndarray | None,
     days: sessions.UserDays,
     signed_up_ms: np.ndarray,
     user_id: np.ndarray,
