@@ -26,6 +26,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 SESSION_END = "end"
 SHARE_TOLERANCE = 1e-6
+DEFAULT_FUNNEL_WINDOW_DAYS = 14  # the funnel() macro's default too
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -182,7 +183,9 @@ class Funnel(Strict):
     are the funnel's own, logged as one-event sessions."""
 
     entry: Literal["signup", "plan_conversion"] = "signup"
-    window_days: Positive
+    window_days: Positive = Field(
+        DEFAULT_FUNNEL_WINDOW_DAYS, description="days from step 1 within which steps count"
+    )
     steps: list[FunnelStep] = Field(min_length=2)
     segment_multipliers: dict[str, NonNegative] = {}
 

@@ -79,14 +79,15 @@ def test_every_model_has_a_primary_key_test(manifest):
 
 def test_dbt_funnels_read_the_planted_funnels_as_planted():
     """Funnel steps live in the scenario and in dbt's `funnels` var: they must agree."""
-    from generator.scenario import load_scenario
+    from generator.scenario import DEFAULT_FUNNEL_WINDOW_DAYS, load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "study_assistant.yml")
     configured = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["funnels"]
     for name, funnel in scenario.funnels.items():
         assert name in configured, name
         assert configured[name]["steps"] == [s.event for s in funnel.steps]
-        assert configured[name]["window_days"] == funnel.window_days
+        window = configured[name].get("window_days", DEFAULT_FUNNEL_WINDOW_DAYS)
+        assert window == funnel.window_days
 
 
 def test_a_world_without_subscriptions_or_funnels_builds_and_passes(tmp_path):
