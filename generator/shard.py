@@ -3,7 +3,7 @@ truth, and the shard's share of the expected curves that the recovery tests use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -108,9 +108,10 @@ def simulate_shard(
     day_stage, initial = np.zeros(len(days.user), dtype=np.int64), 0  # one unnamed stage
     if scenario.lifecycle is not None:
         paths = lifecycle.draw_paths(scenario, signup_day, cal.days, rng["lifecycle"])
-        day_visit = lifecycle.stage_on(paths, days.user, days.day, cal.days)
+        visit = lifecycle.stage_on(paths, days.user, days.day, cal.days)
+        days, kept = days.scaled(lifecycle.activity(scenario)[paths.stage[visit]])
+        day_visit = visit[kept]
         day_stage = paths.stage[day_visit]
-        days = replace(days, rate=days.rate * lifecycle.activity(scenario)[day_stage])
         initial = scenario.stage_names().index(scenario.lifecycle.initial)
     counts = sessions.draw_session_counts(days, rng["sessions"])
     sess_user = np.repeat(days.user, counts)

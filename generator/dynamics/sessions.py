@@ -23,6 +23,13 @@ class UserDays:
     rate: np.ndarray  # expected sessions that day
     anomaly: np.ndarray  # the day's anomaly multiplier, already inside `rate`
 
+    def scaled(self, factor: np.ndarray) -> tuple[UserDays, np.ndarray]:
+        """Rates times `factor`, dropping days left with no chance of a session; and the
+        mask of the days kept."""
+        rate = self.rate * factor
+        keep = rate > 0
+        return UserDays(self.user[keep], self.day[keep], rate[keep], self.anomaly[keep]), keep
+
 
 def expand_ranges(owner: np.ndarray, starts: np.ndarray, lengths: np.ndarray):
     """For ranges [start, start + length) owned by `owner`, every (owner, value) pair."""
