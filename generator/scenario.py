@@ -212,6 +212,35 @@ class Lifecycle(Strict):
     stages: dict[str, LifecycleStage] = Field(min_length=1)
 
 
+class LatencyMs(Strict):
+    median: Positive
+    sigma: NonNegative
+
+
+class LlmModel(Strict):
+    live_from: dt.date = Field(description="first day the model answers (a rollout)")
+    latency_ms: LatencyMs
+    hallucination: Probability = Field(description="chance an answer hallucinates")
+    rating: dict[str, Annotated[float, Field(ge=1.0, le=5.0)]] = Field(
+        description="per feature, the mean of the latent 1-5 score users rate from"
+    )
+
+
+class Llm(Strict):
+    """Every request event gets an answer from the model live that day. A rating event
+    rates the session's latest answer: the latent score (the model's mean for the feature
+    plus the role's shift, plus normal noise) rounded and clipped to 1..5. A
+    hallucination is flagged when a user reports it or the automated check catches it."""
+
+    requests: list[str] = Field(min_length=1, description="events that ask the model")
+    rating_event: str
+    models: dict[str, LlmModel] = Field(min_length=1)
+    rating_sigma: Positive
+    role_rating_shift: dict[str, float] = {}
+    hallucination_reported: Probability = Field(description="chance a user reports one")
+    hallucination_detected: Probability = Field(description="chance the check catches one")
+
+
 class Subscriptions(Strict):
     """A monthly state machine over plans, listed from lowest to highest; the first plan is
     the free one everybody can fall back to. A row gives the chances of each plan at the
@@ -243,6 +272,7 @@ class Scenario(Strict):
     subscriptions: Subscriptions | None = None
     funnels: dict[str, Funnel] = {}
     lifecycle: Lifecycle | None = None
+    llm: Llm | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -273,7 +303,49 @@ class Scenario(Strict):
         self._check_funnels()
         if self.lifecycle is not None:
             self._check_lifecycle(self.lifecycle)
+        if self.llm is not None:
+            self._check_llm(self.llm)
         return self
+
+    def _check_llm(self, llm: Llm) -> None:
+        catalog = self.events.catalog
+        for i, name in enumerate(llm.requests):
+            if name not in catalog:
+                raise _at(f"llm.requests.{i}", f"unknown event '{name}'")
+            if catalog[name].feature is None:
+                raise _at(f"llm.requests.{i}", f"event '{name}' has no feature")
+        if llm.rating_event not in catalog:
+            raise _at("llm.rating_event", f"unknown event '{llm.rating_event}'")
+        features = self.llm_features()
+        dates = [m.live_from for m in llm.models.values()]
+        if dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise _at("llm.models", "list the models in the order they went live, on distinct days")
+        if dates[0] > self.start:
+            raise _at(
+                f"llm.models.{next(iter(llm.models))}.live_from", "must be on or before start"
+            )
+        for name, model in llm.models.items():
+            if model.live_from > self.end:
+                raise _at(f"llm.models.{name}.live_from", "lies after end")
+            for feature in model.rating:
+                if feature not in features:
+                    raise _at(f"llm.models.{name}.rating.{feature}", "not a requested feature")
+            for feature in features:
+                if feature not in model.rating:
+                    raise _at(f"llm.models.{name}.rating", f"missing feature '{feature}'")
+        roles = {seg.role for seg in self.segments.values()}
+        for role in llm.role_rating_shift:
+            if role not in roles:
+                raise _at(f"llm.role_rating_shift.{role}", "unknown role")
+
+    def llm_features(self) -> list[str]:
+        """Features of the request events, in first-seen order."""
+        out: list[str] = []
+        for name in self.llm.requests:
+            feature = self.events.catalog[name].feature
+            if feature not in out:
+                out.append(feature)
+        return out
 
     def _check_lifecycle(self, life: Lifecycle) -> None:
         if life.initial not in life.stages:

@@ -42,6 +42,17 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "issued_at": "TIMESTAMP",
         "status": "VARCHAR",
     },
+    "llm_responses": {
+        "response_id": "BIGINT",
+        "user_id": "BIGINT",
+        "feature": "VARCHAR",
+        "model_version": "VARCHAR",
+        "requested_at": "TIMESTAMP",
+        "latency_ms": "INTEGER",
+        "rating": "INTEGER",
+        "hallucination_flag": "BOOLEAN",
+        "flag_source": "VARCHAR",
+    },
 }
 
 TRUTH_TABLES: dict[str, dict[str, str]] = {
@@ -123,6 +134,16 @@ TRUTH_TABLES: dict[str, dict[str, str]] = {
         "entered_at": "TIMESTAMP",
         "left_at": "TIMESTAMP",
         "expected_sessions": "DOUBLE",
+    },
+    "llm_ratings": {
+        "model_version": "VARCHAR",
+        "live_from": "DATE",
+        "feature": "VARCHAR",
+        "role": "VARCHAR",
+        "expected_rating": "DOUBLE",
+        "rating_variance": "DOUBLE",
+        "hallucination_probability": "DOUBLE",
+        "flag_probability": "DOUBLE",
     },
     "expected_retention": {
         "cohort_month": "DATE",

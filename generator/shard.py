@@ -15,6 +15,7 @@ from generator.dynamics import (
     events,
     funnels,
     lifecycle,
+    llm,
     segments,
     sessions,
     subscriptions,
@@ -35,6 +36,7 @@ STREAMS = (
     "billing",
     "funnels",
     "lifecycle",
+    "llm",
 )
 
 
@@ -50,6 +52,7 @@ class ShardResult:
     retention: dict[str, dict[str, np.ndarray]]
     funnel_truth: pa.Table
     lifecycle_truth: pa.Table
+    llm_responses: pa.Table | None  # without ids
     billing: dict[str, pa.Table]  # raw billing tables, without ids
     transitions: dict[str, np.ndarray]  # truth: summed chances of plan decisions
 
@@ -153,6 +156,25 @@ def simulate_shard(
             event_ms[inside],
         )
 
+    # --- the model's answers to the requests among them -----------------------------------
+    llm_responses = None
+    if scenario.llm is not None:
+        session_user = all_user[ev_session]
+        answers = llm.answer(
+            scenario,
+            cal,
+            ev_session,
+            ev_code,
+            event_ms,
+            role_of_segment[segment[session_user]],
+            role_names,
+            rng["llm"],
+        )
+        asked = answers.event
+        llm_responses = _llm_table(
+            scenario, cal, answers, user_id[session_user[asked]], event_ms[asked]
+        )
+
     # The account exists from the signup event as logged (its session may have moved).
     is_signup = first_event == names.index(scenario.events.signup)
     signed_up_ms = np.empty(n, dtype=np.int64)
@@ -251,8 +273,33 @@ def simulate_shard(
         lifecycle_truth=_lifecycle_truth(
             scenario, cal, paths, day_visit, days, signed_up_ms, user_id
         ),
+        llm_responses=llm_responses,
         billing=billing,
         transitions=transitions,
+    )
+
+
+def _llm_table(
+    scenario: Scenario,
+    cal: Calendar,
+    answers: llm.Answers,
+    asked_by: np.ndarray,
+    asked_ms: np.ndarray,
+) -> pa.Table:
+    """Answers as the LLM gateway logs them: one row per request, its rating if any."""
+    rated = answers.rating > 0
+    flagged = answers.flag_source > 0
+    return pa.table(
+        {
+            "user_id": pa.array(asked_by),
+            "feature": _dictionary(answers.feature, scenario.llm_features()),
+            "model_version": _dictionary(answers.model, list(scenario.llm.models)),
+            "requested_at": _timestamps(cal, asked_ms),
+            "latency_ms": pa.array(answers.latency_ms),
+            "rating": pa.array(answers.rating.astype(np.int32), mask=~rated),
+            "hallucination_flag": pa.array(flagged),
+            "flag_source": _dictionary(answers.flag_source, llm.FLAG_SOURCES),
+        }
     )
 
 

@@ -149,7 +149,7 @@ def _write_run(
         retention: dict = {}
         session_offset = 0
         transitions: dict = {}
-        last_ids = {"events": 0, "subscription_changes": 0, "invoices": 0}
+        last_ids = {"events": 0, "subscription_changes": 0, "invoices": 0, "llm_responses": 0}
         bar = tqdm(
             total=scenario.users,
             desc="simulate users",
@@ -168,6 +168,12 @@ def _write_run(
             warehouse.append("truth", "funnel_users", result.funnel_truth)
             if result.lifecycle_truth.num_columns:
                 warehouse.append("truth", "lifecycle_paths", result.lifecycle_truth)
+            if result.llm_responses is not None:
+                warehouse.append(
+                    "raw",
+                    "llm_responses",
+                    _numbered(result.llm_responses, "llm_responses", last_ids),
+                )
             for table, data in result.billing.items():
                 warehouse.append("raw", table, _numbered(data, table, last_ids))
             _add(transitions, result.transitions)
@@ -193,6 +199,8 @@ def _write_run(
                     truth.billed_transitions(scenario, transitions),
                 ),
             ]
+        if scenario.llm is not None:
+            steps += [("truth.llm_ratings", truth.llm_ratings(scenario))]
         for name, table in tqdm(steps, desc="write truth", disable=not progress, file=sys.stderr):
             warehouse.append("truth", name.split(".")[1], table)
         if parquet_dir is not None:

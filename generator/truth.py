@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.calendar import Calendar
-from generator.dynamics import arrivals, churn, events, funnels, subscriptions
+from generator.dynamics import arrivals, churn, events, funnels, llm, segments, subscriptions
 from generator.scenario import MONTHS, WEEKDAYS, Scenario
 from generator.schema import RETENTION_PERIODS
 
@@ -379,6 +379,36 @@ def plans(scenario: Scenario) -> pa.Table:
                 p.price / (12 if p.interval == "year" else 1) for p in subs.plans.values()
             ],
             "currency": [subs.currency] * len(names),
+        }
+    )
+
+
+def llm_ratings(scenario: Scenario) -> pa.Table:
+    """Per model x feature x role: the planted rating mean and variance (the latent normal
+    rounded and clipped to 1..5), the model's dates and its hallucination chances."""
+    roles, _ = segments.roles(scenario)
+    probs = llm.rating_probabilities(scenario, roles)
+    mean = (probs * llm.RATINGS).sum(axis=-1)
+    variance = (probs * llm.RATINGS**2).sum(axis=-1) - mean**2
+    models = list(scenario.llm.models.values())
+    flagged = llm.flag_probability(scenario)
+    m, f, r = np.meshgrid(
+        np.arange(len(models)),
+        np.arange(len(scenario.llm_features())),
+        np.arange(len(roles)),
+        indexing="ij",
+    )
+    m, f, r = m.ravel(), f.ravel(), r.ravel()
+    return pa.table(
+        {
+            "model_version": pa.array(np.array(list(scenario.llm.models))[m]),
+            "live_from": pa.array([models[i].live_from for i in m], type=pa.date32()),
+            "feature": pa.array(np.array(scenario.llm_features())[f]),
+            "role": pa.array(np.array(roles)[r]),
+            "expected_rating": pa.array(mean[m, f, r]),
+            "rating_variance": pa.array(variance[m, f, r]),
+            "hallucination_probability": pa.array([models[i].hallucination for i in m]),
+            "flag_probability": pa.array(flagged[m]),
         }
     )
 

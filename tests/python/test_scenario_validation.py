@@ -157,6 +157,24 @@ CASES = [
         "lifecycle.stages.engaged.transitions.app_open.teleport: unknown event",
     ),
     (
+        "llm_request_not_an_event",
+        "llm.requests",
+        ["summary_requested", "poem_requested"],
+        "llm.requests.1: unknown event 'poem_requested'",
+    ),
+    (
+        "llm_rating_for_an_unknown_feature",
+        "llm.models.tutor-v2.rating.translate",
+        4.0,
+        "llm.models.tutor-v2.rating.translate: not a requested feature",
+    ),
+    (
+        "llm_model_live_after_end",
+        "llm.models.tutor-v2.live_from",
+        "2027-01-01",
+        "llm.models.tutor-v2.live_from: lies after end",
+    ),
+    (
         "first_plan_not_free",
         "subscriptions.plans.free.price",
         5.0,

@@ -1,0 +1,111 @@
+"""LLM answers: every request event gets an answer from the model live that day, with a
+log-normal latency. A rating event rates the latest answer of its session: the latent
+score (the model's mean for the feature, plus the role's shift, plus normal noise)
+rounded and clipped to 1..5. An answer hallucinates with the model's chance, and a
+hallucination is flagged when the automated check catches it or the user reports it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from generator.calendar import MS_PER_DAY, Calendar
+from generator.dynamics.funnels import normal_cdf
+from generator.scenario import Scenario
+
+RATINGS = np.arange(1, 6)
+FLAG_SOURCES = [None, "automated_check", "user_report"]
+
+
+@dataclass(frozen=True)
+class Answers:
+    """One answer per request event (indices into the shard's session events)."""
+
+    event: np.ndarray
+    model: np.ndarray
+    feature: np.ndarray
+    latency_ms: np.ndarray
+    rating: np.ndarray  # 1..5, 0 when not rated
+    flag_source: np.ndarray  # index into FLAG_SOURCES
+
+
+def live_from_days(scenario: Scenario, cal: Calendar) -> np.ndarray:
+    return np.array([(m.live_from - cal.start).days for m in scenario.llm.models.values()])
+
+
+def rating_means(scenario: Scenario, roles: list[str]) -> np.ndarray:
+    """(model, feature, role) mean of the latent score."""
+    llm = scenario.llm
+    base = np.array([[m.rating[f] for f in scenario.llm_features()] for m in llm.models.values()])
+    shift = np.array([llm.role_rating_shift.get(r, 0.0) for r in roles])
+    return base[:, :, None] + shift[None, None, :]
+
+
+def rating_probabilities(scenario: Scenario, roles: list[str]) -> np.ndarray:
+    """(model, feature, role, rating 1..5): the latent normal rounded and clipped."""
+    mu = rating_means(scenario, roles)[..., None]
+    sigma = scenario.llm.rating_sigma
+    upper = np.r_[RATINGS[:-1] + 0.5, np.inf]
+    lower = np.r_[-np.inf, RATINGS[1:] - 0.5]
+    return normal_cdf((upper - mu) / sigma) - normal_cdf((lower - mu) / sigma)
+
+
+def flag_probability(scenario: Scenario) -> np.ndarray:
+    """(model,) chance an answer is flagged as a hallucination."""
+    llm = scenario.llm
+    caught = 1 - (1 - llm.hallucination_reported) * (1 - llm.hallucination_detected)
+    return np.array([m.hallucination for m in llm.models.values()]) * caught
+
+
+def answer(
+    scenario: Scenario,
+    cal: Calendar,
+    session: np.ndarray,
+    code: np.ndarray,
+    event_ms: np.ndarray,
+    role: np.ndarray,
+    roles: list[str],
+    rng: np.random.Generator,
+) -> Answers:
+    """Answers for a shard's session events, ordered by session then step."""
+    llm = scenario.llm
+    names = scenario.event_names()
+    features = scenario.llm_features()
+    feature_of = np.full(len(names), -1)
+    for name in llm.requests:
+        feature_of[names.index(name)] = features.index(scenario.events.catalog[name].feature)
+    requests = np.flatnonzero(feature_of[code] >= 0)
+    model = (
+        np.searchsorted(live_from_days(scenario, cal), event_ms[requests] // MS_PER_DAY, "right")
+        - 1
+    )
+    feature = feature_of[code[requests]]
+    models = list(llm.models.values())
+    log_median = np.log([m.latency_ms.median for m in models])[model]
+    sigma = np.array([m.latency_ms.sigma for m in models])[model]
+    latency = np.exp(log_median + sigma * rng.standard_normal(len(requests)))
+
+    # the latest request before each rating event, in the same session, is rated once
+    latest = np.maximum.accumulate(np.where(feature_of[code] >= 0, np.arange(len(code)), -1))
+    ratings = np.flatnonzero(code == names.index(llm.rating_event))
+    rated = latest[ratings]
+    rated = np.unique(rated[(rated >= 0) & (session[np.maximum(rated, 0)] == session[ratings])])
+    which = np.searchsorted(requests, rated)
+    mu = rating_means(scenario, roles)[model[which], feature[which], role[rated]]
+    score = mu + llm.rating_sigma * rng.standard_normal(len(which))
+    rating = np.zeros(len(requests), dtype=np.int8)
+    rating[which] = np.clip(np.rint(score), 1, 5)
+
+    hallucinates = rng.random(len(requests)) < np.array([m.hallucination for m in models])[model]
+    detected = rng.random(len(requests)) < llm.hallucination_detected
+    reported = rng.random(len(requests)) < llm.hallucination_reported
+    source = np.where(detected, 1, np.where(reported, 2, 0)) * hallucinates
+    return Answers(
+        event=requests,
+        model=model,
+        feature=feature,
+        latency_ms=np.rint(latency).astype(np.int32),
+        rating=rating,
+        flag_source=source.astype(np.int8),
+    )
