@@ -360,13 +360,7 @@ class Scenario(Strict):
                 _check_share(f"{base}.next", stage.next)
                 if stage.days is None:
                     raise _at(f"{base}.days", "required for a stage with next stages")
-            for state, row in stage.transitions.items():
-                if state not in known:
-                    raise _at(f"{base}.transitions.{state}", "unknown event")
-                for target in row:
-                    if target != SESSION_END and target not in known:
-                        raise _at(f"{base}.transitions.{state}.{target}", "unknown event")
-                _check_share(f"{base}.transitions.{state}", row)
+            _check_chain_rows(f"{base}.transitions", stage.transitions, known)
             for seg in self.segments:
                 stuck = _states_without_exit(self.transitions_for(seg, name), {SESSION_END})
                 if stuck:
@@ -380,7 +374,7 @@ class Scenario(Strict):
         seen: set[str] = set(self.events.catalog)
         for name, funnel in self.funnels.items():
             base = f"funnels.{name}"
-            own = funnel.steps[1:]
+            first_own = 1  # a signup funnel's step 1 is the signup itself
             if funnel.entry == "signup" and funnel.steps[0].event != self.events.signup:
                 raise _at(
                     f"{base}.steps.0.event", f"must be the signup event '{self.events.signup}'"
@@ -388,9 +382,8 @@ class Scenario(Strict):
             if funnel.entry == "plan_conversion":
                 if self.subscriptions is None:
                     raise _at(f"{base}.entry", "plan_conversion needs a subscriptions block")
-                own = funnel.steps
-            for step in own:
-                i = funnel.steps.index(step)
+                first_own = 0
+            for i, step in enumerate(funnel.steps[first_own:], start=first_own):
                 if i > 0 and step.hours is None:
                     raise _at(f"{base}.steps.{i}.hours", "required key is missing")
                 if step.event in seen:
@@ -462,13 +455,7 @@ class Scenario(Strict):
             {f"events.segment_transitions.{s}": t for s, t in ev.segment_transitions.items()}
         )
         for base, table in tables.items():
-            for state, row in table.items():
-                if state not in known:
-                    raise _at(f"{base}.{state}", "unknown event")
-                for target in row:
-                    if target != SESSION_END and target not in known:
-                        raise _at(f"{base}.{state}.{target}", "unknown event")
-                _check_share(f"{base}.{state}", row)
+            _check_chain_rows(base, table, known)
         for state in known:
             if state not in ev.transitions:
                 raise _at("events.transitions", f"missing a row for event '{state}'")
@@ -513,6 +500,18 @@ def _states_without_exit(table: dict[str, dict[str, float]], exits: set[str]) ->
                 reaches_end.add(s)
                 changed = True
     return sorted(set(table) - reaches_end)
+
+
+def _check_chain_rows(base: str, table: dict[str, dict[str, float]], known: set[str]) -> None:
+    """Rows of an event chain: known events, known targets (or the session end), and
+    chances summing to 1."""
+    for state, row in table.items():
+        if state not in known:
+            raise _at(f"{base}.{state}", "unknown event")
+        for target in row:
+            if target != SESSION_END and target not in known:
+                raise _at(f"{base}.{state}.{target}", "unknown event")
+        _check_share(f"{base}.{state}", row)
 
 
 def _check_share(path: str, values: dict[str, float] | list[float]) -> None:

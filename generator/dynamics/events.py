@@ -64,16 +64,16 @@ def alias_tables(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def walk_sessions(
     matrices: np.ndarray,
-    session_segment: np.ndarray,
+    session_chain: np.ndarray,  # row of the matrices (chain_index) of each session
     first_event: np.ndarray,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run every session's chain in lock-step; returns (session index, event code) ordered
     by session then step."""
-    n_segments, n_events, width = matrices.shape
+    _, n_events, width = matrices.shape
     prob, alias = alias_tables(matrices.reshape(-1, width))
     prob, alias = prob.ravel(), alias.ravel().astype(np.int16)
-    segment_row = session_segment.astype(np.int32) * n_events
+    chain_row = session_chain.astype(np.int32) * n_events
     alive = np.arange(len(first_event), dtype=np.int32)
     state = first_event.astype(np.int16)
     sessions, codes = [], []
@@ -84,7 +84,7 @@ def walk_sessions(
         codes.append(state)
         u = rng.random(alive.size) * width
         column = u.astype(np.int32)
-        cell = (segment_row[alive] + state) * width + column
+        cell = (chain_row[alive] + state) * width + column
         nxt = np.where(u - column < prob[cell], column.astype(np.int16), alias[cell])
         keep = nxt < n_events
         alive, state = alive[keep], nxt[keep]

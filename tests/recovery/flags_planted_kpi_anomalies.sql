@@ -21,38 +21,9 @@ anomalies as (
 
 ),
 
-signup_curve as (
-
-    select * from {{ source('truth', 'signup_curve') }}
-
-),
-
-activity as (
-
-    select * from {{ source('truth', 'daily_activity') }}
-
-),
-
 planted as (
 
-    select
-        anomalies.anomaly_name,
-        anomalies.anomaly_date,
-        'new_users' as metric,
-        signup_curve.expected_signups as expected,
-        signup_curve.expected_signups / anomalies.signup_multiplier as baseline
-    from anomalies
-    inner join signup_curve on anomalies.anomaly_date = signup_curve.signup_date
-    where anomalies.signup_multiplier > 0
-    union all
-    select
-        anomalies.anomaly_name,
-        anomalies.anomaly_date,
-        'dau' as metric,
-        activity.expected_dau as expected,
-        activity.baseline_dau as baseline
-    from anomalies
-    inner join activity on anomalies.anomaly_date = activity.activity_date
+    {{ planted_anomaly_days() }}
 
 ),
 
