@@ -27,6 +27,8 @@ MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 SESSION_END = "end"
 SHARE_TOLERANCE = 1e-6
 DEFAULT_FUNNEL_WINDOW_DAYS = 14  # the funnel() macro's default too
+# Behaviours an experiment can change, each a relative lift on a planted rate.
+EXPERIMENT_BEHAVIOURS = ("session_rate", "plan_conversion")
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -241,6 +243,45 @@ class Llm(Strict):
     hallucination_detected: Probability = Field(description="chance the check catches one")
 
 
+class Novelty(Strict):
+    lift: float = Field(description="extra relative lift on the day after exposure")
+    half_life_days: Positive = Field(description="days for the extra lift to halve")
+
+
+class Effect(Strict):
+    """A relative lift on a behaviour for users in the variant, from the day after their
+    exposure; a segment may have its own lift, and a novelty part fades away."""
+
+    lift: Annotated[float, Field(gt=-1.0)]
+    segments: dict[str, Annotated[float, Field(gt=-1.0)]] = Field(
+        {}, description="lift for these hidden segments instead of `lift`"
+    )
+    novelty: Novelty | None = None
+
+
+class Eligibility(Strict):
+    new_users: bool = Field(False, description="only users who sign up while it runs")
+    role: str | None = Field(None, description="only users with this role")
+
+
+class Experiment(Strict):
+    """Users are exposed at their first session while the experiment runs (a new user at
+    signup) and assigned a variant by weight; the first variant is the control. The
+    variant stays with the user until the experiment's last metric window closes. An
+    SDK that loses some variants' exposure logs plants a sample-ratio mismatch."""
+
+    start: dt.date
+    end: dt.date
+    eligible: Eligibility = Eligibility()
+    variants: dict[str, Probability] = Field(min_length=2, description="weights, control first")
+    effects: dict[str, dict[str, Effect]] = Field(
+        {}, description="per variant, per behaviour: the planted effect"
+    )
+    lost_exposures: dict[str, Probability] = Field(
+        {}, description="per variant, the share of users whose exposures are never logged"
+    )
+
+
 class Subscriptions(Strict):
     """A monthly state machine over plans, listed from lowest to highest; the first plan is
     the free one everybody can fall back to. A row gives the chances of each plan at the
@@ -273,6 +314,7 @@ class Scenario(Strict):
     funnels: dict[str, Funnel] = {}
     lifecycle: Lifecycle | None = None
     llm: Llm | None = None
+    experiments: dict[str, Experiment] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -305,7 +347,73 @@ class Scenario(Strict):
             self._check_lifecycle(self.lifecycle)
         if self.llm is not None:
             self._check_llm(self.llm)
+        for name, experiment in self.experiments.items():
+            self._check_experiment(f"experiments.{name}", experiment)
         return self
+
+    def _check_experiment(self, base: str, exp: Experiment) -> None:
+        from generator.schema import EXPERIMENT_WINDOW_DAYS  # noqa: PLC0415
+
+        if exp.end < exp.start:
+            raise _at(f"{base}.end", f"must not be before its start ({exp.start})")
+        if not self.start <= exp.start <= self.end:
+            raise _at(f"{base}.start", f"lies outside the timeframe {self.start}..{self.end}")
+        if (self.end - exp.end).days < EXPERIMENT_WINDOW_DAYS:
+            raise _at(
+                f"{base}.end",
+                f"must leave {EXPERIMENT_WINDOW_DAYS} days before {self.end} for the metric "
+                "windows (lies outside the timeframe)",
+            )
+        _check_share(f"{base}.variants", exp.variants)
+        roles = {seg.role for seg in self.segments.values()}
+        if exp.eligible.role is not None and exp.eligible.role not in roles:
+            raise _at(f"{base}.eligible.role", f"unknown role '{exp.eligible.role}'")
+        control = next(iter(exp.variants))
+        for part in ("effects", "lost_exposures"):
+            for variant in getattr(exp, part):
+                if variant not in exp.variants:
+                    raise _at(f"{base}.{part}.{variant}", "unknown variant")
+        for variant, effects in exp.effects.items():
+            if variant == control:
+                raise _at(f"{base}.effects.{variant}", "the control (first variant) has no effect")
+            for behaviour, effect in effects.items():
+                path = f"{base}.effects.{variant}.{behaviour}"
+                if behaviour not in EXPERIMENT_BEHAVIOURS:
+                    raise _at(
+                        path, f"unknown behaviour (known: {', '.join(EXPERIMENT_BEHAVIOURS)})"
+                    )
+                if behaviour == "plan_conversion" and self.subscriptions is None:
+                    raise _at(path, "plan_conversion needs a subscriptions block")
+                for seg in effect.segments:
+                    if seg not in self.segments:
+                        raise _at(f"{path}.segments.{seg}", "unknown segment")
+                strongest = 1 + max([effect.lift, *effect.segments.values()])
+                weakest = 1 + min([effect.lift, *effect.segments.values()])
+                if effect.novelty is not None:
+                    strongest += max(effect.novelty.lift, 0.0)
+                    weakest += min(effect.novelty.lift, 0.0)
+                if weakest <= 0:
+                    raise _at(path, "lift and novelty together must stay above -1")
+                if behaviour == "plan_conversion":
+                    self._check_conversion_lift(path, strongest)
+
+    def _check_conversion_lift(self, path: str, multiplier: float) -> None:
+        """The lifted chance of leaving the free plan, and of starting a plan-conversion
+        funnel, must stay a probability."""
+        from generator.dynamics import funnels, subscriptions  # noqa: PLC0415
+
+        tables = subscriptions.transition_tables(self)
+        paid = [plan.price > 0 for plan in self.subscriptions.plans.values()]
+        leaving = tables[:, :, 0, 1:].sum(axis=2) + (multiplier - 1) * tables[:, :, 0, paid].sum(
+            axis=2
+        )
+        if leaving.max() > 1 + 1e-12:
+            raise _at(path, f"lifts the chance of leaving the free plan to {leaving.max():.3g}")
+        for name, funnel in self.funnels.items():
+            if funnel.entry == "plan_conversion":
+                entry = funnels.conversion_entry_chances(self, funnel).max() * multiplier
+                if entry > 1:
+                    raise _at(path, f"lifts funnel '{name}' step 1's chance to {entry:.3g}")
 
     def _check_llm(self, llm: Llm) -> None:
         catalog = self.events.catalog

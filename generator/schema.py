@@ -53,6 +53,21 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "hallucination_flag": "BOOLEAN",
         "flag_source": "VARCHAR",
     },
+    "experiments": {
+        "experiment_key": "VARCHAR",
+        "variant_index": "INTEGER",
+        "variant": "VARCHAR",
+        "weight": "DOUBLE",
+        "starts_on": "DATE",
+        "ends_on": "DATE",
+    },
+    "experiment_exposures": {
+        "exposure_id": "BIGINT",
+        "user_id": "BIGINT",
+        "experiment_key": "VARCHAR",
+        "variant": "VARCHAR",
+        "exposed_at": "TIMESTAMP",
+    },
 }
 
 TRUTH_TABLES: dict[str, dict[str, str]] = {
@@ -145,6 +160,24 @@ TRUTH_TABLES: dict[str, dict[str, str]] = {
         "hallucination_probability": "DOUBLE",
         "flag_probability": "DOUBLE",
     },
+    "experiment_assignments": {
+        "user_id": "BIGINT",
+        "experiment_key": "VARCHAR",
+        "variant": "VARCHAR",
+        "exposed_on": "DATE",
+        "is_logged": "BOOLEAN",
+    },
+    "experiment_metrics": {
+        "experiment_key": "VARCHAR",
+        "segment": "VARCHAR",
+        "variant": "VARCHAR",
+        "metric": "VARCHAR",
+        "users": "BIGINT",
+        "expected_numerator": "DOUBLE",
+        "expected_denominator": "DOUBLE",
+        "expected_value": "DOUBLE",
+        "expected_lift": "DOUBLE",
+    },
     "expected_retention": {
         "cohort_month": "DATE",
         "period_type": "VARCHAR",
@@ -170,3 +203,15 @@ INACTIVE_DAYS_FOR_CHURN = 28
 def create_sql(schema: str, table: str, columns: dict[str, str]) -> str:
     cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
     return f"create table {schema}.{table} ({cols})"
+
+
+# Experiment metric windows in whole days after the exposure day (the exposure day holds
+# the exposure itself and is left out); dbt's experiment_windows var holds the same.
+EXPERIMENT_WINDOWS: dict[str, int] = {
+    "pre_days": 14,  # the covariate: sessions in the days before exposure
+    "sessions_days": 14,
+    "retention_day": 7,
+    "conversion_days": 28,  # conversion, revenue and activity for revenue per active user
+}
+# A variant stays with its users until the last window of the last exposure closes.
+EXPERIMENT_WINDOW_DAYS = max(EXPERIMENT_WINDOWS.values())

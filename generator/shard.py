@@ -13,6 +13,7 @@ from generator.dynamics import (
     arrivals,
     churn,
     events,
+    experiments,
     funnels,
     lifecycle,
     llm,
@@ -37,6 +38,7 @@ STREAMS = (
     "funnels",
     "lifecycle",
     "llm",
+    "experiments",
 )
 
 
@@ -53,6 +55,9 @@ class ShardResult:
     funnel_truth: pa.Table
     lifecycle_truth: pa.Table
     llm_responses: pa.Table | None  # without ids
+    exposures: pa.Table | None  # raw exposure logs, without ids
+    assignments: pa.Table | None  # truth: every exposed user's variant
+    experiment_sums: dict[str, dict[str, np.ndarray]]  # truth: counterfactual metric sums
     billing: dict[str, pa.Table]  # raw billing tables, without ids
     transitions: dict[str, np.ndarray]  # truth: summed chances of plan decisions
 
@@ -117,6 +122,30 @@ def simulate_shard(
         day_stage = paths.stage[day_visit]
         initial = scenario.stage_names().index(scenario.lifecycle.initial)
     counts = sessions.draw_session_counts(days, rng["sessions"])
+
+    # --- experiments: exposed at the first session in the window, lifted from the next day
+    exposures: list[experiments.Exposures] = []
+    conversion_lifts = []
+    for exp in scenario.experiments.values():
+        exposed = experiments.expose(
+            exp,
+            cal,
+            signup_day,
+            role_of_segment[segment],
+            role_names,
+            days,
+            counts,
+            rng["experiments"],
+        )
+        exposures.append(exposed)
+        lift = experiments.lifts(scenario, cal, exp, "session_rate")
+        if lift is not None:
+            days, counts = experiments.treat_sessions(
+                lift, exposed, segment, days, counts, rng["experiments"]
+            )
+        lift = experiments.lifts(scenario, cal, exp, "plan_conversion")
+        if lift is not None:
+            conversion_lifts.append((lift, exposed))
     sess_user = np.repeat(days.user, counts)
     sess_seconds = arrivals.draw_seconds_of_day(
         scenario.arrivals.hour_weights, len(sess_user), rng["sessions"]
@@ -135,6 +164,7 @@ def simulate_shard(
     all_stage = np.concatenate([np.full(n, initial), np.repeat(day_stage, counts)])
     order = np.lexsort((all_start, all_user))
     all_user, all_start, first_event = all_user[order], all_start[order], first_event[order]
+    all_day = all_start // MS_PER_DAY
     chain = events.chain_index(segment[all_user], all_stage[order], len(scenario.stage_names()))
     n_sessions = len(all_user)
 
@@ -143,7 +173,8 @@ def simulate_shard(
     ev_session, ev_code = events.walk_sessions(matrices, chain, first_event, rng["events"])
     gaps = events.event_gaps_ms(scenario, ev_code, rng["events"])
     offset, length = events.offsets_in_session(ev_session, gaps, n_sessions)
-    start = events.separate_sessions(all_user, events.keep_in_day(all_start, length), length)
+    opened = events.keep_in_day(all_start, length)  # when the app asks for feature flags
+    start = events.separate_sessions(all_user, opened, length)
     features = [e.feature for e in scenario.events.catalog.values()]
     # The extract ends with the timeframe: drop what spills past midnight of the last day.
     event_ms = start[ev_session] + offset
@@ -184,7 +215,16 @@ def simulate_shard(
     history = None
     if scenario.subscriptions is not None:
         history = subscriptions.simulate(
-            scenario, cal.days, signup_day, signed_up_ms, segment, spells, rng["billing"]
+            scenario,
+            cal.days,
+            signup_day,
+            signed_up_ms,
+            segment,
+            spells,
+            rng["billing"],
+            experiments.conversion_multiplier(conversion_lifts, segment)
+            if conversion_lifts
+            else None,
         )
     run = funnels.simulate(
         scenario,
@@ -274,9 +314,88 @@ def simulate_shard(
             scenario, cal, paths, day_visit, days, signed_up_ms, user_id
         ),
         llm_responses=llm_responses,
+        **_experiment_tables(
+            scenario,
+            cal,
+            exposures,
+            segment,
+            days,
+            history.every_decision if history is not None else None,
+            all_user,
+            all_day,
+            opened,
+            user_id,
+        ),
         billing=billing,
         transitions=transitions,
     )
+
+
+def _experiment_tables(
+    scenario: Scenario,
+    cal: Calendar,
+    exposures: list[experiments.Exposures],
+    segment: np.ndarray,
+    days: sessions.UserDays,
+    decisions: experiments.Decisions | None,
+    session_user: np.ndarray,
+    session_day: np.ndarray,
+    session_opened_ms: np.ndarray,
+    user_id: np.ndarray,
+) -> dict:
+    """Exposure logs as a feature-flag SDK sends them (every session of an exposed user
+    while the experiment runs, unless the user's logs are lost), every assignment, and
+    per hidden segment the counterfactual metric sums of the exposed users."""
+    if not exposures:
+        return {"exposures": None, "assignments": None, "experiment_sums": {}}
+    names = list(scenario.experiments)
+    logs, assigned, sums = [], [], {}
+    n_segments = len(scenario.segment_names())
+    for e, (name, exp, exposed) in enumerate(
+        zip(names, scenario.experiments.values(), exposures, strict=True)
+    ):
+        variants = list(exp.variants)
+        exposed_day = np.full(len(segment), -1, dtype=np.int64)
+        exposed_day[exposed.user[~exposed.lost]] = exposed.day[~exposed.lost]
+        variant = np.zeros(len(segment), dtype=np.int64)
+        variant[exposed.user] = exposed.variant
+        d = exposed_day[session_user]
+        last = (exp.end - cal.start).days
+        logged = np.flatnonzero((d >= 0) & (session_day >= d) & (session_day <= last))
+        u = session_user[logged]
+        logs.append(
+            pa.table(
+                {
+                    "user_id": pa.array(user_id[u]),
+                    "experiment_key": pa.array(np.full(len(u), name)),
+                    "variant": pa.array(np.asarray(variants)[variant[u]]),
+                    "exposed_at": _timestamps(cal, session_opened_ms[logged]),
+                }
+            )
+        )
+        assigned.append(
+            pa.table(
+                {
+                    "user_id": pa.array(user_id[exposed.user]),
+                    "experiment_key": pa.array(np.full(len(exposed.user), name)),
+                    "variant": pa.array(np.asarray(variants)[exposed.variant]),
+                    "exposed_on": pa.array(np.datetime64(cal.start, "D") + exposed.day),
+                    "is_logged": pa.array(~exposed.lost),
+                }
+            )
+        )
+        expected = experiments.expected_metrics(scenario, e, exposed, segment, days, decisions, cal)
+        seg = segment[exposed.user]
+        sums[name] = {
+            "users": np.bincount(seg, minlength=n_segments).astype(float),
+            "expected": np.stack([expected[seg == s].sum(axis=0) for s in range(n_segments)]),
+        }
+    order = [("user_id", "ascending"), ("exposed_at", "ascending")]
+    return {
+        "exposures": pa.concat_tables(logs).sort_by(order),
+        "assignments": pa.concat_tables(assigned),
+        "experiment_sums": sums,
+    }
 
 
 def _llm_table(

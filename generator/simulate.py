@@ -106,6 +106,26 @@ def _numbered(data: pa.Table, table: str, last_ids: dict[str, int]) -> pa.Table:
     return data.add_column(0, id_column, pa.array(np.arange(first, first + data.num_rows)))
 
 
+def _experiment_registry(scenario: Scenario) -> pa.Table:
+    """The feature-flag system's experiment definitions: every variant and its weight."""
+    rows = [
+        (name, i, variant, weight, exp.start, exp.end)
+        for name, exp in scenario.experiments.items()
+        for i, (variant, weight) in enumerate(exp.variants.items())
+    ]
+    cols = list(zip(*rows, strict=True))
+    return pa.table(
+        {
+            "experiment_key": list(cols[0]),
+            "variant_index": pa.array(cols[1], type=pa.int32()),
+            "variant": list(cols[2]),
+            "weight": pa.array(cols[3], type=pa.float64()),
+            "starts_on": pa.array(cols[4], type=pa.date32()),
+            "ends_on": pa.array(cols[5], type=pa.date32()),
+        }
+    )
+
+
 def _add(total: dict, part: dict) -> None:
     for k, v in part.items():
         if isinstance(v, dict):
@@ -149,7 +169,14 @@ def _write_run(
         retention: dict = {}
         session_offset = 0
         transitions: dict = {}
-        last_ids = {"events": 0, "subscription_changes": 0, "invoices": 0, "llm_responses": 0}
+        experiment_sums: dict = {}
+        last_ids = {
+            "events": 0,
+            "subscription_changes": 0,
+            "invoices": 0,
+            "llm_responses": 0,
+            "experiment_exposures": 0,
+        }
         bar = tqdm(
             total=scenario.users,
             desc="simulate users",
@@ -174,6 +201,14 @@ def _write_run(
                     "llm_responses",
                     _numbered(result.llm_responses, "llm_responses", last_ids),
                 )
+            if result.exposures is not None:
+                warehouse.append(
+                    "raw",
+                    "experiment_exposures",
+                    _numbered(result.exposures, "experiment_exposures", last_ids),
+                )
+                warehouse.append("truth", "experiment_assignments", result.assignments)
+            _add(experiment_sums, result.experiment_sums)
             for table, data in result.billing.items():
                 warehouse.append("raw", table, _numbered(data, table, last_ids))
             _add(transitions, result.transitions)
@@ -201,6 +236,11 @@ def _write_run(
             ]
         if scenario.llm is not None:
             steps += [("truth.llm_ratings", truth.llm_ratings(scenario))]
+        if scenario.experiments:
+            warehouse.append("raw", "experiments", _experiment_registry(scenario))
+            steps += [
+                ("truth.experiment_metrics", truth.experiment_metrics(scenario, experiment_sums))
+            ]
         for name, table in tqdm(steps, desc="write truth", disable=not progress, file=sys.stderr):
             warehouse.append("truth", name.split(".")[1], table)
         if parquet_dir is not None:

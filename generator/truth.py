@@ -6,9 +6,18 @@ import numpy as np
 import pyarrow as pa
 
 from generator.calendar import Calendar
-from generator.dynamics import arrivals, churn, events, funnels, llm, segments, subscriptions
+from generator.dynamics import (
+    arrivals,
+    churn,
+    events,
+    experiments,
+    funnels,
+    llm,
+    segments,
+    subscriptions,
+)
 from generator.scenario import MONTHS, WEEKDAYS, Scenario
-from generator.schema import RETENTION_PERIODS
+from generator.schema import RETENTION_PERIODS, TRUTH_TABLES
 
 
 def parameters(scenario: Scenario, seed: int) -> pa.Table:
@@ -238,6 +247,7 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
     )
     if scenario.lifecycle is not None:
         _lifecycle_parameters(scenario, add)
+    _experiment_parameters(scenario, add)
     cols = list(zip(*rows, strict=True))
     return pa.table(
         {
@@ -246,6 +256,89 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
             "value": list(cols[2]),
             "unit": list(cols[3]),
             "description": list(cols[4]),
+        }
+    )
+
+
+def _experiment_parameters(scenario: Scenario, add) -> None:
+    for name, exp in scenario.experiments.items():
+        for variant, weight in exp.variants.items():
+            dim = f"{name}/{variant}"
+            add("experiment.weight", dim, weight, "share", "planned share of exposed users")
+            lost = exp.lost_exposures.get(variant, 0.0)
+            add("experiment.lost_exposures", dim, lost, "share", "users whose logs are lost")
+            for behaviour, effect in exp.effects.get(variant, {}).items():
+                for seg in scenario.segments:
+                    add(
+                        f"experiment.lift.{behaviour}",
+                        f"{dim}/{seg}",
+                        effect.segments.get(seg, effect.lift),
+                        "relative",
+                        "planted lift from the day after exposure",
+                    )
+                if effect.novelty is not None:
+                    add(
+                        f"experiment.novelty_lift.{behaviour}",
+                        dim,
+                        effect.novelty.lift,
+                        "relative",
+                        f"extra lift fading with half-life {effect.novelty.half_life_days} days",
+                    )
+
+
+# Metrics whose truth the experiment sums give: (name, numerator column, denominator
+# column or None for per exposed user).
+EXPERIMENT_METRICS = (
+    ("sessions", "sessions", None),
+    ("retained_d7", "retained_d7", None),
+    ("converted", "converted", None),
+    ("revenue_per_user", "revenue", None),
+    ("revenue_per_active_user", "revenue", "active"),
+)
+
+
+def experiment_metrics(scenario: Scenario, sums: dict[str, dict[str, np.ndarray]]) -> pa.Table:
+    """Per experiment x hidden segment (null: all) x variant x metric: the metric had
+    every exposed user got that variant, and its lift over the control."""
+    rows = []
+    for name, exp in scenario.experiments.items():
+        part = sums.get(name)
+        if part is None:
+            continue
+        users, expected = part["users"], part["expected"]  # (seg), (seg, variant, metric)
+        groups = [(None, users.sum(), expected.sum(axis=0))]
+        groups += [(s, users[i], expected[i]) for i, s in enumerate(scenario.segments)]
+        for seg, n, values in groups:
+            for metric, num, den in EXPERIMENT_METRICS:
+                numerator = values[:, experiments.METRICS.index(num)]
+                denominator = (
+                    np.full(len(numerator), n)
+                    if den is None
+                    else values[:, experiments.METRICS.index(den)]
+                )
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    value = numerator / denominator
+                    lift = value / value[0] - 1
+                for v, variant in enumerate(exp.variants):
+                    rows.append(
+                        (
+                            name,
+                            seg,
+                            variant,
+                            metric,
+                            int(n),
+                            numerator[v],
+                            denominator[v],
+                            value[v],
+                            lift[v],
+                        )
+                    )
+    cols = list(zip(*rows, strict=True)) if rows else [[]] * 9
+    keys = list(TRUTH_TABLES["experiment_metrics"])
+    return pa.table(
+        {
+            k: pa.array(list(c), type=pa.float64() if i >= 5 else None)
+            for i, (k, c) in enumerate(zip(keys, cols, strict=True))
         }
     )
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from generator.calendar import MS_PER_DAY
 from generator.dynamics.churn import Spells
+from generator.dynamics.experiments import Decisions
 from generator.dynamics.funnels import FreePlanDecisions
 from generator.scenario import Scenario
 
@@ -82,6 +83,7 @@ class BillingHistory:
     expected_billed: np.ndarray  # (plan, plan + nothing)
     billed_variance: np.ndarray
     free_plan: FreePlanDecisions  # what a plan-conversion funnel is tried at
+    every_decision: Decisions  # for the experiments' truth
 
 
 def anniversaries(start: np.datetime64, signup_day: np.ndarray, k: int) -> np.ndarray:
@@ -113,7 +115,10 @@ def simulate(
     segment: np.ndarray,
     spells: Spells,
     rng: np.random.Generator,
+    conversion_lift=None,
 ) -> BillingHistory:
+    """`conversion_lift(user, day)`, when given, multiplies the chances of moving from the
+    free plan to a paid one (an experiment's planted effect)."""
     subs = scenario.subscriptions
     plans = list(subs.plans)
     n_plans = len(plans)
@@ -129,6 +134,7 @@ def simulate(
     changes: list[tuple] = []
     invoices: list[tuple] = []
     free: list[tuple] = []
+    made: list[tuple] = []
     expected = np.zeros((n_plans, n_plans))
     variance = np.zeros((n_plans, n_plans))
     decisions = np.zeros(n_plans)
@@ -176,6 +182,29 @@ def simulate(
             day,
         ).astype(np.int64)
         rows = tables[segment[users], inactive, current]
+        on_free = current == 0
+        cum = cumulative[segment[users], inactive, current]
+        if conversion_lift is not None:
+            m = np.where(on_free, conversion_lift(users, day), 1.0)
+            lifted = np.flatnonzero(m != 1.0)
+            if len(lifted):
+                rows, cum = rows.copy(), cum.copy()
+                rows[np.ix_(lifted, np.flatnonzero(is_paid))] *= m[lifted, None]
+                rows[lifted, 0] = 1.0 - rows[lifted, 1:].sum(axis=1)
+                if (rows[lifted, 0] < 0).any():
+                    raise ValueError("an experiment lifts a plan conversion chance above 1")
+                cum[lifted] = np.cumsum(rows[lifted], axis=1)
+                cum[lifted, -1] = 1.0
+        amount = rows[:, is_paid] @ price[is_paid] * (1 - f)
+        made.append(
+            (
+                users,
+                day,
+                np.where(on_free, rows[:, is_paid].sum(axis=1), 0.0),
+                np.where(on_free, amount, 0.0),
+                np.where(on_free, 0.0, amount),
+            )
+        )
         by_plan = np.eye(n_plans)[current].T  # (plan, decision) indicator
         expected += by_plan @ rows
         variance += by_plan @ (rows * (1 - rows))
@@ -189,8 +218,7 @@ def simulate(
         expected_billed += by_plan @ billed
         billed_variance += by_plan @ (billed * (1 - billed))
         u = rng.random(len(users))
-        nxt = (u[:, None] >= cumulative[segment[users], inactive, current]).sum(axis=1)
-        on_free = current == 0
+        nxt = (u[:, None] >= cum).sum(axis=1)
         free.append(
             (
                 users[on_free],
@@ -247,6 +275,13 @@ def simulate(
                 p_convert=cat(free, 2, np.float64),
                 converted=cat(free, 3, bool),
             )
+        ),
+        every_decision=Decisions(
+            user=cat(made, 0),
+            day=cat(made, 1),
+            p_convert=cat(made, 2, np.float64),
+            converting_revenue=cat(made, 3, np.float64),
+            other_revenue=cat(made, 4, np.float64),
         ),
     )
 

@@ -80,3 +80,17 @@ def run_dbt(project: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
         text=True,
         env={**os.environ, "DUCKDB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
+
+
+@pytest.fixture(scope="session")
+def built_world(tmp_path_factory) -> Path:
+    """A small world (6,000 users, seed 11) built with dbt, every test passing; the
+    project copy sits beside it in `project`."""
+    base = tmp_path_factory.mktemp("world")
+    db = base / "warehouse.duckdb"
+    result = run_generator("--users", "6000", "--seed", "11", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    project = copy_project(base / "project")
+    built = run_dbt(project, db, "build", "--exclude", "test_type:unit")
+    assert built.returncode == 0, built.stdout[-3000:]
+    return db

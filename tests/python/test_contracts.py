@@ -90,13 +90,15 @@ def test_dbt_funnels_read_the_planted_funnels_as_planted():
         assert window == funnel.window_days
 
 
-def test_a_world_without_subscriptions_or_funnels_builds_and_passes(tmp_path):
-    """Both are optional in a scenario: the warehouse and its tests must not need them."""
+def test_a_world_without_subscriptions_funnels_or_experiments_builds_and_passes(tmp_path):
+    """All three are optional in a scenario: the warehouse and its tests must not need
+    them (the experiment marts are then empty)."""
     from conftest import copy_project, run_generator
 
     data = yaml.safe_load((ROOT / "scenarios" / "study_assistant.yml").read_text())
     data.pop("subscriptions")
     data.pop("funnels")
+    data.pop("experiments")
     scenario = tmp_path / "minimal.yml"
     scenario.write_text(yaml.safe_dump(data))
     db = tmp_path / "minimal.duckdb"
@@ -104,3 +106,11 @@ def test_a_world_without_subscriptions_or_funnels_builds_and_passes(tmp_path):
     assert generated.returncode == 0, generated.stderr
     built = run_dbt(copy_project(tmp_path / "project"), db, "build")
     assert built.returncode == 0, built.stdout[-3000:]
+
+
+def test_dbt_experiment_windows_are_the_planted_windows():
+    """Truth's counterfactual metrics use the simulator's windows, the marts dbt's var."""
+    from generator.schema import EXPERIMENT_WINDOWS
+
+    configured = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+    assert configured["experiment_windows"] == EXPERIMENT_WINDOWS

@@ -259,3 +259,50 @@ def test_lifecycle_paths_follow_the_planted_stage_machine(scenario):
             )[0]
         )
         assert abs(short - p * seen.sum()) <= 4 * np.sqrt(p * (1 - p) * seen.sum()), name
+
+
+def test_exposure_logs_follow_the_assignments(small_world):
+    """Every assigned user whose logs arrive is first logged on the exposure day truth
+    records, in the variant drawn, and only while the experiment runs; a user whose logs
+    were lost has none. Variants are drawn by the planned weights and logs lost at the
+    planted share (within 4 standard errors)."""
+    small, db = small_world
+    con = duckdb.connect(str(db), read_only=True)
+    wrong = con.execute(
+        """
+        with logs as (
+            select user_id, experiment_key, min(cast(exposed_at as date)) as first_day,
+                max(cast(exposed_at as date)) as last_day, min(variant) as variant,
+                count(distinct variant) as variants
+            from raw.experiment_exposures group by all
+        )
+        select count(*) from truth.experiment_assignments as a
+        full outer join logs using (user_id, experiment_key)
+        left join raw.experiments as e
+            on e.experiment_key = coalesce(a.experiment_key, logs.experiment_key)
+            and e.variant = a.variant
+        where a.is_logged is distinct from (logs.user_id is not null)
+            or (logs.user_id is not null and (logs.first_day != a.exposed_on
+                or logs.variant != a.variant or logs.variants != 1
+                or logs.last_day > e.ends_on or logs.first_day < e.starts_on))
+        """
+    ).fetchone()[0]
+    shares = con.execute(
+        """
+        select experiment_key, variant, users, sum(users) over (partition by experiment_key), lost
+        from (
+            select experiment_key, variant, count(*) as users,
+                sum(case when is_logged then 0 else 1 end) as lost
+            from truth.experiment_assignments group by experiment_key, variant
+        ) as arms
+        """
+    ).fetchall()
+    con.close()
+    assert wrong == 0
+    assert len(shares) == sum(len(e.variants) for e in small.experiments.values())
+    for name, variant, users, total, lost in shares:
+        exp = small.experiments[name]
+        w = exp.variants[variant]
+        assert abs(users - w * total) <= 4 * np.sqrt(total * w * (1 - w)), (name, variant)
+        p = exp.lost_exposures.get(variant, 0.0)
+        assert abs(lost - p * users) <= 4 * np.sqrt(users * p * (1 - p)), (name, variant)

@@ -180,6 +180,48 @@ CASES = [
         5.0,
         "subscriptions.plans.free.price: the first plan must be free",
     ),
+    (
+        "experiment_unknown_behaviour",
+        "experiments.streak_reminders.effects.reminders.retention_rate",
+        {"lift": 0.1},
+        "experiments.streak_reminders.effects.reminders.retention_rate: unknown behaviour",
+    ),
+    (
+        "experiment_weights_not_summing",
+        "experiments.quiz_timer.variants.long_timer",
+        0.5,
+        "experiments.quiz_timer.variants: shares must sum to 1",
+    ),
+    (
+        "experiment_ends_too_late",
+        "experiments.quiz_timer.end",
+        "2025-12-20",
+        "experiments.quiz_timer.end: must leave 28 days",
+    ),
+    (
+        "experiment_starts_before_the_data",
+        "experiments.streak_reminders.start",
+        "2022-06-01",
+        "experiments.streak_reminders.start: lies outside the timeframe",
+    ),
+    (
+        "experiment_unknown_variant",
+        "experiments.annual_plan_nudge.lost_exposures.banner",
+        0.1,
+        "experiments.annual_plan_nudge.lost_exposures.banner: unknown variant",
+    ),
+    (
+        "experiment_conversion_lift_above_one",
+        "experiments.annual_plan_nudge.effects.nudge.plan_conversion.lift",
+        40.0,
+        "experiments.annual_plan_nudge.effects.nudge.plan_conversion: lifts",
+    ),
+    (
+        "experiment_control_with_an_effect",
+        "experiments.streak_reminders.effects.control",
+        {"session_rate": {"lift": 0.1}},
+        "experiments.streak_reminders.effects.control: the control",
+    ),
 ]
 
 

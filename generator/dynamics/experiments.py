@@ -1,0 +1,229 @@
+"""Experiments: who is exposed and when, which variant they get, and the relative lift
+each variant plants on a behaviour. A user is exposed at their first session while the
+experiment runs (the signup session for a user who joins then) and keeps the variant
+until the experiment's last metric window closes; the lift applies from the day after
+exposure. For truth, every exposed user's expected metrics under every variant: the
+counterfactual means the marts' lifts estimate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from generator.calendar import Calendar
+from generator.dynamics.sessions import UserDays
+from generator.scenario import Experiment, Scenario
+from generator.schema import EXPERIMENT_WINDOW_DAYS, EXPERIMENT_WINDOWS
+
+# Per exposed user and variant; a ratio metric's denominator is the column after it.
+METRICS = ("sessions", "retained_d7", "converted", "revenue", "active")
+
+
+@dataclass(frozen=True)
+class Exposures:
+    """Exposed users of one experiment, in user order (shard-local user index)."""
+
+    user: np.ndarray
+    day: np.ndarray  # the exposure day
+    variant: np.ndarray
+    lost: np.ndarray  # the user's exposure logs never arrive
+
+
+@dataclass(frozen=True)
+class Lifts:
+    """One behaviour's lift of one experiment, per variant (and hidden segment)."""
+
+    base: np.ndarray  # (variant, segment)
+    novelty: np.ndarray  # (variant,) extra lift on the day after exposure
+    half_life: np.ndarray  # (variant,) days
+    last_day: int  # the variant is withdrawn after this day
+
+    def multiplier(self, variant: np.ndarray, segment: np.ndarray, days_since: np.ndarray):
+        """1 + lift for days since exposure >= 1 while the variant is on, else 1."""
+        on = (days_since >= 1) & (days_since <= self.last_day)
+        fade = 0.5 ** ((np.maximum(days_since, 1) - 1) / self.half_life[variant])
+        return np.where(on, 1.0 + self.base[variant, segment] + self.novelty[variant] * fade, 1.0)
+
+
+def lifts(scenario: Scenario, cal: Calendar, exp: Experiment, behaviour: str) -> Lifts | None:
+    segments = scenario.segment_names()
+    variants = list(exp.variants)
+    base = np.zeros((len(variants), len(segments)))
+    novelty = np.zeros(len(variants))
+    half_life = np.ones(len(variants))
+    planted = False
+    for v, name in enumerate(variants):
+        effect = exp.effects.get(name, {}).get(behaviour)
+        if effect is None:
+            continue
+        planted = True
+        base[v] = [effect.segments.get(s, effect.lift) for s in segments]
+        if effect.novelty is not None:
+            novelty[v] = effect.novelty.lift
+            half_life[v] = effect.novelty.half_life_days
+    if not planted:
+        return None
+    return Lifts(base, novelty, half_life, (exp.end - cal.start).days + EXPERIMENT_WINDOW_DAYS)
+
+
+def expose(
+    exp: Experiment,
+    cal: Calendar,
+    signup_day: np.ndarray,
+    role: np.ndarray,
+    role_names: list[str],
+    days: UserDays,
+    counts: np.ndarray,
+    rng: np.random.Generator,
+) -> Exposures:
+    first, last = (exp.start - cal.start).days, (exp.end - cal.start).days
+    n = len(signup_day)
+    eligible = np.ones(n, dtype=bool)
+    if exp.eligible.role is not None:
+        eligible &= role == role_names.index(exp.eligible.role)
+    joins = (signup_day >= first) & (signup_day <= last)
+    day = np.where(joins, signup_day, -1).astype(np.int64)
+    if not exp.eligible.new_users:
+        seen = (counts > 0) & (days.day >= first) & (days.day <= last) & ~joins[days.user]
+        users, at = np.unique(days.user[seen], return_index=True)
+        day[users] = days.day[seen][at]
+    user = np.flatnonzero(eligible & (day >= 0))
+    weights = np.cumsum(list(exp.variants.values()))
+    draw = rng.random(len(user))
+    variant = np.minimum(np.searchsorted(weights, draw, side="right"), len(weights) - 1)
+    lost_share = np.array([exp.lost_exposures.get(v, 0.0) for v in exp.variants])
+    lost = rng.random(len(user)) < lost_share[variant]
+    return Exposures(user, day[user], variant, lost)
+
+
+def _per_user(exposures: Exposures, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exposure day and variant per user (-1 when not exposed)."""
+    day = np.full(n, -1, dtype=np.int64)
+    variant = np.full(n, -1, dtype=np.int64)
+    day[exposures.user] = exposures.day
+    variant[exposures.user] = exposures.variant
+    return day, variant
+
+
+def rate_multiplier(
+    lift: Lifts, exposures: Exposures, segment: np.ndarray, user: np.ndarray, day: np.ndarray
+) -> np.ndarray:
+    """The lift on (user, day) pairs from the variant each user got (1 if unexposed)."""
+    exposed_day, variant = _per_user(exposures, len(segment))
+    d, v = exposed_day[user], variant[user]
+    since = np.where(d >= 0, day - d, 0)
+    return lift.multiplier(np.maximum(v, 0), segment[user], since)
+
+
+def conversion_multiplier(treated: list[tuple[Lifts, Exposures]], segment: np.ndarray):
+    """The combined lift of every experiment on plan conversion, per (user, day)."""
+
+    def at(user: np.ndarray, day: np.ndarray) -> np.ndarray:
+        m = np.ones(len(user))
+        for lift, exposures in treated:
+            m *= rate_multiplier(lift, exposures, segment, user, day)
+        return m
+
+    return at
+
+
+def treat_sessions(
+    lift: Lifts,
+    exposures: Exposures,
+    segment: np.ndarray,
+    days: UserDays,
+    counts: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[UserDays, np.ndarray]:
+    """Treated days get the lifted rate and their session counts drawn again (a day's
+    Poisson count is independent of the earlier days that fixed the exposure)."""
+    m = rate_multiplier(lift, exposures, segment, days.user, days.day)
+    changed = np.flatnonzero(m != 1.0)
+    rate = days.rate.copy()
+    rate[changed] *= m[changed]
+    counts = counts.copy()
+    counts[changed] = rng.poisson(rate[changed])
+    return replace(days, rate=rate), counts
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Every monthly plan decision, for the experiments' conversion and revenue truth."""
+
+    user: np.ndarray
+    day: np.ndarray
+    p_convert: np.ndarray  # chance of moving to a paid plan (lifts applied), 0 off free
+    converting_revenue: np.ndarray  # expected paid amount from such a move
+    other_revenue: np.ndarray  # expected paid amount otherwise (renewals, trials)
+
+
+def expected_metrics(
+    scenario: Scenario,
+    exp_index: int,
+    exposures: Exposures,
+    segment: np.ndarray,
+    days: UserDays,
+    decisions: Decisions | None,
+    cal: Calendar,
+) -> np.ndarray:
+    """(exposed user, variant, metric): each metric's expectation had the user got that
+    variant, all else (their activity, churn and plan path before exposure) as it was."""
+    exp = list(scenario.experiments.values())[exp_index]
+    n_variants = len(exp.variants)
+    n = len(segment)
+    row = np.full(n, -1, dtype=np.int64)
+    row[exposures.user] = np.arange(len(exposures.user))
+    out = np.zeros((len(exposures.user), n_variants, len(METRICS)))
+    w = EXPERIMENT_WINDOWS
+
+    def counterfactual(lift: Lifts | None, user, day, value):
+        """(pair, variant) values: the applied lift taken out, each variant's put in."""
+        if lift is None:
+            return np.repeat(value[:, None], n_variants, axis=1)
+        applied = rate_multiplier(lift, exposures, segment, user, day)
+        d = exposures.day[row[user]]
+        per_variant = [
+            lift.multiplier(np.full(len(user), v), segment[user], day - d)
+            for v in range(n_variants)
+        ]
+        return (value / applied)[:, None] * np.column_stack(per_variant)
+
+    session_lift = lifts(scenario, cal, exp, "session_rate")
+    exposed = row[days.user]
+    keep = exposed >= 0
+    since = days.day[keep] - exposures.day[exposed[keep]]
+    inside = (since >= 1) & (since <= w["conversion_days"])
+    pick = np.flatnonzero(keep)[inside]
+    since = since[inside]
+    owner = exposed[pick]
+    rate = counterfactual(session_lift, days.user[pick], days.day[pick], days.rate[pick])
+
+    def by_owner(owner: np.ndarray, weights: np.ndarray, where: np.ndarray) -> np.ndarray:
+        return np.column_stack(
+            [
+                np.bincount(owner[where], weights=weights[where, v], minlength=len(out))
+                for v in range(n_variants)
+            ]
+        )
+
+    out[:, :, 0] = by_owner(owner, rate, since <= w["sessions_days"])
+    out[:, :, 1] = by_owner(owner, -np.expm1(-rate), since == w["retention_day"])
+    out[:, :, 4] = -np.expm1(-by_owner(owner, rate, np.ones(len(since), dtype=bool)))
+
+    if decisions is not None:
+        conversion_lift = lifts(scenario, cal, exp, "plan_conversion")
+        exposed = row[decisions.user]
+        keep = np.flatnonzero(exposed >= 0)
+        since = decisions.day[keep] - exposures.day[exposed[keep]]
+        inside = (since >= 1) & (since <= w["conversion_days"])
+        pick = keep[inside]
+        owner = exposed[pick]
+        user, day = decisions.user[pick], decisions.day[pick]
+        p = counterfactual(conversion_lift, user, day, decisions.p_convert[pick])
+        paid = counterfactual(conversion_lift, user, day, decisions.converting_revenue[pick])
+        paid += decisions.other_revenue[pick][:, None]
+        everything = np.ones(len(pick), dtype=bool)
+        out[:, :, 2] = by_owner(owner, p, everything)
+        out[:, :, 3] = by_owner(owner, paid, everything)
+    return out

@@ -1,0 +1,141 @@
+{#- One row per user x experiment: the user's first logged exposure and its variant, the
+    pre-exposure covariate CUPED adjusts with, and each metric's value over its window.
+    Windows count whole days after the exposure day (the exposure day itself is left
+    out); see the experiment_windows var. -#}
+{%- set w = var('experiment_windows') -%}
+with
+
+exposures as (
+
+    select * from {{ ref('stg_app__experiment_exposures') }}
+
+),
+
+events as (
+
+    select user_id, event_name, event_date
+    from {{ ref('fct_events') }}
+    where event_name in (
+        '{{ var("experiment_session_event") }}', '{{ var("experiment_conversion_event") }}'
+    )
+
+),
+
+invoices as (
+
+    select user_id, amount, cast(issued_at as date) as issued_date
+    from {{ ref('stg_billing__invoices') }}
+    where is_paid
+
+),
+
+ranked as (
+
+    select
+        experiment_key,
+        user_id,
+        variant,
+        exposed_at,
+        row_number() over (
+            partition by experiment_key, user_id order by exposed_at, exposure_id
+        ) as exposure_number,
+        count(distinct variant) over (partition by experiment_key, user_id) as variants_seen
+    from exposures
+
+),
+
+first_exposures as (
+
+    select
+        experiment_key,
+        user_id,
+        variant,
+        exposed_at,
+        cast(exposed_at as date) as exposed_date,
+        variants_seen
+    from ranked
+    where exposure_number = 1
+
+),
+
+event_days as (
+
+    select
+        first_exposures.experiment_key,
+        first_exposures.user_id,
+        events.event_name,
+        {{ dbt.datediff('first_exposures.exposed_date', 'events.event_date', 'day') }}
+            as day_number
+    from first_exposures
+    inner join events
+        on first_exposures.user_id = events.user_id
+        and events.event_date >= {{ dbt.dateadd('day', -w.pre_days, 'first_exposures.exposed_date') }}
+        and events.event_date <= {{ dbt.dateadd('day', w.conversion_days, 'first_exposures.exposed_date') }}
+
+),
+
+event_metrics as (
+
+    select
+        experiment_key,
+        user_id,
+        {%- set session = "event_name = '" ~ var('experiment_session_event') ~ "'" %}
+        sum(case when {{ session }} and day_number between -{{ w.pre_days }} and -1
+            then 1 else 0 end) as pre_sessions,
+        sum(case when {{ session }} and day_number between 1 and {{ w.sessions_days }}
+            then 1 else 0 end) as sessions,
+        max(case when {{ session }} and day_number = {{ w.retention_day }}
+            then 1 else 0 end) as retained_d7,
+        max(case when {{ session }} and day_number between 1 and {{ w.conversion_days }}
+            then 1 else 0 end) as active,
+        max(case when event_name = '{{ var("experiment_conversion_event") }}'
+            and day_number between 1 and {{ w.conversion_days }}
+            then 1 else 0 end) as converted
+    from event_days
+    group by experiment_key, user_id
+
+),
+
+revenue as (
+
+    select
+        first_exposures.experiment_key,
+        first_exposures.user_id,
+        sum(invoices.amount) as revenue
+    from first_exposures
+    inner join invoices
+        on first_exposures.user_id = invoices.user_id
+        and invoices.issued_date >= {{ dbt.dateadd('day', 1, 'first_exposures.exposed_date') }}
+        and invoices.issued_date <= {{ dbt.dateadd('day', w.conversion_days, 'first_exposures.exposed_date') }}
+    group by first_exposures.experiment_key, first_exposures.user_id
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['first_exposures.experiment_key', "'-'", 'first_exposures.user_id']) }}
+            as experiment_exposure_id,
+        first_exposures.experiment_key,
+        first_exposures.user_id,
+        first_exposures.variant,
+        first_exposures.variants_seen,
+        first_exposures.exposed_at,
+        first_exposures.exposed_date,
+        coalesce(event_metrics.pre_sessions, 0) as pre_sessions,
+        coalesce(event_metrics.sessions, 0) as sessions,
+        coalesce(event_metrics.retained_d7, 0) as retained_d7,
+        coalesce(event_metrics.converted, 0) as converted,
+        cast(coalesce(revenue.revenue, 0) as {{ dbt.type_float() }}) as revenue,
+        coalesce(event_metrics.active, 0) as active
+    from first_exposures
+    left join event_metrics
+        on first_exposures.experiment_key = event_metrics.experiment_key
+        and first_exposures.user_id = event_metrics.user_id
+    left join revenue
+        on first_exposures.experiment_key = revenue.experiment_key
+        and first_exposures.user_id = revenue.user_id
+
+)
+
+select * from final
