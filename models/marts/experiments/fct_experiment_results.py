@@ -98,6 +98,14 @@ def _ttest(a, b, relative, alpha):
     return point, se, point - width, point + width, p_value, dof
 
 
+# Columns of a test's (point, se, ci lower, ci upper, p, degrees of freedom).
+ABSOLUTE = ("absolute_lift", "absolute_lift_se", "absolute_ci_lower", "absolute_ci_upper")
+RELATIVE = ("relative_lift", "relative_lift_se", "ci_lower", "ci_upper", "p_value",
+            "degrees_of_freedom")
+CUPED = ("cuped_relative_lift", "cuped_relative_lift_se", "cuped_ci_lower", "cuped_ci_upper",
+         "cuped_p_value")
+
+
 def _benjamini_hochberg(p_values):
     """Adjusted p-values (step-up), None kept where there is no p-value."""
     present = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
@@ -155,22 +163,6 @@ def model(dbt, session):
                     a = _ratio(a_row) if row["metric_type"] == "ratio" else _stat(a_row)
                     absolute = _ttest(a, stat, False, alpha)
                     relative = _ttest(a, stat, True, alpha)
-                    if absolute is not None:
-                        result.update(
-                            absolute_lift=absolute[0],
-                            absolute_lift_se=absolute[1],
-                            absolute_ci_lower=absolute[2],
-                            absolute_ci_upper=absolute[3],
-                        )
-                    if relative is not None:
-                        result.update(
-                            relative_lift=relative[0],
-                            relative_lift_se=relative[1],
-                            ci_lower=relative[2],
-                            ci_upper=relative[3],
-                            p_value=relative[4],
-                            degrees_of_freedom=relative[5],
-                        )
                     adjusted = None if row["metric_type"] == "ratio" else _cuped(a_row, row)
                     cuped = None
                     if adjusted is not None:
@@ -178,14 +170,10 @@ def model(dbt, session):
                         result["cuped_theta"] = adjusted[0]
                     elif row["metric_type"] != "ratio":
                         cuped = relative  # no covariate variance: nothing to adjust
-                    if cuped is not None:
-                        result.update(
-                            cuped_relative_lift=cuped[0],
-                            cuped_relative_lift_se=cuped[1],
-                            cuped_ci_lower=cuped[2],
-                            cuped_ci_upper=cuped[3],
-                            cuped_p_value=cuped[4],
-                        )
+                    for test, names in ((absolute, ABSOLUTE), (relative, RELATIVE),
+                                        (cuped, CUPED)):
+                        if test is not None:
+                            result.update(zip(names, test))
                 out.append(result)
             for result, adjusted_p in zip(
                 out, _benjamini_hochberg([r.get("p_value") for r in out])
