@@ -29,6 +29,7 @@ SHARE_TOLERANCE = 1e-6
 DEFAULT_FUNNEL_WINDOW_DAYS = 14  # the funnel() macro's default too
 # Behaviours an experiment can change, each a relative lift on a planted rate.
 EXPERIMENT_BEHAVIOURS = ("session_rate", "plan_conversion")
+MAX_ADOPTED_FEATURES = 4  # each doubles the event chains
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -282,6 +283,23 @@ class Experiment(Strict):
     )
 
 
+class Adoption(Strict):
+    """A feature launch. Users who would ever adopt (the market share) adopt at a time
+    drawn from a Bass diffusion since the launch (innovation p and imitation q per day);
+    one who signs up after that time adopts at signup, one who had churned by then never
+    does. Adopting is the feature's own event, logged as a one-event session; from then
+    on the feature's event-chain rows join the user's (after the segment's and stage's)."""
+
+    launch: dt.date
+    innovation: Positive = Field(description="Bass p: adoption from outside, per day")
+    imitation: NonNegative = Field(description="Bass q: adoption by imitation, per day")
+    market: Probability = Field(description="share of users who would ever adopt")
+    event: str = Field(description="the adoption event (an event with this feature)")
+    transitions: dict[str, dict[str, Probability]] = Field(
+        {}, description="event-chain rows that replace the user's once adopted"
+    )
+
+
 class Subscriptions(Strict):
     """A monthly state machine over plans, listed from lowest to highest; the first plan is
     the free one everybody can fall back to. A row gives the chances of each plan at the
@@ -315,6 +333,7 @@ class Scenario(Strict):
     lifecycle: Lifecycle | None = None
     llm: Llm | None = None
     experiments: dict[str, Experiment] = {}
+    adoption: dict[str, Adoption] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -349,7 +368,29 @@ class Scenario(Strict):
             self._check_llm(self.llm)
         for name, experiment in self.experiments.items():
             self._check_experiment(f"experiments.{name}", experiment)
+        self._check_adoption()
         return self
+
+    def _check_adoption(self) -> None:
+        if len(self.adoption) > MAX_ADOPTED_FEATURES:
+            raise _at("adoption", f"at most {MAX_ADOPTED_FEATURES} feature launches")
+        known = set(self.events.catalog)
+        for name, launch in self.adoption.items():
+            base = f"adoption.{name}"
+            if not self.start <= launch.launch <= self.end:
+                raise _at(f"{base}.launch", f"lies outside the timeframe {self.start}..{self.end}")
+            if launch.event not in known:
+                raise _at(f"{base}.event", f"unknown event '{launch.event}'")
+            if self.events.catalog[launch.event].feature is None:
+                raise _at(f"{base}.event", f"event '{launch.event}' has no feature")
+            _check_chain_rows(f"{base}.transitions", launch.transitions, known)
+        for seg in self.segments:
+            for stage in self.stage_names():
+                stuck = _states_without_exit(
+                    self.transitions_for(seg, stage, tuple(self.adoption)), {SESSION_END}
+                )
+                if stuck:
+                    raise _at("adoption", f"no path to '{SESSION_END}' from {stuck}")
 
     def _check_experiment(self, base: str, exp: Experiment) -> None:
         from generator.schema import EXPERIMENT_WINDOW_DAYS  # noqa: PLC0415
@@ -587,14 +628,20 @@ class Scenario(Strict):
         """Lifecycle stages in order; one unnamed stage when there is no lifecycle."""
         return list(self.lifecycle.stages) if self.lifecycle is not None else [None]
 
-    def transitions_for(self, segment: str, stage: str | None = None) -> dict[str, dict]:
-        """Event-chain rows: the base, then the segment's, then the lifecycle stage's."""
+    def transitions_for(
+        self, segment: str, stage: str | None = None, adopted: tuple[str, ...] = ()
+    ) -> dict[str, dict]:
+        """Event-chain rows: the base, then the segment's, then the lifecycle stage's,
+        then those of each adopted feature."""
         stage_rows = self.lifecycle.stages[stage].transitions if stage is not None else {}
-        return {
+        rows = {
             **self.events.transitions,
             **self.events.segment_transitions.get(segment, {}),
             **stage_rows,
         }
+        for feature in adopted:
+            rows.update(self.adoption[feature].transitions)
+        return rows
 
 
 def _states_without_exit(table: dict[str, dict[str, float]], exits: set[str]) -> list[str]:

@@ -178,6 +178,13 @@ TRUTH_TABLES: dict[str, dict[str, str]] = {
         "expected_value": "DOUBLE",
         "expected_lift": "DOUBLE",
     },
+    "feature_adoption": {
+        "feature": "VARCHAR",
+        "adoption_date": "DATE",
+        "expected_new_adopters": "DOUBLE",
+        "expected_cumulative_adopters": "DOUBLE",
+        "cumulative_variance": "DOUBLE",
+    },
     "expected_retention": {
         "cohort_month": "DATE",
         "period_type": "VARCHAR",

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.dynamics import (
+    adoption,
     arrivals,
     churn,
     events,
@@ -39,6 +40,7 @@ STREAMS = (
     "lifecycle",
     "llm",
     "experiments",
+    "adoption",
 )
 
 
@@ -58,6 +60,7 @@ class ShardResult:
     exposures: pa.Table | None  # raw exposure logs, without ids
     assignments: pa.Table | None  # truth: every exposed user's variant
     experiment_sums: dict[str, dict[str, np.ndarray]]  # truth: counterfactual metric sums
+    adoption: dict[str, np.ndarray]  # truth: (feature, day) expected adopters
     billing: dict[str, pa.Table]  # raw billing tables, without ids
     transitions: dict[str, np.ndarray]  # truth: summed chances of plan decisions
 
@@ -109,6 +112,9 @@ def simulate_shard(
     )
     signup_ms = signup_day.astype(np.int64) * MS_PER_DAY + signup_seconds * 1000
     spells = churn.draw_spells(scenario, segment, signup_ms / MS_PER_DAY, rng["churn"])
+    adopted = adoption.draw(scenario, cal, signup_ms, spells, rng["adoption"])
+    adopted_at = np.full((len(scenario.adoption), n), np.iinfo(np.int64).max)
+    adopted_at[adopted.feature, adopted.user] = adopted.at_ms
 
     # --- when they are active, and in which lifecycle stage ------------------------------
     days = sessions.user_days(scenario, cal, signup_day, multiplier, spells)
@@ -165,7 +171,15 @@ def simulate_shard(
     order = np.lexsort((all_start, all_user))
     all_user, all_start, first_event = all_user[order], all_start[order], first_event[order]
     all_day = all_start // MS_PER_DAY
-    chain = events.chain_index(segment[all_user], all_stage[order], len(scenario.stage_names()))
+    # sessions after a user adopted a feature walk the chain with the feature's rows
+    mask = (all_start[None, :] >= adopted_at[:, all_user]) << np.arange(len(adopted_at))[:, None]
+    chain = events.chain_index(
+        segment[all_user],
+        all_stage[order],
+        len(scenario.stage_names()),
+        mask.sum(axis=0),
+        len(scenario.adoption),
+    )
     n_sessions = len(all_user)
 
     # --- what they do -------------------------------------------------------------------
@@ -234,15 +248,23 @@ def simulate_shard(
         rng["funnels"],
         history.free_plan if history is not None else None,
     )
+    # and adoptions, each its own one-event session too
+    adoption_code = np.array([names.index(a.event) for a in scenario.adoption.values()], dtype=int)
+    forced_user = np.concatenate([run.event_user, adopted.user]).astype(np.int64)
+    forced_ms = np.concatenate([run.event_ms, adopted.at_ms]).astype(np.int64)
     n_funnel = len(run.event_user)
-    event_user = np.concatenate([all_user[ev_session], run.event_user]).astype(np.int64)
-    ev_code = np.concatenate([ev_code, run.event_code + len(names)])
-    event_ms = np.concatenate([event_ms, run.event_ms])
+    event_user = np.concatenate([all_user[ev_session], forced_user]).astype(np.int64)
+    ev_code = np.concatenate([ev_code, run.event_code + len(names), adoption_code[adopted.feature]])
+    event_ms = np.concatenate([event_ms, forced_ms])
     gaps = np.concatenate(
-        [gaps, events.event_gaps_ms(scenario, np.zeros(n_funnel, dtype=np.int64), rng["funnels"])]
+        [
+            gaps,
+            events.event_gaps_ms(scenario, np.zeros(n_funnel, dtype=np.int64), rng["funnels"]),
+            events.event_gaps_ms(scenario, adoption_code[adopted.feature], rng["adoption"]),
+        ]
     )
-    ev_session = np.concatenate([ev_session, n_sessions + np.arange(n_funnel)])
-    n_sessions += n_funnel
+    ev_session = np.concatenate([ev_session, n_sessions + np.arange(len(forced_user))])
+    n_sessions += len(forced_user)
     all_names = [*names, *scenario.funnel_events()]
     all_features = [*features, *[None] * len(scenario.funnel_events())]
 
@@ -275,7 +297,7 @@ def simulate_shard(
 
     # --- truth ----------------------------------------------------------------------------
     # Days a funnel step makes a user active for sure (besides the signup day).
-    forced_user, forced_day = _forced_days(run, signup_day, cal.days)
+    forced_user, forced_day = _forced_days(forced_user, forced_ms, signup_day, cal.days)
     final_window = days.day >= cal.days - INACTIVE_DAYS_FOR_CHURN
     final_rate = np.bincount(days.user[final_window], weights=days.rate[final_window], minlength=n)
     silent_for_sure = (
@@ -306,7 +328,7 @@ def simulate_shard(
         n_sessions=n_sessions,
         truth_users=truth_users,
         daily=expected_daily_activity(
-            cal, days, signup_day, forced_user, forced_day, run.event_ms // MS_PER_DAY
+            cal, days, signup_day, forced_user, forced_day, forced_ms // MS_PER_DAY
         ),
         retention=expected_retention(cal, days, signup_day, forced_user, forced_day),
         funnel_truth=_funnel_truth(scenario, run, user_id),
@@ -326,6 +348,7 @@ def simulate_shard(
             opened,
             user_id,
         ),
+        adoption=adopted.expected,
         billing=billing,
         transitions=transitions,
     )
@@ -523,9 +546,10 @@ def billing_tables(
     return tables, truth
 
 
-def _forced_days(run: funnels.FunnelRun, signup_day: np.ndarray, days: int):
-    """Unique (user, day) pairs with a funnel step event, other than the signup day."""
-    key = np.unique(run.event_user * days + run.event_ms // MS_PER_DAY)
+def _forced_days(user: np.ndarray, at_ms: np.ndarray, signup_day: np.ndarray, days: int):
+    """Unique (user, day) pairs with a funnel step or adoption event, other than the
+    signup day."""
+    key = np.unique(user * days + at_ms // MS_PER_DAY)
     user, day = key // days, key % days
     keep = day != signup_day[user]
     return user[keep], day[keep]
@@ -537,10 +561,10 @@ def expected_daily_activity(
     signup_day: np.ndarray,
     forced_user: np.ndarray,
     forced_day: np.ndarray,
-    funnel_session_day: np.ndarray,
+    forced_session_day: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Sum over users of P(active that day) and its variance, with and without anomalies.
-    A user is active for sure on the signup day and on days a funnel step happened."""
+    A user is active for sure on the signup day and on days of a funnel step or adoption."""
     p = -np.expm1(-days.rate)
     signups = np.bincount(signup_day, minlength=cal.days).astype(float)
 
@@ -567,7 +591,7 @@ def expected_daily_activity(
         "baseline_dau_variance": by_day(p0 * (1 - p0)) - on(hit_day, p0[idx] * (1 - p0[idx])),
         "expected_sessions": by_day(days.rate)
         + signups
-        + on(funnel_session_day.astype(np.int64), 1.0),
+        + on(forced_session_day.astype(np.int64), 1.0),
     }
 
 

@@ -170,6 +170,7 @@ def _write_run(
         session_offset = 0
         transitions: dict = {}
         experiment_sums: dict = {}
+        adoption: dict = {}
         last_ids = {
             "events": 0,
             "subscription_changes": 0,
@@ -209,6 +210,7 @@ def _write_run(
                 )
                 warehouse.append("truth", "experiment_assignments", result.assignments)
             _add(experiment_sums, result.experiment_sums)
+            _add(adoption, result.adoption)
             for table, data in result.billing.items():
                 warehouse.append("raw", table, _numbered(data, table, last_ids))
             _add(transitions, result.transitions)
@@ -236,6 +238,8 @@ def _write_run(
             ]
         if scenario.llm is not None:
             steps += [("truth.llm_ratings", truth.llm_ratings(scenario))]
+        if scenario.adoption:
+            steps += [("truth.feature_adoption", truth.feature_adoption(scenario, cal, adoption))]
         if scenario.experiments:
             warehouse.append("raw", "experiments", _experiment_registry(scenario))
             steps += [

@@ -7,6 +7,7 @@ import pyarrow as pa
 
 from generator.calendar import Calendar
 from generator.dynamics import (
+    adoption,
     arrivals,
     churn,
     events,
@@ -225,18 +226,19 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
     names = scenario.event_names()
     matrices = events.transition_matrices(scenario)
     chains = [(g, t) for g in scenario.segment_names() for t in scenario.stage_names()]
+    per_chain = 1 << len(scenario.adoption)  # the chains of users yet to adopt a feature
     for c, (seg_name, stage) in enumerate(chains):
         chain = seg_name if stage is None else f"{seg_name}/{stage}"
         for i, src in enumerate(names):
             for j, dst in enumerate([*names, "end"]):
-                if matrices[c, i, j] > 0:
+                if matrices[c * per_chain, i, j] > 0:
                     add(
                         "events.transition",
                         f"{chain}/{src}/{dst}",
-                        matrices[c, i, j],
+                        matrices[c * per_chain, i, j],
                         "probability",
                         "chance the next event is dst (session depth applied; by segment, "
-                        "and by lifecycle stage when the world has one)",
+                        "and by lifecycle stage when the world has one) before any adoption",
                     )
     add(
         "events.session_start",
@@ -248,6 +250,17 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
     if scenario.lifecycle is not None:
         _lifecycle_parameters(scenario, add)
     _experiment_parameters(scenario, add)
+    for name, launch in scenario.adoption.items():
+        add("adoption.innovation", name, launch.innovation, "per day", "Bass p")
+        add("adoption.imitation", name, launch.imitation, "per day", "Bass q")
+        add("adoption.market", name, launch.market, "share", "users who would ever adopt")
+        add(
+            "adoption.midpoint_days",
+            name,
+            adoption.bass_midpoint_days(launch.innovation, launch.imitation),
+            "days",
+            f"days after the launch on {launch.launch} when half the market has adopted",
+        )
     cols = list(zip(*rows, strict=True))
     return pa.table(
         {
@@ -341,6 +354,29 @@ def experiment_metrics(scenario: Scenario, sums: dict[str, dict[str, np.ndarray]
             for i, (k, c) in enumerate(zip(keys, cols, strict=True))
         }
     )
+
+
+def feature_adoption(scenario: Scenario, cal: Calendar, sums: dict[str, np.ndarray]) -> pa.Table:
+    """Per launched feature x day from its launch: expected new adopters, and the mean and
+    variance of the cumulative count of adopters."""
+    parts = []
+    for f, (name, launch) in enumerate(scenario.adoption.items()):
+        first = (launch.launch - cal.start).days
+        day = np.arange(first, cal.days)
+        parts.append(
+            pa.table(
+                {
+                    "feature": pa.array([name] * len(day)),
+                    "adoption_date": _dates(cal, day),
+                    "expected_new_adopters": pa.array(sums["expected_new"][f, first:]),
+                    "expected_cumulative_adopters": pa.array(
+                        sums["expected_cumulative"][f, first:]
+                    ),
+                    "cumulative_variance": pa.array(sums["cumulative_variance"][f, first:]),
+                }
+            )
+        )
+    return pa.concat_tables(parts)
 
 
 def _lifecycle_parameters(scenario: Scenario, add) -> None:

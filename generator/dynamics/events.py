@@ -14,26 +14,40 @@ MAX_GAP_MS = 25 * 60 * 1000  # the tracker ends a session after 30 idle minutes
 SESSION_SEPARATION_MS = 31 * 60 * 1000
 
 
-def chain_index(segment: np.ndarray, stage: np.ndarray, n_stages: int) -> np.ndarray:
-    """Row of transition_matrices for a segment in a lifecycle stage."""
-    return segment.astype(np.int32) * n_stages + stage
+def chain_index(
+    segment: np.ndarray, stage: np.ndarray, n_stages: int, adopted: np.ndarray, n_adopted: int
+) -> np.ndarray:
+    """Row of transition_matrices for a segment in a lifecycle stage having adopted the
+    features of the bit mask `adopted` (of n_adopted launched features)."""
+    return (segment.astype(np.int32) * n_stages + stage) * (1 << n_adopted) + adopted
 
 
 def transition_matrices(scenario: Scenario) -> np.ndarray:
     """(chain, event, next event or end) probabilities, session depth applied; one chain
-    per segment x lifecycle stage (see chain_index), one per segment without a lifecycle."""
+    per segment x lifecycle stage x set of adopted features (see chain_index)."""
     names = scenario.event_names()
     n = len(names)
     stages = scenario.stage_names()
-    chains = [(seg, stage) for seg in scenario.segments.items() for stage in stages]
+    launched = list(scenario.adoption)
+    sets = [
+        tuple(f for i, f in enumerate(launched) if mask >> i & 1)
+        for mask in range(1 << len(launched))
+    ]
+    chains = [
+        (seg, stage, adopted)
+        for seg in scenario.segments.items()
+        for stage in stages
+        for adopted in sets
+    ]
     out = np.zeros((len(chains), n, n + 1))
-    for s, ((seg_name, seg), stage) in enumerate(chains):
-        for state, row in scenario.transitions_for(seg_name, stage).items():
+    for s, ((seg_name, seg), stage, adopted) in enumerate(chains):
+        for state, row in scenario.transitions_for(seg_name, stage, adopted).items():
             i = names.index(state)
             for target, p in row.items():
                 out[s, i, n if target == SESSION_END else names.index(target)] = p
         p_end = out[s, :, n].copy()
-        new_end = np.minimum(p_end / seg.session_depth, 1.0)
+        # a row that can only end stays so; otherwise depth scales the chance of ending
+        new_end = np.where(p_end >= 1, 1.0, np.minimum(p_end / seg.session_depth, 1.0))
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(p_end < 1, (1 - new_end) / (1 - p_end), 0.0)
         out[s, :, :n] *= scale[:, None]

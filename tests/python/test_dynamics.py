@@ -80,7 +80,8 @@ def test_session_depth_makes_sessions_longer(scenario):
     power, at_risk = names.index("power_student"), names.index("at_risk_student")
     n = 50_000
     seg = np.r_[np.full(n, power), np.full(n, at_risk)].astype(np.int8)
-    chain = events.chain_index(seg, 0, len(scenario.stage_names()))  # both in one stage
+    # both in one stage, neither having adopted a feature
+    chain = events.chain_index(seg, 0, len(scenario.stage_names()), 0, len(scenario.adoption))
     start = scenario.event_names().index(scenario.events.session_start)
     session, _ = events.walk_sessions(
         matrices, chain, np.full(2 * n, start, dtype=np.int16), np.random.default_rng(4)

@@ -102,6 +102,14 @@ BREAKS = {
         "fct_experiment_exposures fct_experiment_statistics fct_experiment_results",
         "recovers_experiment_effects",
     ),
+    # a user's adoption dated by their latest use of the feature instead of their first
+    "adoption_dated_by_last_use": (
+        "models/marts/adoption/fct_feature_adoption.sql",
+        "select user_id, feature, min(event_date) as adopted_on",
+        "select user_id, feature, max(event_date) as adopted_on",
+        "fct_feature_adoption",
+        "recovers_feature_adoption",
+    ),
 }
 
 
@@ -110,7 +118,7 @@ def test_recovery_tests_pass_on_the_real_marts(built_world):
     project = built_world.parent / "project"
     result = run_dbt(project, built_world, "test", "--select", "tag:recovery")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "PASS=12" in result.stdout
+    assert "PASS=13" in result.stdout
 
 
 @pytest.mark.parametrize("name", list(BREAKS))

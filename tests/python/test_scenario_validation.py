@@ -222,6 +222,24 @@ CASES = [
         {"session_rate": {"lift": 0.1}},
         "experiments.streak_reminders.effects.control: the control",
     ),
+    (
+        "adoption_event_without_feature",
+        "adoption.flashcards.event",
+        "search",
+        "adoption.flashcards.event: event 'search' has no feature",
+    ),
+    (
+        "adoption_launch_after_the_data",
+        "adoption.flashcards.launch",
+        "2026-03-01",
+        "adoption.flashcards.launch: lies outside the timeframe",
+    ),
+    (
+        "adoption_row_to_an_unknown_event",
+        "adoption.flashcards.transitions.quiz_completed.flashcards_shared",
+        0.1,
+        "adoption.flashcards.transitions.quiz_completed.flashcards_shared: unknown event",
+    ),
 ]
 
 

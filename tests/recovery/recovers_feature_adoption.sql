@@ -1,0 +1,114 @@
+{#- fct_feature_adoption against each launched feature's planted Bass diffusion. Every
+    day, cumulative adopters lie within the Bonferroni bound (0.1% family-wise over the
+    days) of truth's expected cumulative adopters (each user's chance of having adopted
+    by then, given when they were using the product; variance from the same chances).
+    And the adoption midpoint (the first day cumulative adopters reach half of truth's
+    expected adopters by the last day) lies within 4 standard errors of the day truth's
+    curve reaches it: the count's standard deviation there over the curve's slope (new
+    adopters a day, averaged over the week around it), plus one day for the rounding. -#}
+with
+
+adoption as (
+
+    select * from {{ ref('fct_feature_adoption') }}
+
+),
+
+planted as (
+
+    select * from {{ source('truth', 'feature_adoption') }}
+
+),
+
+joined as (
+
+    select
+        planted.feature,
+        planted.adoption_date,
+        planted.expected_cumulative_adopters,
+        planted.cumulative_variance,
+        planted.expected_new_adopters,
+        coalesce(adoption.cumulative_adopters, 0) as cumulative_adopters,
+        count(*) over (partition by planted.feature) as days_checked,
+        max(planted.expected_cumulative_adopters) over (partition by planted.feature) / 2
+            as half_way
+    from planted
+    left join adoption
+        on planted.feature = adoption.feature
+        and planted.adoption_date = adoption.adoption_date
+
+),
+
+curve_misses as (
+
+    select
+        feature,
+        adoption_date,
+        cast(cumulative_adopters as {{ dbt.type_float() }}) as observed,
+        expected_cumulative_adopters as expected,
+        'cumulative adopters off the planted curve' as failure
+    from joined
+    where abs(cumulative_adopters - expected_cumulative_adopters)
+        > {{ normal_quantile_upper('0.0005 / days_checked') }}
+            * sqrt(greatest(cumulative_variance, 1))
+
+),
+
+observed_midpoints as (
+
+    select feature, min(adoption_date) as observed_day
+    from joined
+    where cumulative_adopters >= half_way
+    group by feature
+
+),
+
+planted_midpoints as (
+
+    select feature, min(adoption_date) as planted_day
+    from joined
+    where expected_cumulative_adopters >= half_way
+    group by feature
+
+),
+
+midpoint_spread as (
+
+    select
+        planted_midpoints.feature,
+        planted_midpoints.planted_day,
+        max(case when joined.adoption_date = planted_midpoints.planted_day
+            then sqrt(joined.cumulative_variance) end) as count_sd,
+        avg(joined.expected_new_adopters) as slope
+    from planted_midpoints
+    inner join joined
+        on planted_midpoints.feature = joined.feature
+        and joined.adoption_date between
+            {{ dbt.dateadd('day', -3, 'planted_midpoints.planted_day') }}
+            and {{ dbt.dateadd('day', 3, 'planted_midpoints.planted_day') }}
+    group by planted_midpoints.feature, planted_midpoints.planted_day
+
+),
+
+midpoint_misses as (
+
+    select
+        midpoint_spread.feature,
+        midpoint_spread.planted_day as adoption_date,
+        cast({{ dbt.datediff('midpoint_spread.planted_day', 'observed_midpoints.observed_day', 'day') }}
+            as {{ dbt.type_float() }}) as observed,
+        4 * midpoint_spread.count_sd / midpoint_spread.slope + 1 as expected,
+        'adoption midpoint off the planted one (observed: days late; expected: tolerance)'
+            as failure
+    from midpoint_spread
+    left join observed_midpoints
+        on midpoint_spread.feature = observed_midpoints.feature
+    where observed_midpoints.observed_day is null
+        or abs({{ dbt.datediff('midpoint_spread.planted_day', 'observed_midpoints.observed_day', 'day') }})
+            > 4 * midpoint_spread.count_sd / midpoint_spread.slope + 1
+
+)
+
+select * from curve_misses
+union all
+select * from midpoint_misses
