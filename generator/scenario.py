@@ -300,6 +300,30 @@ class Adoption(Strict):
     )
 
 
+class Channel(Strict):
+    daily_spend: NonNegative = Field(description="spend a day at the start, in currency units")
+    trend_per_year: float = Field(0.0, description="continuous growth of the spend per year")
+    month_seasonality: dict[Literal[MONTHS], NonNegative] = Field(  # type: ignore[valid-type]
+        {}, description="spend multiplier by month (1 when not given)"
+    )
+    touches_per_user_day: NonNegative = Field(
+        description="touches a user receives a day at the starting spend (scales with spend)"
+    )
+    strength: NonNegative = Field(description="how much one touch moves a plan decision")
+    campaigns: list[str] = Field([], description="campaigns sharing the spend and touches")
+
+
+class Marketing(Strict):
+    """Paid channels touch users (ads, emails) at a rate proportional to each channel's
+    spend while they use the product. At a monthly plan decision on the free plan, the
+    chance of converting to a paid plan is multiplied by 1 + response x (1 - e^-s), s the
+    strengths of the touches of the window before: rising with touches and saturating."""
+
+    window_days: Positive = 30
+    response: NonNegative = Field(description="most the conversion chance can rise (relative)")
+    channels: dict[str, Channel] = Field(min_length=1)
+
+
 class Subscriptions(Strict):
     """A monthly state machine over plans, listed from lowest to highest; the first plan is
     the free one everybody can fall back to. A row gives the chances of each plan at the
@@ -334,6 +358,7 @@ class Scenario(Strict):
     llm: Llm | None = None
     experiments: dict[str, Experiment] = {}
     adoption: dict[str, Adoption] = {}
+    marketing: Marketing | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -366,10 +391,18 @@ class Scenario(Strict):
             self._check_lifecycle(self.lifecycle)
         if self.llm is not None:
             self._check_llm(self.llm)
+        if self.marketing is not None:
+            if self.subscriptions is None:
+                raise _at("marketing", "needs a subscriptions block (touches move plan decisions)")
+            self._check_conversion_lift("marketing.response", self.marketing_multiplier())
         for name, experiment in self.experiments.items():
             self._check_experiment(f"experiments.{name}", experiment)
         self._check_adoption()
         return self
+
+    def marketing_multiplier(self) -> float:
+        """The most marketing multiplies a plan conversion chance by."""
+        return 1.0 + (self.marketing.response if self.marketing is not None else 0.0)
 
     def _check_adoption(self) -> None:
         if len(self.adoption) > MAX_ADOPTED_FEATURES:
@@ -436,7 +469,7 @@ class Scenario(Strict):
                 if weakest <= 0:
                     raise _at(path, "lift and novelty together must stay above -1")
                 if behaviour == "plan_conversion":
-                    self._check_conversion_lift(path, strongest)
+                    self._check_conversion_lift(path, strongest * self.marketing_multiplier())
 
     def _check_conversion_lift(self, path: str, multiplier: float) -> None:
         """The lifted chance of leaving the free plan, and of starting a plan-conversion

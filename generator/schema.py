@@ -53,6 +53,20 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "hallucination_flag": "BOOLEAN",
         "flag_source": "VARCHAR",
     },
+    "marketing_spend": {
+        "spend_date": "DATE",
+        "channel": "VARCHAR",
+        "campaign": "VARCHAR",
+        "spend": "DECIMAL(12, 2)",
+        "currency": "VARCHAR",
+    },
+    "marketing_touches": {
+        "touch_id": "BIGINT",
+        "user_id": "BIGINT",
+        "channel": "VARCHAR",
+        "campaign": "VARCHAR",
+        "touched_at": "TIMESTAMP",
+    },
     "experiments": {
         "experiment_key": "VARCHAR",
         "variant_index": "INTEGER",
@@ -177,6 +191,20 @@ TRUTH_TABLES: dict[str, dict[str, str]] = {
         "expected_denominator": "DOUBLE",
         "expected_value": "DOUBLE",
         "expected_lift": "DOUBLE",
+    },
+    "marketing_daily": {
+        "channel": "VARCHAR",
+        "activity_date": "DATE",
+        "spend": "DOUBLE",
+        "expected_touches": "DOUBLE",
+        "removal_conversions": "DOUBLE",
+    },
+    "marketing_response": {
+        "touches_in_window": "INTEGER",
+        "decisions": "BIGINT",
+        "expected_conversions": "DOUBLE",
+        "conversion_variance": "DOUBLE",
+        "baseline_conversions": "DOUBLE",
     },
     "feature_adoption": {
         "feature": "VARCHAR",

@@ -18,6 +18,7 @@ from generator.dynamics import (
     funnels,
     lifecycle,
     llm,
+    marketing,
     segments,
     sessions,
     subscriptions,
@@ -41,6 +42,7 @@ STREAMS = (
     "llm",
     "experiments",
     "adoption",
+    "marketing",
 )
 
 
@@ -61,6 +63,8 @@ class ShardResult:
     assignments: pa.Table | None  # truth: every exposed user's variant
     experiment_sums: dict[str, dict[str, np.ndarray]]  # truth: counterfactual metric sums
     adoption: dict[str, np.ndarray]  # truth: (feature, day) expected adopters
+    touches: pa.Table | None  # raw marketing touches, without ids
+    marketing: dict[str, np.ndarray]  # truth: expected touches and conversions they drive
     billing: dict[str, pa.Table]  # raw billing tables, without ids
     transitions: dict[str, np.ndarray]  # truth: summed chances of plan decisions
 
@@ -113,6 +117,9 @@ def simulate_shard(
     signup_ms = signup_day.astype(np.int64) * MS_PER_DAY + signup_seconds * 1000
     spells = churn.draw_spells(scenario, segment, signup_ms / MS_PER_DAY, rng["churn"])
     adopted = adoption.draw(scenario, cal, signup_ms, spells, rng["adoption"])
+    touches = None
+    if scenario.marketing is not None:
+        touches = marketing.draw_touches(scenario, cal, signup_ms, spells, rng["marketing"])
     adopted_at = np.full((len(scenario.adoption), n), np.iinfo(np.int64).max)
     adopted_at[adopted.feature, adopted.user] = adopted.at_ms
 
@@ -236,9 +243,9 @@ def simulate_shard(
             segment,
             spells,
             rng["billing"],
-            experiments.conversion_multiplier(conversion_lifts, segment)
-            if conversion_lifts
-            else None,
+            _conversion_lift(
+                scenario, conversion_lifts, touches, segment, signup_day, signed_up_ms
+            ),
         )
     run = funnels.simulate(
         scenario,
@@ -349,9 +356,94 @@ def simulate_shard(
             user_id,
         ),
         adoption=adopted.expected,
+        **_marketing_tables(
+            scenario,
+            cal,
+            touches,
+            history.every_decision if history is not None else None,
+            signup_day,
+            signed_up_ms,
+            user_id,
+        ),
         billing=billing,
         transitions=transitions,
     )
+
+
+def _conversion_lift(scenario, conversion_lifts, touches, segment, signup_day, signed_up_ms):
+    """The multiplier on plan conversion chances: experiments' lifts times marketing's."""
+    if not conversion_lifts and touches is None:
+        return None
+    by_experiments = experiments.conversion_multiplier(conversion_lifts, segment)
+    time_of_day = signed_up_ms - signup_day.astype(np.int64) * MS_PER_DAY
+
+    def at(user: np.ndarray, day: np.ndarray) -> np.ndarray:
+        m = by_experiments(user, day)
+        if touches is not None:
+            window = marketing.window_strength(
+                scenario, touches, user, day * MS_PER_DAY + time_of_day[user]
+            )
+            m = m * marketing.lift(scenario, window.strength.sum(axis=0))
+        return m
+
+    return at
+
+
+def _marketing_tables(
+    scenario: Scenario,
+    cal: Calendar,
+    touches: marketing.Touches | None,
+    decisions: experiments.Decisions | None,
+    signup_day: np.ndarray,
+    signed_up_ms: np.ndarray,
+    user_id: np.ndarray,
+) -> dict:
+    """Touches as the ad platforms report them, and for truth per channel and day the
+    expected touches and the conversions its touches caused (what removing it would
+    cost), and per count of touches in the window the expected conversions."""
+    if touches is None or decisions is None:
+        return {"touches": None, "marketing": {}}
+    pairs = marketing.campaigns(scenario)
+    table = pa.table(
+        {
+            "user_id": pa.array(user_id[touches.user]),
+            "channel": _dictionary(touches.channel, list(scenario.marketing.channels)),
+            "campaign": _dictionary(touches.campaign, [name for _, name in pairs]),
+            "touched_at": _timestamps(cal, touches.at_ms),
+        }
+    )
+    time_of_day = signed_up_ms - signup_day.astype(np.int64) * MS_PER_DAY
+    free = np.flatnonzero(decisions.p_convert > 0)
+    user, day, p = decisions.user[free], decisions.day[free], decisions.p_convert[free]
+    window = marketing.window_strength(
+        scenario, touches, user, day * MS_PER_DAY + time_of_day[user]
+    )
+    total = window.strength.sum(axis=0)
+    base = p / marketing.lift(scenario, total)
+    removal = np.array(
+        [
+            np.bincount(
+                day,
+                weights=base
+                * (marketing.lift(scenario, total) - marketing.lift(scenario, total - s_c)),
+                minlength=cal.days,
+            )
+            for s_c in window.strength
+        ]
+    )
+    bucket = np.minimum(window.touches, marketing.MAX_TOUCH_BUCKET)
+    width = marketing.MAX_TOUCH_BUCKET + 1
+    return {
+        "touches": table,
+        "marketing": {
+            "expected_touches": touches.expected,
+            "removal_conversions": removal,
+            "decisions": np.bincount(bucket, minlength=width).astype(float),
+            "expected_conversions": np.bincount(bucket, weights=p, minlength=width),
+            "conversion_variance": np.bincount(bucket, weights=p * (1 - p), minlength=width),
+            "baseline_conversions": np.bincount(bucket, weights=base, minlength=width),
+        },
+    }
 
 
 def _experiment_tables(

@@ -171,12 +171,14 @@ def _write_run(
         transitions: dict = {}
         experiment_sums: dict = {}
         adoption: dict = {}
+        marketing_sums: dict = {}
         last_ids = {
             "events": 0,
             "subscription_changes": 0,
             "invoices": 0,
             "llm_responses": 0,
             "experiment_exposures": 0,
+            "marketing_touches": 0,
         }
         bar = tqdm(
             total=scenario.users,
@@ -211,6 +213,13 @@ def _write_run(
                 warehouse.append("truth", "experiment_assignments", result.assignments)
             _add(experiment_sums, result.experiment_sums)
             _add(adoption, result.adoption)
+            if result.touches is not None:
+                warehouse.append(
+                    "raw",
+                    "marketing_touches",
+                    _numbered(result.touches, "marketing_touches", last_ids),
+                )
+            _add(marketing_sums, result.marketing)
             for table, data in result.billing.items():
                 warehouse.append("raw", table, _numbered(data, table, last_ids))
             _add(transitions, result.transitions)
@@ -238,6 +247,12 @@ def _write_run(
             ]
         if scenario.llm is not None:
             steps += [("truth.llm_ratings", truth.llm_ratings(scenario))]
+        if scenario.marketing is not None:
+            warehouse.append("raw", "marketing_spend", truth.marketing_spend(scenario, cal))
+            steps += [
+                ("truth.marketing_daily", truth.marketing_daily(scenario, cal, marketing_sums)),
+                ("truth.marketing_response", truth.marketing_response(scenario, marketing_sums)),
+            ]
         if scenario.adoption:
             steps += [("truth.feature_adoption", truth.feature_adoption(scenario, cal, adoption))]
         if scenario.experiments:

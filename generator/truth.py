@@ -14,6 +14,7 @@ from generator.dynamics import (
     experiments,
     funnels,
     llm,
+    marketing,
     segments,
     subscriptions,
 )
@@ -250,6 +251,27 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
     if scenario.lifecycle is not None:
         _lifecycle_parameters(scenario, add)
     _experiment_parameters(scenario, add)
+    if scenario.marketing is not None:
+        mk = scenario.marketing
+        add("marketing.window_days", "", mk.window_days, "days", "touches before a decision")
+        add("marketing.response", "", mk.response, "relative", "most touches lift conversion")
+        for name, channel in mk.channels.items():
+            add("marketing.daily_spend", name, channel.daily_spend, "currency", "at the start")
+            add("marketing.trend_per_year", name, channel.trend_per_year, "log per year", "")
+            add(
+                "marketing.touches_per_user_day",
+                name,
+                channel.touches_per_user_day,
+                "touches",
+                "per user using the product, at the starting spend",
+            )
+            add(
+                "marketing.strength",
+                name,
+                channel.strength,
+                "per touch",
+                "adds to s in 1 + response x (1 - e^-s)",
+            )
     for name, launch in scenario.adoption.items():
         add("adoption.innovation", name, launch.innovation, "per day", "Bass p")
         add("adoption.imitation", name, launch.imitation, "per day", "Bass q")
@@ -352,6 +374,62 @@ def experiment_metrics(scenario: Scenario, sums: dict[str, dict[str, np.ndarray]
         {
             k: pa.array(list(c), type=pa.float64() if i >= 5 else None)
             for i, (k, c) in enumerate(zip(keys, cols, strict=True))
+        }
+    )
+
+
+def marketing_spend(scenario: Scenario, cal: Calendar) -> pa.Table:
+    """Raw: what the ad platforms billed each day, a channel's spend split evenly over its
+    campaigns (in cents, so the campaigns add up to the cent)."""
+    spend = marketing.daily_spend(scenario, cal)
+    pairs = marketing.campaigns(scenario)
+    share = np.bincount([c for c, _ in pairs])
+    day = np.tile(np.arange(cal.days), len(pairs))
+    channel = np.repeat([c for c, _ in pairs], cal.days)
+    cents = np.round(spend[channel, day] * 100 / share[channel])
+    names = list(scenario.marketing.channels)
+    return pa.table(
+        {
+            "spend_date": _dates(cal, day),
+            "channel": pa.array(np.asarray(names)[channel]),
+            "campaign": pa.array(np.repeat([name for _, name in pairs], cal.days)),
+            "spend": pa.array(cents / 100),
+            "currency": pa.array([scenario.subscriptions.currency] * len(day), type=pa.string()),
+        }
+    )
+
+
+def marketing_daily(scenario: Scenario, cal: Calendar, sums: dict[str, np.ndarray]) -> pa.Table:
+    """Per channel x day: the planted spend, the touches expected given who was using the
+    product, and the paid conversions its touches caused that day (expected conversions
+    minus those expected had the channel's touches not happened)."""
+    spend = marketing.daily_spend(scenario, cal)
+    names = list(scenario.marketing.channels)
+    channel = np.repeat(np.arange(len(names)), cal.days)
+    day = np.tile(np.arange(cal.days), len(names))
+    return pa.table(
+        {
+            "channel": pa.array(np.asarray(names)[channel]),
+            "activity_date": _dates(cal, day),
+            "spend": pa.array(spend.ravel()),
+            "expected_touches": pa.array(sums["expected_touches"].ravel()),
+            "removal_conversions": pa.array(sums["removal_conversions"].ravel()),
+        }
+    )
+
+
+def marketing_response(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table:
+    """Per count of touches in the window before a free-plan decision (10 = 10 or more):
+    decisions, expected conversions and their variance, and those expected had the
+    touches not happened (their ratio is the planted lift at that many touches)."""
+    k = np.arange(marketing.MAX_TOUCH_BUCKET + 1)
+    return pa.table(
+        {
+            "touches_in_window": pa.array(k.astype(np.int32)),
+            "decisions": pa.array(sums["decisions"].astype(np.int64)),
+            "expected_conversions": pa.array(sums["expected_conversions"]),
+            "conversion_variance": pa.array(sums["conversion_variance"]),
+            "baseline_conversions": pa.array(sums["baseline_conversions"]),
         }
     )
 

@@ -90,15 +90,16 @@ def test_dbt_funnels_read_the_planted_funnels_as_planted():
         assert window == funnel.window_days
 
 
-def test_a_world_without_subscriptions_funnels_or_experiments_builds_and_passes(tmp_path):
-    """All three are optional in a scenario: the warehouse and its tests must not need
-    them (the experiment marts are then empty)."""
+def test_a_world_without_subscriptions_funnels_experiments_or_marketing_builds(tmp_path):
+    """All are optional in a scenario: the warehouse and its tests must not need them
+    (their marts are then empty)."""
     from conftest import copy_project, run_generator
 
     data = yaml.safe_load((ROOT / "scenarios" / "study_assistant.yml").read_text())
     data.pop("subscriptions")
     data.pop("funnels")
     data.pop("experiments")
+    data.pop("marketing")
     scenario = tmp_path / "minimal.yml"
     scenario.write_text(yaml.safe_dump(data))
     db = tmp_path / "minimal.duckdb"

@@ -240,6 +240,18 @@ CASES = [
         0.1,
         "adoption.flashcards.transitions.quiz_completed.flashcards_shared: unknown event",
     ),
+    (
+        "marketing_response_above_one",
+        "marketing.response",
+        30.0,
+        "marketing.response: lifts",
+    ),
+    (
+        "marketing_unknown_month",
+        "marketing.channels.paid_social.month_seasonality.sept",
+        1.2,
+        "marketing.channels.paid_social.month_seasonality.sept",
+    ),
 ]
 
 

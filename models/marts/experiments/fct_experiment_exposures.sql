@@ -16,7 +16,7 @@ events as (
     select user_id, event_name, event_date
     from {{ ref('fct_events') }}
     where event_name in (
-        '{{ var("experiment_session_event") }}', '{{ var("experiment_conversion_event") }}'
+        '{{ var("experiment_session_event") }}', '{{ var("paid_conversion_event") }}'
     )
 
 ),
@@ -88,7 +88,7 @@ event_metrics as (
             then 1 else 0 end) as retained_d7,
         max(case when {{ session }} and day_number between 1 and {{ w.conversion_days }}
             then 1 else 0 end) as active,
-        max(case when event_name = '{{ var("experiment_conversion_event") }}'
+        max(case when event_name = '{{ var("paid_conversion_event") }}'
             and day_number between 1 and {{ w.conversion_days }}
             then 1 else 0 end) as converted
     from event_days

@@ -1,0 +1,147 @@
+"""Marketing: each paid channel's daily spend (its own trend and month seasonality, split
+evenly over its campaigns), touches on users at a rate proportional to that spend while
+they use the product, and the lift the touches of the window before a plan decision give
+the chance of converting to a paid plan: 1 + response x (1 - e^-s), s the summed
+strengths of those touches (rising with touches, saturating). For truth, the expected
+touches per channel and day, and per plan decision what removing a channel would cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from generator.calendar import MS_PER_DAY, Calendar
+from generator.dynamics.churn import Spells
+from generator.scenario import MONTHS, Scenario
+
+MAX_TOUCH_BUCKET = 10  # truth groups decisions by touches in the window, 10 meaning 10+
+
+
+def campaigns(scenario: Scenario) -> list[tuple[int, str]]:
+    """(channel index, campaign) pairs, a channel without campaigns having its own name."""
+    return [
+        (c, campaign)
+        for c, (name, channel) in enumerate(scenario.marketing.channels.items())
+        for campaign in (channel.campaigns or [name])
+    ]
+
+
+def daily_spend(scenario: Scenario, cal: Calendar) -> np.ndarray:
+    """(channel, day) spend in currency units."""
+    years = np.arange(cal.days) / 365.25
+    out = []
+    for channel in scenario.marketing.channels.values():
+        month = np.array([channel.month_seasonality.get(m, 1.0) for m in MONTHS])[cal.month]
+        out.append(channel.daily_spend * np.exp(channel.trend_per_year * years) * month)
+    return np.array(out)
+
+
+def touch_rates(scenario: Scenario, cal: Calendar) -> np.ndarray:
+    """(channel, day) expected touches per user using the product all day."""
+    spend = daily_spend(scenario, cal)
+    base = np.array([c.daily_spend for c in scenario.marketing.channels.values()])
+    per_day = np.array([c.touches_per_user_day for c in scenario.marketing.channels.values()])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(base[:, None] > 0, per_day[:, None] * spend / base[:, None], 0.0)
+
+
+@dataclass(frozen=True)
+class Touches:
+    """A shard's touches ordered by user then time (shard-local user index)."""
+
+    user: np.ndarray
+    at_ms: np.ndarray
+    channel: np.ndarray
+    campaign: np.ndarray  # index into campaigns()
+    expected: np.ndarray  # truth: (channel, day) expected touches over the shard's users
+
+
+def _spells(signed_up: np.ndarray, spells: Spells, days: int):
+    for a, b in ((signed_up, spells.churned_at), (spells.returned_at, spells.churned_again_at)):
+        lo, hi = np.minimum(a, days), np.minimum(b, days)
+        yield np.where(hi > lo, lo, 0.0), np.where(hi > lo, hi, 0.0)
+
+
+def _exposure(lo: np.ndarray, hi: np.ndarray, days: int) -> np.ndarray:
+    """Per day, the summed fraction of it the intervals [lo, hi) cover."""
+    grid = np.arange(days + 1)
+
+    def covered(points: np.ndarray) -> np.ndarray:  # sum over points < t of (t - point)
+        points = np.sort(points)
+        k = np.searchsorted(points, grid)
+        return k * grid - np.r_[0.0, np.cumsum(points)][k]
+
+    total = covered(lo) - covered(hi)
+    return np.diff(total)
+
+
+def draw_touches(
+    scenario: Scenario,
+    cal: Calendar,
+    signup_ms: np.ndarray,
+    spells: Spells,
+    rng: np.random.Generator,
+) -> Touches:
+    rates = touch_rates(scenario, cal)  # (channel, day)
+    total = rates.sum(axis=0)
+    cumulative = np.r_[0.0, np.cumsum(total)]  # Lambda at each day's start
+
+    def lam(t: np.ndarray) -> np.ndarray:  # continuous cumulative rate at time t (days)
+        day = np.minimum(np.floor(t).astype(np.int64), cal.days - 1)
+        return cumulative[day] + (t - day) * total[day]
+
+    users, times = [], []
+    expected = np.zeros_like(rates)
+    for lo, hi in _spells(signup_ms / MS_PER_DAY, spells, cal.days):
+        a, b = lam(lo), lam(hi)
+        count = rng.poisson(b - a)
+        owner = np.repeat(np.arange(len(lo)), count)
+        u = a[owner] + rng.random(len(owner)) * (b - a)[owner]
+        day = np.clip(np.searchsorted(cumulative, u, side="right") - 1, 0, cal.days - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.clip((u - cumulative[day]) / total[day], 0.0, 1.0 - 1e-9)
+        users.append(owner)
+        times.append(np.floor((day + frac) * MS_PER_DAY).astype(np.int64))
+        expected += _exposure(lo, hi, cal.days)[None, :] * rates
+    user, at_ms = np.concatenate(users), np.concatenate(times)
+    day = at_ms // MS_PER_DAY
+    share = np.cumsum(rates[:, day] / np.maximum(total[day], 1e-300), axis=0)
+    channel = np.minimum((rng.random(len(day))[None, :] >= share).sum(axis=0), len(rates) - 1)
+    pairs = campaigns(scenario)
+    first = np.searchsorted([c for c, _ in pairs], np.arange(len(rates)))
+    n_campaigns = np.bincount([c for c, _ in pairs], minlength=len(rates))
+    campaign = first[channel] + (rng.random(len(day)) * n_campaigns[channel]).astype(np.int64)
+    order = np.lexsort((at_ms, user))
+    return Touches(user[order], at_ms[order], channel[order], campaign[order], expected)
+
+
+@dataclass(frozen=True)
+class WindowStrength:
+    """Per plan decision: touches and summed strength in the window before it, per channel."""
+
+    touches: np.ndarray  # (decision,)
+    strength: np.ndarray  # (channel, decision)
+
+
+def window_strength(
+    scenario: Scenario, touches: Touches, user: np.ndarray, at_ms: np.ndarray
+) -> WindowStrength:
+    mk = scenario.marketing
+    strengths = np.array([c.strength for c in mk.channels.values()])
+    span = np.int64(1) << 42  # more than the milliseconds of any timeframe
+    key = touches.user.astype(np.int64) * span + touches.at_ms
+    end = np.searchsorted(key, user.astype(np.int64) * span + at_ms, side="left")
+    start = np.searchsorted(
+        key, user.astype(np.int64) * span + at_ms - int(mk.window_days * MS_PER_DAY), side="left"
+    )
+    per_channel = []
+    for c in range(len(strengths)):
+        running = np.r_[0.0, np.cumsum(np.where(touches.channel == c, strengths[c], 0.0))]
+        per_channel.append(running[end] - running[start])
+    return WindowStrength(end - start, np.array(per_channel).reshape(len(strengths), len(user)))
+
+
+def lift(scenario: Scenario, strength: np.ndarray) -> np.ndarray:
+    """The multiplier on the conversion chance for summed strengths."""
+    return 1.0 + scenario.marketing.response * -np.expm1(-strength)

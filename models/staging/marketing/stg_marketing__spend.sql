@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'marketing_spend') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        channel || '-' || campaign || '-' || cast(spend_date as {{ dbt.type_string() }})
+            as spend_id,
+
+        ---------- strings
+        channel,
+        campaign,
+        currency,
+
+        ---------- numerics
+        spend,
+
+        ---------- dates
+        spend_date
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'marketing_touches') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  ids
+        cast(touch_id as {{ dbt.type_string() }}) as touch_id,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+
+        ---------- strings
+        channel,
+        campaign,
+
+        ---------- dates
+        cast(touched_at as date) as touch_date,
+
+        ---------- timestamps
+        touched_at
+
+    from source
+
+)
+
+select * from renamed
