@@ -28,7 +28,7 @@ SESSION_END = "end"
 SHARE_TOLERANCE = 1e-6
 DEFAULT_FUNNEL_WINDOW_DAYS = 14  # the funnel() macro's default too
 # Behaviours an experiment can change, each a relative lift on a planted rate.
-EXPERIMENT_BEHAVIOURS = ("session_rate", "plan_conversion")
+EXPERIMENT_BEHAVIOURS = ("session_rate", "plan_conversion", "funnel_step")
 MAX_ADOPTED_FEATURES = 4  # each doubles the event chains
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -258,6 +258,9 @@ class Effect(Strict):
         {}, description="lift for these hidden segments instead of `lift`"
     )
     novelty: Novelty | None = None
+    step: str | None = Field(
+        None, description="funnel_step only: 'funnel.event', a signup funnel's later step"
+    )
 
 
 class Eligibility(Strict):
@@ -267,20 +270,36 @@ class Eligibility(Strict):
 
 class Experiment(Strict):
     """Users are exposed at their first session while the experiment runs (a new user at
-    signup) and assigned a variant by weight; the first variant is the control. The
-    variant stays with the user until the experiment's last metric window closes. An
+    signup) and assigned a variant by weight; the others are compared with the control.
+    The variant stays with the user until the experiment's last metric window closes. An
     SDK that loses some variants' exposure logs plants a sample-ratio mismatch."""
 
     start: dt.date
     end: dt.date
     eligible: Eligibility = Eligibility()
-    variants: dict[str, Probability] = Field(min_length=2, description="weights, control first")
+    control: str = Field("control", description="the variant the others are compared with")
+    variants: dict[str, Probability] = Field(min_length=2, description="planned weights")
     effects: dict[str, dict[str, Effect]] = Field(
         {}, description="per variant, per behaviour: the planted effect"
     )
     lost_exposures: dict[str, Probability] = Field(
         {}, description="per variant, the share of users whose exposures are never logged"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _control_first(cls, data: object) -> object:
+        """Variants are kept with the control first (whatever order the file has)."""
+        if isinstance(data, dict) and isinstance(data.get("variants"), dict):
+            control = data.get("control", "control")
+            variants = data["variants"]
+            if control in variants:
+                data = {
+                    **data,
+                    "variants": {control: variants[control]}
+                    | {k: v for k, v in variants.items() if k != control},
+                }
+        return data
 
 
 class Adoption(Strict):
@@ -442,14 +461,16 @@ class Scenario(Strict):
         roles = {seg.role for seg in self.segments.values()}
         if exp.eligible.role is not None and exp.eligible.role not in roles:
             raise _at(f"{base}.eligible.role", f"unknown role '{exp.eligible.role}'")
-        control = next(iter(exp.variants))
+        if exp.control not in exp.variants:
+            raise _at(f"{base}.control", f"'{exp.control}' is not one of the variants")
+        control = exp.control
         for part in ("effects", "lost_exposures"):
             for variant in getattr(exp, part):
                 if variant not in exp.variants:
                     raise _at(f"{base}.{part}.{variant}", "unknown variant")
         for variant, effects in exp.effects.items():
             if variant == control:
-                raise _at(f"{base}.effects.{variant}", "the control (first variant) has no effect")
+                raise _at(f"{base}.effects.{variant}", "the control has no effect")
             for behaviour, effect in effects.items():
                 path = f"{base}.effects.{variant}.{behaviour}"
                 if behaviour not in EXPERIMENT_BEHAVIOURS:
@@ -468,8 +489,24 @@ class Scenario(Strict):
                     weakest += min(effect.novelty.lift, 0.0)
                 if weakest <= 0:
                     raise _at(path, "lift and novelty together must stay above -1")
+                if behaviour == "funnel_step":
+                    self._check_funnel_step(path, effect)
+                elif effect.step is not None:
+                    raise _at(f"{path}.step", "only a funnel_step effect names a step")
                 if behaviour == "plan_conversion":
                     self._check_conversion_lift(path, strongest * self.marketing_multiplier())
+
+    def _check_funnel_step(self, path: str, effect: Effect) -> None:
+        if effect.step is None:
+            raise _at(f"{path}.step", "required key is missing")
+        name, _, event = effect.step.partition(".")
+        funnel = self.funnels.get(name)
+        if funnel is None or funnel.entry != "signup":
+            raise _at(f"{path}.step", f"'{name}' is not a signup funnel")
+        if event not in [s.event for s in funnel.steps[1:]]:
+            raise _at(f"{path}.step", f"'{event}' is not a later step of '{name}'")
+        if effect.novelty is not None:
+            raise _at(f"{path}.novelty", "a funnel step's effect does not fade")
 
     def _check_conversion_lift(self, path: str, multiplier: float) -> None:
         """The lifted chance of leaving the free plan, and of starting a plan-conversion

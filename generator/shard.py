@@ -254,6 +254,7 @@ def simulate_shard(
         segment,
         rng["funnels"],
         history.free_plan if history is not None else None,
+        experiments.funnel_multipliers(scenario, exposures, segment, signup_day),
     )
     # and adoptions, each its own one-event session too
     adoption_code = np.array([names.index(a.event) for a in scenario.adoption.values()], dtype=int)
@@ -350,6 +351,8 @@ def simulate_shard(
             segment,
             days,
             history.every_decision if history is not None else None,
+            run.chances.get(experiments.experiment_funnel(scenario)),
+            signup_day,
             all_user,
             all_day,
             opened,
@@ -453,6 +456,8 @@ def _experiment_tables(
     segment: np.ndarray,
     days: sessions.UserDays,
     decisions: experiments.Decisions | None,
+    funnel: experiments.FunnelChances | None,
+    signup_day: np.ndarray,
     session_user: np.ndarray,
     session_day: np.ndarray,
     session_opened_ms: np.ndarray,
@@ -499,7 +504,9 @@ def _experiment_tables(
                 }
             )
         )
-        expected = experiments.expected_metrics(scenario, e, exposed, segment, days, decisions, cal)
+        expected = experiments.expected_metrics(
+            scenario, e, exposed, segment, days, decisions, cal, funnel, signup_day
+        )
         seg = segment[exposed.user]
         sums[name] = {
             "users": np.bincount(seg, minlength=n_segments).astype(float),

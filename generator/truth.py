@@ -329,6 +329,7 @@ EXPERIMENT_METRICS = (
     ("converted", "converted", None),
     ("revenue_per_user", "revenue", None),
     ("revenue_per_active_user", "revenue", "active"),
+    ("completed_funnel", "completed_funnel", None),
 )
 
 

@@ -16,8 +16,8 @@ from generator.dynamics.sessions import UserDays
 from generator.scenario import Experiment, Scenario
 from generator.schema import EXPERIMENT_WINDOW_DAYS, EXPERIMENT_WINDOWS
 
-# Per exposed user and variant; a ratio metric's denominator is the column after it.
-METRICS = ("sessions", "retained_d7", "converted", "revenue", "active")
+# Per exposed user and variant (a ratio metric's denominator among them too).
+METRICS = ("sessions", "retained_d7", "converted", "revenue", "active", "completed_funnel")
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,51 @@ def rate_multiplier(
     return lift.multiplier(np.maximum(v, 0), segment[user], since)
 
 
+def experiment_funnel(scenario: Scenario) -> str | None:
+    """The funnel whose completion the experiments measure: the first signup funnel."""
+    return next((n for n, f in scenario.funnels.items() if f.entry == "signup"), None)
+
+
+def funnel_step_lifts(scenario: Scenario, exp: Experiment) -> dict[str, np.ndarray]:
+    """Per funnel: (variant, segment, later step) multipliers on the step rates."""
+    segments = scenario.segment_names()
+    out: dict[str, np.ndarray] = {}
+    for v, variant in enumerate(exp.variants):
+        effect = exp.effects.get(variant, {}).get("funnel_step")
+        if effect is None:
+            continue
+        name, _, event = effect.step.partition(".")
+        steps = [s.event for s in scenario.funnels[name].steps]
+        m = out.setdefault(name, np.ones((len(exp.variants), len(segments), len(steps) - 1)))
+        m[v, :, steps.index(event) - 1] = [
+            1 + effect.segments.get(g, effect.lift) for g in segments
+        ]
+    return out
+
+
+def exposed_at_signup(exposures: Exposures, signup_day: np.ndarray) -> np.ndarray:
+    return exposures.day == signup_day[exposures.user]
+
+
+def funnel_multipliers(
+    scenario: Scenario,
+    all_exposures: list[Exposures],
+    segment: np.ndarray,
+    signup_day: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Per signup funnel: (user, later step) multipliers on the step rates, for users
+    exposed at signup to a variant with a funnel_step effect."""
+    out: dict[str, np.ndarray] = {}
+    for exp, exposures in zip(scenario.experiments.values(), all_exposures, strict=True):
+        for name, table in funnel_step_lifts(scenario, exp).items():
+            steps = len(scenario.funnels[name].steps) - 1
+            m = out.setdefault(name, np.ones((len(segment), steps)))
+            at_signup = exposed_at_signup(exposures, signup_day)
+            users = exposures.user[at_signup]
+            m[users] *= table[exposures.variant[at_signup], segment[users]]
+    return out
+
+
 def conversion_multiplier(treated: list[tuple[Lifts, Exposures]], segment: np.ndarray):
     """The combined lift of every experiment on plan conversion, per (user, day)."""
 
@@ -158,6 +203,16 @@ class Decisions:
     other_revenue: np.ndarray  # expected paid amount otherwise (renewals, trials)
 
 
+@dataclass(frozen=True)
+class FunnelChances:
+    """The experiment funnel as planted for each user: step rates (segment multipliers
+    and every experiment's lifts applied, before capping at 1) and whether the user's
+    drawn delays fit the window (so completing is the product of the rates, or 0)."""
+
+    rates: np.ndarray  # (user, later step)
+    fits: np.ndarray  # (user,)
+
+
 def expected_metrics(
     scenario: Scenario,
     exp_index: int,
@@ -166,6 +221,8 @@ def expected_metrics(
     days: UserDays,
     decisions: Decisions | None,
     cal: Calendar,
+    funnel: FunnelChances | None,
+    signup_day: np.ndarray,
 ) -> np.ndarray:
     """(exposed user, variant, metric): each metric's expectation had the user got that
     variant, all else (their activity, churn and plan path before exposure) as it was."""
@@ -226,4 +283,16 @@ def expected_metrics(
         everything = np.ones(len(pick), dtype=bool)
         out[:, :, 2] = by_owner(owner, p, everything)
         out[:, :, 3] = by_owner(owner, paid, everything)
+
+    name = experiment_funnel(scenario)
+    if funnel is not None and name is not None:
+        at_signup = np.flatnonzero(exposed_at_signup(exposures, signup_day))
+        user = exposures.user[at_signup]
+        table = funnel_step_lifts(scenario, exp).get(name)
+        rates = funnel.rates[user]
+        if table is not None:
+            rates = rates / table[exposures.variant[at_signup], segment[user]]
+        for v in range(n_variants):
+            lifted = rates * (table[v, segment[user]] if table is not None else 1.0)
+            out[at_signup, v, 5] = np.minimum(lifted, 1.0).prod(axis=1) * funnel.fits[user]
     return out

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator.calendar import MS_PER_DAY
+from generator.dynamics.experiments import FunnelChances
 from generator.scenario import Scenario
 
 MS_PER_HOUR = 3_600_000
@@ -49,6 +50,8 @@ class FunnelRun:
     truth_expected: np.ndarray
     truth_variance: np.ndarray
     truth_reached: np.ndarray
+    # per signup funnel, each user's step rates and whether their delays fit the window
+    chances: dict[str, FunnelChances]
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,11 @@ class FreePlanDecisions:
     converted: np.ndarray
 
 
-def _step_rates(scenario: Scenario, funnel) -> np.ndarray:
+def _step_rates(scenario: Scenario, funnel, cap: bool = True) -> np.ndarray:
     """(segment, step >= 2) chances of each step given the previous one, capped at 1."""
     mult = np.array([funnel.segment_multipliers.get(s, 1.0) for s in scenario.segment_names()])
     rates = np.array([step.rate for step in funnel.steps[1:]])
-    return np.minimum(rates[None, :] * mult[:, None], 1.0)
+    return np.minimum(rates[None, :] * mult[:, None], 1.0 if cap else np.inf)
 
 
 def conversion_entry_chances(scenario: Scenario, funnel) -> np.ndarray:
@@ -88,12 +91,20 @@ def simulate(
     segment: np.ndarray,
     rng: np.random.Generator,
     decisions: FreePlanDecisions | None = None,
+    multipliers: dict[str, np.ndarray] | None = None,
 ) -> FunnelRun:
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in FunnelRun.__dataclass_fields__}
+    """`multipliers`, when given, lift a signup funnel's step rates per (user, step)."""
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in FunnelRun.__dataclass_fields__ if k != "chances"
+    }
+    chances = {}
     code = 0
-    for f, funnel in enumerate(scenario.funnels.values()):
+    for f, (name, funnel) in enumerate(scenario.funnels.items()):
         if funnel.entry == "signup":
-            _after_signup(funnel, f, code, days, signup_ms, segment, scenario, rng, parts)
+            rates = _step_rates(scenario, funnel, cap=False)[segment]
+            if multipliers is not None and name in multipliers:
+                rates = rates * multipliers[name]
+            chances[name] = _after_signup(funnel, f, code, days, signup_ms, rates, rng, parts)
         elif decisions is not None:
             _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, parts)
         code += len(scenario.own_events(funnel))
@@ -102,12 +113,13 @@ def simulate(
         k: np.concatenate(v) if v else np.zeros(0, dtype=kinds.get(k, np.int64))
         for k, v in parts.items()
     }
-    return FunnelRun(**arrays)
+    return FunnelRun(**arrays, chances=chances)
 
 
-def _after_signup(funnel, f, code, days, signup_ms, segment, scenario, rng, parts) -> None:
+def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, parts) -> FunnelChances:
     end_ms = days * MS_PER_DAY
-    rates = _step_rates(scenario, funnel)[segment]
+    rates = np.minimum(uncapped, 1.0)
+    fits = np.ones(len(signup_ms), dtype=bool)
     limit = np.minimum(signup_ms + funnel.window_days * MS_PER_DAY, end_ms)
     reached = np.ones(len(signup_ms), dtype=bool)
     at = signup_ms.astype(np.float64)
@@ -126,12 +138,14 @@ def _after_signup(funnel, f, code, days, signup_ms, segment, scenario, rng, part
         parts["truth_expected"].append(chance)
         parts["truth_variance"].append(chance * (1 - chance))
         at = at + delay
-        reached = reached & takes & (at <= limit) & (at < end_ms)
+        fits &= (at <= limit) & (at < end_ms)
+        reached = reached & takes & fits
         parts["truth_reached"].append(reached[candidates])
         users = np.flatnonzero(reached)
         parts["event_user"].append(users)
         parts["event_code"].append(np.full(len(users), code + k - 2))
         parts["event_ms"].append(np.floor(at[users]).astype(np.int64))
+    return FunnelChances(uncapped, fits)
 
 
 def _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, parts) -> None:

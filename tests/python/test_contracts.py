@@ -115,3 +115,12 @@ def test_dbt_experiment_windows_are_the_planted_windows():
 
     configured = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
     assert configured["experiment_windows"] == EXPERIMENT_WINDOWS
+
+
+def test_dbt_experiment_funnel_is_the_one_truth_measures():
+    from generator.dynamics.experiments import experiment_funnel
+    from generator.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "study_assistant.yml")
+    configured = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+    assert configured["experiment_funnel"] == experiment_funnel(scenario)

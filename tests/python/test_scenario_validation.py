@@ -223,6 +223,12 @@ CASES = [
         "experiments.streak_reminders.effects.control: the control",
     ),
     (
+        "experiment_unknown_control",
+        "experiments.quiz_timer.control",
+        "baseline",
+        "experiments.quiz_timer.control: 'baseline' is not one of the variants",
+    ),
+    (
         "adoption_event_without_feature",
         "adoption.flashcards.event",
         "search",

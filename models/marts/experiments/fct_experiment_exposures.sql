@@ -3,6 +3,8 @@
     Windows count whole days after the exposure day (the exposure day itself is left
     out); see the experiment_windows var. -#}
 {%- set w = var('experiment_windows') -%}
+{%- set funnel = var('funnels')[var('experiment_funnel')] -%}
+{%- set funnel_window = funnel.get('window_days', 14) -%}
 with
 
 exposures as (
@@ -26,6 +28,20 @@ invoices as (
     select user_id, amount, cast(issued_at as date) as issued_date
     from {{ ref('stg_billing__invoices') }}
     where is_paid
+
+),
+
+users as (
+
+    select user_id, signup_date from {{ ref('stg_app__users') }}
+
+),
+
+funnel_completions as (
+
+    select user_id, event_at
+    from {{ ref('fct_events') }}
+    where event_name = '{{ funnel.steps[-1] }}'
 
 ),
 
@@ -96,6 +112,22 @@ event_metrics as (
 
 ),
 
+completed as (
+
+    select first_exposures.experiment_key, first_exposures.user_id, 1 as completed_funnel
+    from first_exposures
+    inner join users
+        on first_exposures.user_id = users.user_id
+        and first_exposures.exposed_date = users.signup_date
+    inner join funnel_completions
+        on first_exposures.user_id = funnel_completions.user_id
+        and funnel_completions.event_at >= first_exposures.exposed_at
+        and funnel_completions.event_at
+            <= {{ dbt.dateadd('day', funnel_window, 'first_exposures.exposed_at') }}
+    group by first_exposures.experiment_key, first_exposures.user_id
+
+),
+
 revenue as (
 
     select
@@ -127,7 +159,8 @@ final as (
         coalesce(event_metrics.retained_d7, 0) as retained_d7,
         coalesce(event_metrics.converted, 0) as converted,
         cast(coalesce(revenue.revenue, 0) as {{ dbt.type_float() }}) as revenue,
-        coalesce(event_metrics.active, 0) as active
+        coalesce(event_metrics.active, 0) as active,
+        coalesce(completed.completed_funnel, 0) as completed_funnel
     from first_exposures
     left join event_metrics
         on first_exposures.experiment_key = event_metrics.experiment_key
@@ -135,6 +168,9 @@ final as (
     left join revenue
         on first_exposures.experiment_key = revenue.experiment_key
         and first_exposures.user_id = revenue.user_id
+    left join completed
+        on first_exposures.experiment_key = completed.experiment_key
+        and first_exposures.user_id = completed.user_id
 
 )
 

@@ -10,6 +10,7 @@
     {'name': 'revenue_per_user', 'type': 'mean', 'value': 'revenue'},
     {'name': 'revenue_per_active_user', 'type': 'ratio', 'value': 'revenue',
      'denominator': 'active'},
+    {'name': 'completed_funnel', 'type': 'proportion', 'value': 'completed_funnel'},
 ] -%}
 {%- set double = dbt.type_float() -%}
 with
