@@ -28,7 +28,7 @@ SESSION_END = "end"
 SHARE_TOLERANCE = 1e-6
 DEFAULT_FUNNEL_WINDOW_DAYS = 14  # the funnel() macro's default too
 # Behaviours an experiment can change, each a relative lift on a planted rate.
-EXPERIMENT_BEHAVIOURS = ("session_rate", "plan_conversion", "funnel_step")
+EXPERIMENT_BEHAVIOURS = ("session_rate", "plan_conversion", "funnel_step", "answer_rating")
 MAX_ADOPTED_FEATURES = 4  # each doubles the event chains
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -479,6 +479,8 @@ class Scenario(Strict):
                     )
                 if behaviour == "plan_conversion" and self.subscriptions is None:
                     raise _at(path, "plan_conversion needs a subscriptions block")
+                if behaviour == "answer_rating" and self.llm is None:
+                    raise _at(path, "answer_rating needs an llm block")
                 for seg in effect.segments:
                     if seg not in self.segments:
                         raise _at(f"{path}.segments.{seg}", "unknown segment")

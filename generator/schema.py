@@ -213,6 +213,14 @@ TRUTH_TABLES: dict[str, dict[str, str]] = {
         "expected_cumulative_adopters": "DOUBLE",
         "cumulative_variance": "DOUBLE",
     },
+    "llm_rating_sums": {
+        "model_version": "VARCHAR",
+        "feature": "VARCHAR",
+        "role": "VARCHAR",
+        "ratings": "BIGINT",
+        "expected_rating_sum": "DOUBLE",
+        "rating_variance_sum": "DOUBLE",
+    },
     "expected_retention": {
         "cohort_month": "DATE",
         "period_type": "VARCHAR",

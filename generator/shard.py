@@ -59,6 +59,7 @@ class ShardResult:
     funnel_truth: pa.Table
     lifecycle_truth: pa.Table
     llm_responses: pa.Table | None  # without ids
+    llm_rating_sums: dict[str, np.ndarray]  # truth: (model, feature, role) rating sums
     exposures: pa.Table | None  # raw exposure logs, without ids
     assignments: pa.Table | None  # truth: every exposed user's variant
     experiment_sums: dict[str, dict[str, np.ndarray]]  # truth: counterfactual metric sums
@@ -138,7 +139,7 @@ def simulate_shard(
 
     # --- experiments: exposed at the first session in the window, lifted from the next day
     exposures: list[experiments.Exposures] = []
-    conversion_lifts = []
+    conversion_lifts, rating_lifts = [], []
     for exp in scenario.experiments.values():
         exposed = experiments.expose(
             exp,
@@ -159,6 +160,9 @@ def simulate_shard(
         lift = experiments.lifts(scenario, cal, exp, "plan_conversion")
         if lift is not None:
             conversion_lifts.append((lift, exposed))
+        lift = experiments.lifts(scenario, cal, exp, "answer_rating")
+        if lift is not None:
+            rating_lifts.append((lift, exposed))
     sess_user = np.repeat(days.user, counts)
     sess_seconds = arrivals.draw_seconds_of_day(
         scenario.arrivals.hour_weights, len(sess_user), rng["sessions"]
@@ -209,9 +213,10 @@ def simulate_shard(
         )
 
     # --- the model's answers to the requests among them -----------------------------------
-    llm_responses = None
+    llm_responses, rated, rating_sums = None, None, {}
     if scenario.llm is not None:
         session_user = all_user[ev_session]
+        by_experiments = experiments.combined_multiplier(rating_lifts, segment)
         answers = llm.answer(
             scenario,
             cal,
@@ -221,10 +226,16 @@ def simulate_shard(
             role_of_segment[segment[session_user]],
             role_names,
             rng["llm"],
+            (lambda e: by_experiments(session_user[e], event_ms[e] // MS_PER_DAY))
+            if rating_lifts
+            else None,
         )
         asked = answers.event
         llm_responses = _llm_table(
             scenario, cal, answers, user_id[session_user[asked]], event_ms[asked]
+        )
+        rated, rating_sums = _rated_answers(
+            scenario, answers, session_user, event_ms, role_of_segment[segment], role_names
         )
 
     # The account exists from the signup event as logged (its session may have moved).
@@ -344,6 +355,7 @@ def simulate_shard(
             scenario, cal, paths, day_visit, days, signed_up_ms, user_id
         ),
         llm_responses=llm_responses,
+        llm_rating_sums=rating_sums,
         **_experiment_tables(
             scenario,
             cal,
@@ -352,6 +364,7 @@ def simulate_shard(
             days,
             history.every_decision if history is not None else None,
             run.chances.get(experiments.experiment_funnel(scenario)),
+            rated,
             signup_day,
             all_user,
             all_day,
@@ -377,7 +390,7 @@ def _conversion_lift(scenario, conversion_lifts, touches, segment, signup_day, s
     """The multiplier on plan conversion chances: experiments' lifts times marketing's."""
     if not conversion_lifts and touches is None:
         return None
-    by_experiments = experiments.conversion_multiplier(conversion_lifts, segment)
+    by_experiments = experiments.combined_multiplier(conversion_lifts, segment)
     time_of_day = signed_up_ms - signup_day.astype(np.int64) * MS_PER_DAY
 
     def at(user: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -457,6 +470,7 @@ def _experiment_tables(
     days: sessions.UserDays,
     decisions: experiments.Decisions | None,
     funnel: experiments.FunnelChances | None,
+    rated: experiments.RatedAnswers | None,
     signup_day: np.ndarray,
     session_user: np.ndarray,
     session_day: np.ndarray,
@@ -505,7 +519,7 @@ def _experiment_tables(
             )
         )
         expected = experiments.expected_metrics(
-            scenario, e, exposed, segment, days, decisions, cal, funnel, signup_day
+            scenario, e, exposed, segment, days, decisions, cal, funnel, signup_day, rated
         )
         seg = segment[exposed.user]
         sums[name] = {
@@ -518,6 +532,33 @@ def _experiment_tables(
         "assignments": pa.concat_tables(assigned),
         "experiment_sums": sums,
     }
+
+
+def _rated_answers(
+    scenario: Scenario,
+    answers: llm.Answers,
+    session_user: np.ndarray,
+    event_ms: np.ndarray,
+    role: np.ndarray,
+    roles: list[str],
+) -> tuple[experiments.RatedAnswers, dict[str, np.ndarray]]:
+    """Every rated answer for the experiments' truth, and per model x feature x role the
+    ratings with the sum of their expected scores and variances (lifts applied)."""
+    rated = np.flatnonzero(answers.rating > 0)
+    event = answers.event[rated]
+    user = session_user[event]
+    mu = answers.mu[rated]
+    sigma = scenario.llm.rating_sigma
+    mean, variance = llm.expected_score(mu, sigma)
+    shape = (len(scenario.llm.models), len(scenario.llm_features()), len(roles))
+    cell = np.ravel_multi_index((answers.model[rated], answers.feature[rated], role[user]), shape)
+    size = int(np.prod(shape))
+    sums = {
+        "ratings": np.bincount(cell, minlength=size).reshape(shape).astype(float),
+        "expected_sum": np.bincount(cell, weights=mean, minlength=size).reshape(shape),
+        "variance_sum": np.bincount(cell, weights=variance, minlength=size).reshape(shape),
+    }
+    return experiments.RatedAnswers(user, event_ms[event] // MS_PER_DAY, mu, sigma), sums
 
 
 def _llm_table(

@@ -172,6 +172,7 @@ def _write_run(
         experiment_sums: dict = {}
         adoption: dict = {}
         marketing_sums: dict = {}
+        rating_sums: dict = {}
         last_ids = {
             "events": 0,
             "subscription_changes": 0,
@@ -213,6 +214,7 @@ def _write_run(
                 warehouse.append("truth", "experiment_assignments", result.assignments)
             _add(experiment_sums, result.experiment_sums)
             _add(adoption, result.adoption)
+            _add(rating_sums, result.llm_rating_sums)
             if result.touches is not None:
                 warehouse.append(
                     "raw",
@@ -246,7 +248,10 @@ def _write_run(
                 ),
             ]
         if scenario.llm is not None:
-            steps += [("truth.llm_ratings", truth.llm_ratings(scenario))]
+            steps += [
+                ("truth.llm_ratings", truth.llm_ratings(scenario)),
+                ("truth.llm_rating_sums", truth.llm_rating_sums(scenario, rating_sums)),
+            ]
         if scenario.marketing is not None:
             warehouse.append("raw", "marketing_spend", truth.marketing_spend(scenario, cal))
             steps += [

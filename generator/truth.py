@@ -330,6 +330,7 @@ EXPERIMENT_METRICS = (
     ("revenue_per_user", "revenue", None),
     ("revenue_per_active_user", "revenue", "active"),
     ("completed_funnel", "completed_funnel", None),
+    ("mean_rating", "rating_sum", "ratings"),
 )
 
 
@@ -617,6 +618,25 @@ def llm_ratings(scenario: Scenario) -> pa.Table:
             "rating_variance": pa.array(variance[m, f, r]),
             "hallucination_probability": pa.array([models[i].hallucination for i in m]),
             "flag_probability": pa.array(flagged[m]),
+        }
+    )
+
+
+def llm_rating_sums(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table:
+    """Per model x feature x role: the ratings given, and the sums of their expected
+    scores and variances (each answer's latent mean, experiments' lifts included)."""
+    roles, _ = segments.roles(scenario)
+    shape = (len(scenario.llm.models), len(scenario.llm_features()), len(roles))
+    m, f, r = (a.ravel() for a in np.indices(shape))
+    empty = np.zeros(shape)
+    return pa.table(
+        {
+            "model_version": pa.array(np.array(list(scenario.llm.models))[m]),
+            "feature": pa.array(np.array(scenario.llm_features())[f]),
+            "role": pa.array(np.array(roles)[r]),
+            "ratings": pa.array(sums.get("ratings", empty).ravel().astype(np.int64)),
+            "expected_rating_sum": pa.array(sums.get("expected_sum", empty).ravel()),
+            "rating_variance_sum": pa.array(sums.get("variance_sum", empty).ravel()),
         }
     )
 

@@ -17,7 +17,16 @@ from generator.scenario import Experiment, Scenario
 from generator.schema import EXPERIMENT_WINDOW_DAYS, EXPERIMENT_WINDOWS
 
 # Per exposed user and variant (a ratio metric's denominator among them too).
-METRICS = ("sessions", "retained_d7", "converted", "revenue", "active", "completed_funnel")
+METRICS = (
+    "sessions",
+    "retained_d7",
+    "converted",
+    "revenue",
+    "active",
+    "completed_funnel",
+    "rating_sum",
+    "ratings",
+)
 
 
 @dataclass(frozen=True)
@@ -161,8 +170,8 @@ def funnel_multipliers(
     return out
 
 
-def conversion_multiplier(treated: list[tuple[Lifts, Exposures]], segment: np.ndarray):
-    """The combined lift of every experiment on plan conversion, per (user, day)."""
+def combined_multiplier(treated: list[tuple[Lifts, Exposures]], segment: np.ndarray):
+    """The combined lift of every experiment on one behaviour, per (user, day)."""
 
     def at(user: np.ndarray, day: np.ndarray) -> np.ndarray:
         m = np.ones(len(user))
@@ -204,6 +213,16 @@ class Decisions:
 
 
 @dataclass(frozen=True)
+class RatedAnswers:
+    """Every rated answer: who asked, the day, and the latent mean (lifts applied)."""
+
+    user: np.ndarray
+    day: np.ndarray
+    mu: np.ndarray
+    sigma: float
+
+
+@dataclass(frozen=True)
 class FunnelChances:
     """The experiment funnel as planted for each user: step rates (segment multipliers
     and every experiment's lifts applied, before capping at 1) and whether the user's
@@ -223,6 +242,7 @@ def expected_metrics(
     cal: Calendar,
     funnel: FunnelChances | None,
     signup_day: np.ndarray,
+    rated: RatedAnswers | None = None,
 ) -> np.ndarray:
     """(exposed user, variant, metric): each metric's expectation had the user got that
     variant, all else (their activity, churn and plan path before exposure) as it was."""
@@ -283,6 +303,24 @@ def expected_metrics(
         everything = np.ones(len(pick), dtype=bool)
         out[:, :, 2] = by_owner(owner, p, everything)
         out[:, :, 3] = by_owner(owner, paid, everything)
+
+    if rated is not None:
+        from generator.dynamics.llm import expected_score  # noqa: PLC0415
+
+        exposed = row[rated.user]
+        keep = np.flatnonzero(exposed >= 0)
+        since = rated.day[keep] - exposures.day[exposed[keep]]
+        pick = keep[(since >= 1) & (since <= w["sessions_days"])]
+        owner = exposed[pick]
+        mu = counterfactual(
+            lifts(scenario, cal, exp, "answer_rating"),
+            rated.user[pick],
+            rated.day[pick],
+            rated.mu[pick],
+        )
+        score = expected_score(mu, rated.sigma)[0]
+        out[:, :, 6] = by_owner(owner, score, np.ones(len(pick), dtype=bool))
+        out[:, :, 7] = np.bincount(owner, minlength=len(out))[:, None]
 
     name = experiment_funnel(scenario)
     if funnel is not None and name is not None:

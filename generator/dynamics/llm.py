@@ -24,6 +24,7 @@ class Answers:
 
     event: np.ndarray
     model: np.ndarray
+    mu: np.ndarray  # latent mean of each rated answer (lifts applied), 0 if not rated
     feature: np.ndarray
     latency_ms: np.ndarray
     rating: np.ndarray  # 1..5, 0 when not rated
@@ -44,11 +45,22 @@ def rating_means(scenario: Scenario, roles: list[str]) -> np.ndarray:
 
 def rating_probabilities(scenario: Scenario, roles: list[str]) -> np.ndarray:
     """(model, feature, role, rating 1..5): the latent normal rounded and clipped."""
-    mu = rating_means(scenario, roles)[..., None]
-    sigma = scenario.llm.rating_sigma
+    return score_probabilities(rating_means(scenario, roles), scenario.llm.rating_sigma)
+
+
+def score_probabilities(mu: np.ndarray, sigma: float) -> np.ndarray:
+    """(..., rating 1..5): chances of each rating for latent means mu."""
+    mu = np.asarray(mu)[..., None]
     upper = np.r_[RATINGS[:-1] + 0.5, np.inf]
     lower = np.r_[-np.inf, RATINGS[1:] - 0.5]
     return normal_cdf((upper - mu) / sigma) - normal_cdf((lower - mu) / sigma)
+
+
+def expected_score(mu: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the rating for latent means mu."""
+    probs = score_probabilities(mu, sigma)
+    mean = (probs * RATINGS).sum(axis=-1)
+    return mean, (probs * RATINGS**2).sum(axis=-1) - mean**2
 
 
 def flag_probability(scenario: Scenario) -> np.ndarray:
@@ -67,8 +79,10 @@ def answer(
     role: np.ndarray,
     roles: list[str],
     rng: np.random.Generator,
+    rating_lift=None,
 ) -> Answers:
-    """Answers for a shard's session events, ordered by session then step."""
+    """Answers for a shard's session events, ordered by session then step.
+    `rating_lift(events)`, when given, multiplies the latent mean of those answers."""
     llm = scenario.llm
     names = scenario.event_names()
     features = scenario.llm_features()
@@ -93,7 +107,11 @@ def answer(
     rated = np.unique(rated[(rated >= 0) & (session[np.maximum(rated, 0)] == session[ratings])])
     which = np.searchsorted(requests, rated)
     mu = rating_means(scenario, roles)[model[which], feature[which], role[rated]]
+    if rating_lift is not None:
+        mu = mu * rating_lift(rated)
     score = mu + llm.rating_sigma * rng.standard_normal(len(which))
+    mean_of = np.zeros(len(requests))
+    mean_of[which] = mu
     rating = np.zeros(len(requests), dtype=np.int8)
     rating[which] = np.clip(np.rint(score), 1, 5)
 
@@ -104,6 +122,7 @@ def answer(
     return Answers(
         event=requests,
         model=model,
+        mu=mean_of,
         feature=feature,
         latency_ms=np.rint(latency).astype(np.int32),
         rating=rating,

@@ -1,7 +1,8 @@
 {#- fct_llm_quality against the planted model quality. Per model version x feature x
     role, the mean rating matches truth's mean of the rounded, clipped latent score within
-    the Bonferroni bound for a 0.1% family-wise false alarm (standard error from truth's
-    rating variance and the number of ratings); so does the mean per model version x
+    the Bonferroni bound for a 0.1% family-wise false alarm (truth sums each rated
+    answer's expected score and variance, so an experiment's lift on some answers' latent
+    mean is included; the ratings counted must be truth's exactly); so does the mean per model version x
     feature with the roles mixed as the ratings mix them, and the share of answers
     flagged as hallucinations (binomial, the planted chance times the chance a report or
     the check catches it). Every answer comes from the model live that day (the rollout
@@ -17,6 +18,12 @@ quality as (
 planted as (
 
     select * from {{ source('truth', 'llm_ratings') }}
+
+),
+
+planted_sums as (
+
+    select * from {{ source('truth', 'llm_rating_sums') }}
 
 ),
 
@@ -37,12 +44,21 @@ by_role as (
 
 joined as (
 
-    select by_role.*, planted.expected_rating, planted.rating_variance, planted.flag_probability
+    select
+        by_role.*,
+        planted_sums.ratings as planted_ratings,
+        planted_sums.expected_rating_sum,
+        planted_sums.rating_variance_sum,
+        planted.flag_probability
     from by_role
     inner join planted
         on by_role.model_version = planted.model_version
         and by_role.feature = planted.feature
         and by_role.role = planted.role
+    inner join planted_sums
+        on by_role.model_version = planted_sums.model_version
+        and by_role.feature = planted_sums.feature
+        and by_role.role = planted_sums.role
 
 ),
 
@@ -54,10 +70,21 @@ checks as (
         feature,
         role,
         cast(rating_sum as {{ dbt.type_float() }}) / ratings as observed,
-        expected_rating as expected,
-        sqrt(rating_variance / ratings) as standard_error
+        expected_rating_sum / ratings as expected,
+        sqrt(rating_variance_sum) / ratings as standard_error
     from joined
     where ratings > 0
+    union all
+    select
+        'ratings counted' as checked,
+        model_version,
+        feature,
+        role,
+        cast(ratings as {{ dbt.type_float() }}) as observed,
+        planted_ratings as expected,
+        0 as standard_error
+    from joined
+    where ratings != planted_ratings
     union all
     select
         'mean rating' as checked,
@@ -65,8 +92,8 @@ checks as (
         feature,
         '(all)' as role,
         cast(sum(rating_sum) as {{ dbt.type_float() }}) / sum(ratings) as observed,
-        sum(ratings * expected_rating) / sum(ratings) as expected,
-        sqrt(sum(ratings * rating_variance)) / sum(ratings) as standard_error
+        sum(expected_rating_sum) / sum(ratings) as expected,
+        sqrt(sum(rating_variance_sum)) / sum(ratings) as standard_error
     from joined
     group by model_version, feature
     having sum(ratings) > 0

@@ -37,6 +37,14 @@ users as (
 
 ),
 
+ratings as (
+
+    select user_id, requested_date, rating
+    from {{ ref('stg_app__llm_responses') }}
+    where is_rated
+
+),
+
 funnel_completions as (
 
     select user_id, event_at
@@ -128,6 +136,22 @@ completed as (
 
 ),
 
+rated as (
+
+    select
+        first_exposures.experiment_key,
+        first_exposures.user_id,
+        sum(ratings.rating) as rating_sum,
+        count(*) as ratings
+    from first_exposures
+    inner join ratings
+        on first_exposures.user_id = ratings.user_id
+        and ratings.requested_date >= {{ dbt.dateadd('day', 1, 'first_exposures.exposed_date') }}
+        and ratings.requested_date <= {{ dbt.dateadd('day', w.sessions_days, 'first_exposures.exposed_date') }}
+    group by first_exposures.experiment_key, first_exposures.user_id
+
+),
+
 revenue as (
 
     select
@@ -160,7 +184,9 @@ final as (
         coalesce(event_metrics.converted, 0) as converted,
         cast(coalesce(revenue.revenue, 0) as {{ dbt.type_float() }}) as revenue,
         coalesce(event_metrics.active, 0) as active,
-        coalesce(completed.completed_funnel, 0) as completed_funnel
+        coalesce(completed.completed_funnel, 0) as completed_funnel,
+        coalesce(rated.rating_sum, 0) as rating_sum,
+        coalesce(rated.ratings, 0) as ratings
     from first_exposures
     left join event_metrics
         on first_exposures.experiment_key = event_metrics.experiment_key
@@ -171,6 +197,9 @@ final as (
     left join completed
         on first_exposures.experiment_key = completed.experiment_key
         and first_exposures.user_id = completed.user_id
+    left join rated
+        on first_exposures.experiment_key = rated.experiment_key
+        and first_exposures.user_id = rated.user_id
 
 )
 

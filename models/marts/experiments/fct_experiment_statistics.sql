@@ -11,6 +11,7 @@
     {'name': 'revenue_per_active_user', 'type': 'ratio', 'value': 'revenue',
      'denominator': 'active'},
     {'name': 'completed_funnel', 'type': 'proportion', 'value': 'completed_funnel'},
+    {'name': 'mean_rating', 'type': 'ratio', 'value': 'rating_sum', 'denominator': 'ratings'},
 ] -%}
 {%- set double = dbt.type_float() -%}
 with
