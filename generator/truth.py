@@ -344,7 +344,9 @@ def experiment_metrics(scenario: Scenario, sums: dict[str, dict[str, np.ndarray]
             continue
         users, expected = part["users"], part["expected"]  # (seg), (seg, variant, metric)
         groups = [(None, users.sum(), expected.sum(axis=0))]
-        groups += [(s, users[i], expected[i]) for i, s in enumerate(scenario.segments)]
+        groups += [
+            (s, users[i], expected[i]) for i, s in enumerate(scenario.segments) if users[i] > 0
+        ]
         for seg, n, values in groups:
             for metric, num, den in EXPERIMENT_METRICS:
                 numerator = values[:, experiments.METRICS.index(num)]
