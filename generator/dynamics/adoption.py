@@ -114,7 +114,8 @@ def _expected(
         day_parts.append(day)
         masses.append(m * (bass_cdf(right - start, p, q) - bass_cdf(left - start, p, q)))
     owner, day, mass = (np.concatenate(x) for x in (owners, day_parts, masses))
-    order = np.lexsort((day, owner))
+    # each part runs by user then day, and the parts follow each other in time
+    order = np.argsort(owner, kind="stable")
     owner, day, mass = owner[order], day[order], mass[order]
     new = np.bincount(day, weights=mass, minlength=days)[:days]
     total = np.cumsum(mass)

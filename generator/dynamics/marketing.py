@@ -16,6 +16,7 @@ from generator.dynamics.churn import Spells
 from generator.scenario import MONTHS, Scenario
 
 MAX_TOUCH_BUCKET = 10  # truth groups decisions by touches in the window, 10 meaning 10+
+SPAN = np.int64(1) << 42  # more milliseconds than any timeframe has
 
 
 def campaigns(scenario: Scenario) -> list[tuple[int, str]]:
@@ -55,6 +56,8 @@ class Touches:
     channel: np.ndarray
     campaign: np.ndarray  # index into campaigns()
     expected: np.ndarray  # truth: (channel, day) expected touches over the shard's users
+    key: np.ndarray  # user x SPAN + time, ascending: where a window starts and ends
+    running: np.ndarray  # (channel, touch + 1) strengths summed up to each touch
 
 
 def _spells(signed_up: np.ndarray, spells: Spells, days: int):
@@ -113,7 +116,13 @@ def draw_touches(
     n_campaigns = np.bincount([c for c, _ in pairs], minlength=len(rates))
     campaign = first[channel] + (rng.random(len(day)) * n_campaigns[channel]).astype(np.int64)
     order = np.lexsort((at_ms, user))
-    return Touches(user[order], at_ms[order], channel[order], campaign[order], expected)
+    user, at_ms, channel = user[order], at_ms[order], channel[order]
+    strengths = np.array([c.strength for c in scenario.marketing.channels.values()])
+    running = np.zeros((len(strengths), len(user) + 1))
+    for c, strength in enumerate(strengths):
+        running[c, 1:] = np.cumsum(np.where(channel == c, strength, 0.0))
+    key = user.astype(np.int64) * SPAN + at_ms
+    return Touches(user, at_ms, channel, campaign[order], expected, key, running)
 
 
 @dataclass(frozen=True)
@@ -127,19 +136,11 @@ class WindowStrength:
 def window_strength(
     scenario: Scenario, touches: Touches, user: np.ndarray, at_ms: np.ndarray
 ) -> WindowStrength:
-    mk = scenario.marketing
-    strengths = np.array([c.strength for c in mk.channels.values()])
-    span = np.int64(1) << 42  # more than the milliseconds of any timeframe
-    key = touches.user.astype(np.int64) * span + touches.at_ms
-    end = np.searchsorted(key, user.astype(np.int64) * span + at_ms, side="left")
-    start = np.searchsorted(
-        key, user.astype(np.int64) * span + at_ms - int(mk.window_days * MS_PER_DAY), side="left"
-    )
-    per_channel = []
-    for c in range(len(strengths)):
-        running = np.r_[0.0, np.cumsum(np.where(touches.channel == c, strengths[c], 0.0))]
-        per_channel.append(running[end] - running[start])
-    return WindowStrength(end - start, np.array(per_channel).reshape(len(strengths), len(user)))
+    window = int(scenario.marketing.window_days * MS_PER_DAY)
+    at = user.astype(np.int64) * SPAN + at_ms
+    end = np.searchsorted(touches.key, at, side="left")
+    start = np.searchsorted(touches.key, at - window, side="left")
+    return WindowStrength(end - start, touches.running[:, end] - touches.running[:, start])
 
 
 def lift(scenario: Scenario, strength: np.ndarray) -> np.ndarray:
