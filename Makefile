@@ -17,7 +17,7 @@ BENCH_USERS ?= 50000
 
 USERS_FLAG := $(if $(USERS),--users $(USERS),)
 
-.PHONY: help install generate dbt-build build test lint pytest test-warehouse bench clean
+.PHONY: help install browser generate dbt-build build docs test lint pytest test-warehouse bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -31,6 +31,11 @@ $(BIN)/activate: pyproject.toml
 
 install: $(BIN)/activate ## create .venv and install the pinned dependencies
 
+browser: ## Debian's chromium for the browser tests (apt-get, as root, when it is missing)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		>/dev/null; } || { echo "error: the browser tests need Debian's chromium" >&2; exit 1; }
+
 generate: install ## simulate SCENARIO into DUCKDB_PATH (default warehouse.duckdb; USERS=, SEED=, WORKERS=)
 	$(BIN)/python -m generator generate --scenario $(SCENARIO) $(USERS_FLAG) \
 		--seed $(SEED) --workers $(WORKERS) --db $(DUCKDB_PATH)
@@ -39,6 +44,9 @@ dbt-build: install ## dbt build (models and every test) on DUCKDB_PATH
 	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt build
 
 build: generate dbt-build ## set up, simulate the default world and build the warehouse
+
+docs: install ## the dbt docs site as one offline page, target/static_index.html (of DUCKDB_PATH)
+	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt docs generate --static
 
 lint: install ## ruff on the generator and its tests
 	$(BIN)/ruff check generator tests/python
@@ -53,7 +61,7 @@ test-warehouse: install ## a small world (TEST_USERS, default 20000) built with 
 		--seed $(SEED) --workers $(WORKERS) --db $(TEST_DB) --quiet
 	DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build
 
-test: lint pytest test-warehouse ## everything CI runs: lint, pytest, a small world with every dbt test
+test: lint browser pytest test-warehouse ## everything CI runs: lint, pytest, a small world with every dbt test
 
 bench: install ## simulator event rows/s against DuckDB making the same rows in SQL
 	$(BIN)/python -m generator.bench --users $(BENCH_USERS) --workers $(WORKERS)

@@ -1,0 +1,67 @@
+"""The dbt docs site as one offline page: it builds, keeps dbt's tracker off, and headless
+Chromium, with every host name unresolvable, renders the overview and a mart's page."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import run_dbt
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing outside the file can load
+    "--virtual-time-budget=20000",
+)
+
+
+@pytest.fixture(scope="module")
+def site(built_world):
+    project = built_world.parent / "project"
+    result = run_dbt(project, built_world, "docs", "generate", "--static")
+    assert result.returncode == 0, result.stdout[-3000:]
+    return project / "target" / "static_index.html"
+
+
+def _rendered(page, fragment: str, tmp_path) -> str:
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: `make browser` installs it"
+    result = subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            f"{page.as_uri()}#!/{fragment}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_the_page_keeps_the_tracker_off(site):
+    assert '"send_anonymous_usage_stats": false' in site.read_text()
+
+
+def test_chromium_renders_the_overview(site, tmp_path):
+    dom = _rendered(site, "overview", tmp_path)
+    assert ">Proving Ground: the study assistant's warehouse" in dom
+
+
+def test_chromium_renders_a_marts_description_and_its_metric_definition(site, tmp_path):
+    dom = _rendered(site, "model/model.proving_ground.fct_cohort_retention", tmp_path)
+    # rendered markdown, not the manifest's JSON the page carries
+    assert "<p>One row per signup cohort (month)" in dom
+    assert "<strong>Retention</strong> (Amplitude, PostHog)" in dom
