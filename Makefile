@@ -17,7 +17,7 @@ BENCH_USERS ?= 50000
 
 USERS_FLAG := $(if $(USERS),--users $(USERS),)
 
-.PHONY: help install browser generate dbt-build build docs test lint pytest test-warehouse bench clean
+.PHONY: help install browser generate dbt-build build docs validate test lint pytest test-warehouse bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -45,6 +45,9 @@ dbt-build: install ## dbt build (models and every test) on DUCKDB_PATH
 
 build: generate dbt-build ## set up, simulate the default world and build the warehouse
 
+validate: install ## Great Expectations on the raw tables of DUCKDB_PATH against SCENARIO (USERS=)
+	$(BIN)/python -m generator expect --scenario $(SCENARIO) $(USERS_FLAG) --db $(DUCKDB_PATH)
+
 docs: install ## the dbt docs site as one offline page, target/static_index.html (of DUCKDB_PATH)
 	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt docs generate --static
 
@@ -59,6 +62,7 @@ test-warehouse: install ## a small world (TEST_USERS, default 20000) built with 
 	mkdir -p target
 	$(BIN)/python -m generator generate --scenario $(SCENARIO) --users $(TEST_USERS) \
 		--seed $(SEED) --workers $(WORKERS) --db $(TEST_DB) --quiet
+	$(BIN)/python -m generator expect --scenario $(SCENARIO) --users $(TEST_USERS) --db $(TEST_DB)
 	DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build
 
 test: lint browser pytest test-warehouse ## everything CI runs: lint, pytest, a small world with every dbt test

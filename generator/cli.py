@@ -34,7 +34,31 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("validate", help="only validate a scenario").add_argument(
         "--scenario", default=DEFAULT_SCENARIO
     )
+    exp = sub.add_parser(
+        "expect", help="check a warehouse's raw tables against the scenario (Great Expectations)"
+    )
+    exp.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario YAML file")
+    exp.add_argument("--users", type=int, help="the user count the warehouse was made with")
+    exp.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
     return parser
+
+
+def _expect(scenario, db: str) -> int:
+    from generator.expectations import run  # noqa: PLC0415
+
+    if not os.path.exists(db):
+        print(f"error: {db}: no such warehouse (make build writes one)", file=sys.stderr)
+        return 2
+    outcomes = run(scenario, db)
+    for o in outcomes:
+        mark = "ok  " if o.success else "FAIL"
+        observed = str(o.observed)
+        print(
+            f"{mark} {o.frame:<18} {o.expectation:<38} {o.column:<30} {observed:<12} {o.expected}"
+        )
+    failed = sum(not o.success for o in outcomes)
+    print(f"{len(outcomes) - failed} of {len(outcomes)} expectations met on {db}")
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate":
             print(f"{args.scenario}: ok ({scenario.name}, {scenario.users:,} users)")
             return 0
+        if args.command == "expect":
+            return _expect(scenario, args.db)
         if args.workers < 1:
             raise ScenarioError(f"--workers: must be at least 1 (got {args.workers})")
         if args.seed < 0:

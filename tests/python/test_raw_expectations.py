@@ -1,0 +1,57 @@
+"""The Great Expectations suite over the raw tables: met on a simulated world, and not
+met, with the failing column named, when a raw table is tampered with."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from conftest import ROOT, run_generator
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    db = tmp_path_factory.mktemp("expect") / "w.duckdb"
+    result = run_generator("--users", "3000", "--seed", "5", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+def _expect(db) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "expect", "--users", "3000", "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_a_simulated_world_meets_every_expectation(world):
+    result = _expect(world)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "FAIL" not in result.stdout
+    assert "expectations met" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("tamper", "column"),
+    [
+        ("update raw.users set role = 'teacher' where user_id % 4 = 0", "is_teacher"),
+        ("update raw.invoices set amount = 10.99 where amount = 9.99", "amount"),
+        ("update raw.invoices set status = 'failed' where invoice_id % 10 = 0", "is_failed"),
+    ],
+)
+def test_a_tampered_raw_table_fails_with_the_column_named(world, tmp_path, tamper, column):
+    db = tmp_path / "tampered.duckdb"
+    shutil.copy(world, db)
+    con = duckdb.connect(str(db))
+    con.execute(tamper)
+    con.close()
+    result = _expect(db)
+    assert result.returncode == 1, result.stdout[-3000:]
+    failing = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert any(f" {column} " in line for line in failing), result.stdout[-3000:]
