@@ -1,5 +1,6 @@
-"""MetricFlow answers from the semantic layer what the marts say: `mf query` for DAU,
-WAU and new users by day, and new users by week, equal fct_kpi_daily on a built world."""
+"""MetricFlow answers from the semantic layer what the marts say, on a built world:
+`mf query` for DAU, WAU and new users by day and new users by week equal fct_kpi_daily,
+and MRR and the logo churn rate by month equal the revenue marts."""
 
 from __future__ import annotations
 
@@ -86,3 +87,39 @@ def test_weekly_new_users_equal_the_kpi_mart(built_world, project, tmp_path):
         "group by 1 having sum(new_users) > 0",
     )
     assert queried == marts
+
+
+def test_monthly_mrr_and_logo_churn_equal_the_revenue_marts(built_world, project, tmp_path):
+    rows = _mf(
+        *project,
+        tmp_path / "monthly.csv",
+        "--metrics",
+        "mrr,logo_churn_rate",
+        "--group-by",
+        "metric_time__month",
+    )
+    queried = {
+        r["metric_time__month"][:10]: (
+            float(r["mrr"] or 0),
+            float(r["logo_churn_rate"]) if r["logo_churn_rate"] else None,
+        )
+        for r in rows
+    }
+    con = duckdb.connect(str(built_world), read_only=True)
+    try:
+        marts = con.execute(
+            "select cast(m.mrr_month as varchar), cast(m.ending_mrr as double), "
+            "c.logo_churn_rate from marts.fct_mrr_movements as m "
+            "left join marts.fct_churn as c "
+            "on c.mrr_month = m.mrr_month and c.breakdown = '(all)'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(marts) > 12
+    for month, mrr, churn in marts:
+        assert month in queried, month
+        assert queried[month][0] == pytest.approx(mrr, abs=0.005), month
+        if churn is None:
+            assert queried[month][1] is None, month
+        else:
+            assert queried[month][1] == pytest.approx(churn, rel=1e-9), month
