@@ -245,6 +245,7 @@ def simulate_shard(
 
     # --- plans, then funnels: step events, each logged as a one-event session -------------
     history = None
+    decision_time = subscriptions.decision_times(signup_day, signed_up_ms)
     if scenario.subscriptions is not None:
         history = subscriptions.simulate(
             scenario,
@@ -254,9 +255,7 @@ def simulate_shard(
             segment,
             spells,
             rng["billing"],
-            _conversion_lift(
-                scenario, conversion_lifts, touches, segment, signup_day, signed_up_ms
-            ),
+            _conversion_lift(scenario, conversion_lifts, touches, segment, decision_time),
         )
     run = funnels.simulate(
         scenario,
@@ -377,8 +376,7 @@ def simulate_shard(
             cal,
             touches,
             history.every_decision if history is not None else None,
-            signup_day,
-            signed_up_ms,
+            decision_time,
             user_id,
         ),
         billing=billing,
@@ -386,19 +384,16 @@ def simulate_shard(
     )
 
 
-def _conversion_lift(scenario, conversion_lifts, touches, segment, signup_day, signed_up_ms):
+def _conversion_lift(scenario, conversion_lifts, touches, segment, decision_time):
     """The multiplier on plan conversion chances: experiments' lifts times marketing's."""
     if not conversion_lifts and touches is None:
         return None
     by_experiments = experiments.combined_multiplier(conversion_lifts, segment)
-    time_of_day = signed_up_ms - signup_day.astype(np.int64) * MS_PER_DAY
 
     def at(user: np.ndarray, day: np.ndarray) -> np.ndarray:
         m = by_experiments(user, day)
         if touches is not None:
-            window = marketing.window_strength(
-                scenario, touches, user, day * MS_PER_DAY + time_of_day[user]
-            )
+            window = marketing.window_strength(scenario, touches, user, decision_time(user, day))
             m = m * marketing.lift(scenario, window.strength.sum(axis=0))
         return m
 
@@ -410,8 +405,7 @@ def _marketing_tables(
     cal: Calendar,
     touches: marketing.Touches | None,
     decisions: experiments.Decisions | None,
-    signup_day: np.ndarray,
-    signed_up_ms: np.ndarray,
+    decision_time,
     user_id: np.ndarray,
 ) -> dict:
     """Touches as the ad platforms report them, and for truth per channel and day the
@@ -428,12 +422,9 @@ def _marketing_tables(
             "touched_at": _timestamps(cal, touches.at_ms),
         }
     )
-    time_of_day = signed_up_ms - signup_day.astype(np.int64) * MS_PER_DAY
     free = np.flatnonzero(decisions.p_convert > 0)
     user, day, p = decisions.user[free], decisions.day[free], decisions.p_convert[free]
-    window = marketing.window_strength(
-        scenario, touches, user, day * MS_PER_DAY + time_of_day[user]
-    )
+    window = marketing.window_strength(scenario, touches, user, decision_time(user, day))
     total = window.strength.sum(axis=0)
     base = p / marketing.lift(scenario, total)
     removal = np.array(

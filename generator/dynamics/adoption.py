@@ -42,10 +42,6 @@ class Adoptions:
     expected: dict[str, np.ndarray]  # truth, per feature x day
 
 
-def _spell_bounds(spells: Spells, signed_up: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(signed_up, spells.churned_at), (spells.returned_at, spells.churned_again_at)]
-
-
 def draw(
     scenario: Scenario,
     cal: Calendar,
@@ -72,7 +68,7 @@ def draw(
         )
         day = at_ms / MS_PER_DAY
         alive = np.zeros(n, dtype=bool)
-        for a, b in _spell_bounds(spells, signed_up):
+        for a, b in spells.intervals(signed_up):
             alive |= (day >= a) & (day < b)
         took = np.flatnonzero(ever & alive & (at_ms < cal.days * MS_PER_DAY))
         users.append(took)
@@ -102,7 +98,7 @@ def _expected(
     day_parts.append(np.floor(signed_up[joined]).astype(np.int64))
     masses.append(m * bass_cdf(signed_up[joined] - start, p, q))
     # while using the product, the curve's mass as time passes, day by day
-    for a, b in _spell_bounds(spells, signed_up):
+    for a, b in spells.intervals(signed_up):
         hi = np.minimum(b, days)
         lo = np.minimum(np.maximum(a, start), hi)  # an empty spell: lo = hi
         first = np.floor(np.where(np.isfinite(lo), lo, 0)).astype(np.int64)

@@ -26,6 +26,11 @@ class Spells:
     returned_at: np.ndarray
     churned_again_at: np.ndarray
 
+    def intervals(self, signed_up: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """The [start, end) spans a user is using the product: from signing up to
+        churning, and from returning to churning again (empty when there is none)."""
+        return (signed_up, self.churned_at), (self.returned_at, self.churned_again_at)
+
 
 def draw_spells(
     scenario: Scenario, segment: np.ndarray, signed_up_at: np.ndarray, rng: np.random.Generator

@@ -60,8 +60,9 @@ class Touches:
     running: np.ndarray  # (channel, touch + 1) strengths summed up to each touch
 
 
-def _spells(signed_up: np.ndarray, spells: Spells, days: int):
-    for a, b in ((signed_up, spells.churned_at), (spells.returned_at, spells.churned_again_at)):
+def _clipped(signed_up: np.ndarray, spells: Spells, days: int):
+    """The spans of use cut at the end of the data; an empty one as [0, 0)."""
+    for a, b in spells.intervals(signed_up):
         lo, hi = np.minimum(a, days), np.minimum(b, days)
         yield np.where(hi > lo, lo, 0.0), np.where(hi > lo, hi, 0.0)
 
@@ -96,7 +97,7 @@ def draw_touches(
 
     users, times = [], []
     expected = np.zeros_like(rates)
-    for lo, hi in _spells(signup_ms / MS_PER_DAY, spells, cal.days):
+    for lo, hi in _clipped(signup_ms / MS_PER_DAY, spells, cal.days):
         a, b = lam(lo), lam(hi)
         count = rng.poisson(b - a)
         owner = np.repeat(np.arange(len(lo)), count)

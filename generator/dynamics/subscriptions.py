@@ -107,6 +107,13 @@ def _inactive_at(spells: Spells, day: np.ndarray) -> np.ndarray:
     return ~(first_spell | second_spell)
 
 
+def decision_times(signup_day: np.ndarray, signup_ms: np.ndarray):
+    """When plan decisions fall: (user, anniversary day) -> that day at the time of day the
+    user signed up, in ms since the start."""
+    time_of_day = signup_ms - signup_day.astype(np.int64) * MS_PER_DAY
+    return lambda user, day: day * MS_PER_DAY + time_of_day[user]
+
+
 def simulate(
     scenario: Scenario,
     days: int,
@@ -127,7 +134,7 @@ def simulate(
     tables = transition_tables(scenario)
     cumulative = np.cumsum(tables, axis=3)
     cumulative[..., -1] = 1.0
-    time_of_day = signup_ms - signup_day.astype(np.int64) * MS_PER_DAY
+    at = decision_times(signup_day, signup_ms)
     n = len(signup_day)
     state = np.full(n, plans.index(subs.initial_plan), dtype=np.int64)
     term_started = np.zeros(n, dtype=np.int64)  # anniversary at which the plan's term began
@@ -148,13 +155,13 @@ def simulate(
         paid_plan = state[users]
         end = anniversaries(scenario.start, signup_day[users], k + term[paid_plan])
         ok = rng.random(len(users)) >= subs.failed_payment_probability
-        invoices.append((users, paid_plan, day, end, day * MS_PER_DAY + time_of_day[users], ok))
+        invoices.append((users, paid_plan, day, end, at(users, day), ok))
         failed = users[~ok]
         if len(failed):
             changes.append(
                 (
                     failed,
-                    day[~ok] * MS_PER_DAY + time_of_day[failed],
+                    at(failed, day[~ok]),
                     state[failed],
                     np.zeros(len(failed), dtype=np.int64),
                     REASON_PAYMENT_FAILED,
@@ -222,7 +229,7 @@ def simulate(
         free.append(
             (
                 users[on_free],
-                day[on_free] * MS_PER_DAY + time_of_day[users[on_free]],
+                at(users[on_free], day[on_free]),
                 rows[on_free][:, is_paid].sum(axis=1),
                 is_paid[nxt[on_free]],
             )
@@ -232,7 +239,7 @@ def simulate(
             changes.append(
                 (
                     users[moved],
-                    day[moved] * MS_PER_DAY + time_of_day[users[moved]],
+                    at(users[moved], day[moved]),
                     current[moved],
                     nxt[moved],
                     REASON_CUSTOMER,
