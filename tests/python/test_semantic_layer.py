@@ -1,6 +1,8 @@
 """MetricFlow answers from the semantic layer what the marts say, on a built world:
 `mf query` for DAU, WAU and new users by day and new users by week equal fct_kpi_daily,
-and MRR and the logo churn rate by month equal the revenue marts."""
+MRR and the logo churn rate by month equal the revenue marts, day-7 retention by month
+equals day 7 of fct_cohort_retention, and signup-to-paid conversion by week equals the
+share of each signup week's users with a checkout within 90 days."""
 
 from __future__ import annotations
 
@@ -123,3 +125,74 @@ def test_monthly_mrr_and_logo_churn_equal_the_revenue_marts(built_world, project
             assert queried[month][1] is None, month
         else:
             assert queried[month][1] == pytest.approx(churn, rel=1e-9), month
+
+
+def test_day_7_retention_by_month_equals_the_cohort_retention_mart(built_world, project, tmp_path):
+    rows = _mf(
+        *project,
+        tmp_path / "retention.csv",
+        "--metrics",
+        "day_7_retention,day_7_retained_users,day_7_eligible_users",
+        "--group-by",
+        "metric_time__month",
+    )
+    queried = {
+        r["metric_time__month"][:10]: (
+            int(float(r["day_7_retained_users"])),
+            int(float(r["day_7_eligible_users"])),
+            float(r["day_7_retention"]) if r["day_7_retention"] else None,
+        )
+        for r in rows
+    }
+    marts = _kpis(
+        built_world,
+        "select cohort_month, retained_on, eligible_users from marts.fct_cohort_retention "
+        "where period_type = 'day' and period_number = 7",
+    )
+    assert len(marts) > 12
+    for month, (retained, eligible) in marts.items():
+        assert queried[month][:2] == (retained, eligible), month
+        assert queried[month][2] == pytest.approx(retained / eligible, rel=1e-9), month
+    # cohorts whose day 7 has not elapsed for anyone are the only ones the mart leaves out
+    assert all(v[1] == 0 for m, v in queried.items() if m not in marts)
+
+
+def test_weekly_signup_to_paid_conversion_equals_the_marts(built_world, project, tmp_path):
+    rows = _mf(
+        *project,
+        tmp_path / "conversion.csv",
+        "--metrics",
+        "signup_to_paid_conversion",
+        "--group-by",
+        "metric_time__week",
+    )
+    queried = {
+        r["metric_time__week"][:10]: float(r["signup_to_paid_conversion"] or 0) for r in rows
+    }
+    con = duckdb.connect(str(built_world), read_only=True)
+    try:
+        marts = con.execute(
+            """
+            with converted as (
+                select distinct users.user_id
+                from marts.dim_users as users
+                inner join marts.fct_events as events
+                    on users.user_id = events.user_id
+                    and events.event_name = 'checkout_completed'
+                    and events.event_date >= users.signup_date
+                    and events.event_date < users.signup_date + interval 90 day
+            )
+            select cast(users.cohort_week as varchar),
+                count(converted.user_id) / count(*)
+            from marts.dim_users as users
+            left join converted on users.user_id = converted.user_id
+            group by 1
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(marts) > 50
+    assert sum(rate > 0 for _, rate in marts) > 20
+    assert set(queried) == {week for week, _ in marts}
+    for week, rate in marts:
+        assert queried[week] == pytest.approx(rate, abs=1e-12), week

@@ -30,6 +30,16 @@ lifetime as (
 
 ),
 
+day_7_active as (
+
+    select distinct activity.user_id
+    from activity
+    inner join users
+        on activity.user_id = users.user_id
+        and activity.activity_date = {{ dbt.dateadd('day', 7, 'users.signup_date') }}
+
+),
+
 joined as (
 
     select
@@ -51,9 +61,14 @@ joined as (
         coalesce(lifetime.active_days_last_28, 0) as active_days_last_28,
         {{ dbt.datediff('lifetime.last_active_date', as_of_date(), 'day') }}
             as days_since_last_active,
-        {{ dbt.datediff('users.signup_date', as_of_date(), 'day') }} as account_age_days
+        {{ dbt.datediff('users.signup_date', as_of_date(), 'day') }} as account_age_days,
+        case
+            when {{ dbt.datediff('users.signup_date', as_of_date(), 'day') }} >= 7
+                then day_7_active.user_id is not null
+        end as is_retained_day_7
     from users
     left join lifetime on users.user_id = lifetime.user_id
+    left join day_7_active on users.user_id = day_7_active.user_id
 
 ),
 

@@ -7,41 +7,15 @@
 {%- set half_life_seconds = var('attribution_half_life_days') * 86400 -%}
 with
 
-events as (
+conversions as (
 
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('int_paid_conversions') }}
 
 ),
 
 touches as (
 
     select * from {{ ref('fct_touchpoints') }}
-
-),
-
-invoices as (
-
-    select * from {{ ref('stg_billing__invoices') }}
-
-),
-
-conversions as (
-
-    select event_id as conversion_id, user_id, event_at as converted_at
-    from events
-    where event_name = '{{ var("paid_conversion_event") }}'
-
-),
-
-conversion_revenue as (
-
-    select conversions.conversion_id, sum(invoices.amount) as revenue
-    from conversions
-    inner join invoices
-        on conversions.user_id = invoices.user_id
-        and conversions.converted_at = invoices.issued_at
-        and invoices.is_paid
-    group by conversions.conversion_id
 
 ),
 
@@ -136,13 +110,11 @@ final as (
         credits.channel,
         credits.touches_in_window,
         cast(credits.credit as {{ dbt.type_float() }}) as credit,
-        cast(credits.credit * coalesce(conversion_revenue.revenue, 0) as {{ dbt.type_float() }})
+        cast(credits.credit * conversions.revenue as {{ dbt.type_float() }})
             as attributed_revenue
     from credits
     inner join conversions
         on credits.conversion_id = conversions.conversion_id
-    left join conversion_revenue
-        on credits.conversion_id = conversion_revenue.conversion_id
 
 )
 
