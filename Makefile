@@ -17,7 +17,7 @@ BENCH_USERS ?= 50000
 
 USERS_FLAG := $(if $(USERS),--users $(USERS),)
 
-.PHONY: help install browser generate dbt-build build docs validate test lint pytest test-warehouse bench clean
+.PHONY: help install browser generate dbt-build build docs report validate test lint pytest test-warehouse bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -50,6 +50,9 @@ validate: install ## Great Expectations on the raw tables of DUCKDB_PATH against
 
 docs: install ## the dbt docs site as one offline page, target/static_index.html (of DUCKDB_PATH)
 	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt docs generate --static
+
+report: install ## the HTML report over the marts of DUCKDB_PATH, target/report.html
+	$(BIN)/python -m generator report --db $(DUCKDB_PATH) --out target/report.html
 
 lint: install ## ruff on the generator and its tests
 	$(BIN)/ruff check generator tests/python

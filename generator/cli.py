@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario YAML file")
     exp.add_argument("--users", type=int, help="the user count the warehouse was made with")
     exp.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
+    rep = sub.add_parser("report", help="write the HTML report over a built warehouse's marts")
+    rep.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
+    rep.add_argument("--out", default="target/report.html", help="HTML file to write")
+    rep.add_argument("--sql-dir", default="reports", help="folder of the report's queries")
     return parser
 
 
@@ -61,8 +65,23 @@ def _expect(scenario, db: str) -> int:
     return 1 if failed else 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from generator.report import ReportError, build_report  # noqa: PLC0415
+
+    try:
+        summary = build_report(args.db, args.out, args.sql_dir)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "report":
+        return _report(args)
     try:
         scenario = load_scenario(args.scenario, users=getattr(args, "users", None))
         if args.command == "validate":

@@ -1,4 +1,5 @@
-"""Shared helpers: the default scenario as a dict, small runs of the simulator, and dbt."""
+"""Shared helpers: the default scenario as a dict, small runs of the simulator, dbt, and
+headless Chromium."""
 
 from __future__ import annotations
 
@@ -24,6 +25,34 @@ PROJECT_FILES = (
     "analyses",
     "seeds",
 )
+
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing outside the file can load
+    "--virtual-time-budget=20000",
+)
+
+
+def chromium_dom(url: str, profile: Path) -> str:
+    """The DOM headless Chromium holds after loading `url` and running its scripts."""
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: `make browser` installs it"
+    result = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
 
 
 @pytest.fixture

@@ -3,25 +3,9 @@ Chromium, with every host name unresolvable, renders the overview and a mart's p
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
-from conftest import run_dbt
-
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing outside the file can load
-    "--virtual-time-budget=20000",
-)
+from conftest import chromium_dom, run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -33,22 +17,7 @@ def site(built_world):
 
 
 def _rendered(page, fragment: str, tmp_path) -> str:
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is missing: `make browser` installs it"
-    result = subprocess.run(
-        [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            f"{page.as_uri()}#!/{fragment}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+    return chromium_dom(f"{page.as_uri()}#!/{fragment}", tmp_path / "profile")
 
 
 def test_the_page_keeps_the_tracker_off(site):
