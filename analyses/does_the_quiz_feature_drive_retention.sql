@@ -44,7 +44,9 @@ retained as (
 
 matured as (
 
-    select users.user_id, users.role
+    select
+        users.user_id,
+        users.role
     from users
     where users.account_age_days >= 56
 

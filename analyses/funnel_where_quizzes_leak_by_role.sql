@@ -4,7 +4,11 @@ with
 
 reached as (
 
-    {{ funnel('quiz_to_rating', ['quiz_generated', 'quiz_completed', 'answer_rated'], window_days=1) }}
+    {{ funnel(
+        'quiz_to_rating',
+        ['quiz_generated', 'quiz_completed', 'answer_rated'],
+        window_days=1,
+    ) }}
 
 ),
 

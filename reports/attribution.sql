@@ -11,7 +11,9 @@ performance as (
 
 caused as (
 
-    select channel, sum(removal_conversions) as caused_conversions
+    select
+        channel,
+        sum(removal_conversions) as caused_conversions
     from truth.marketing_daily
     group by channel
 

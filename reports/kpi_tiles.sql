@@ -41,7 +41,7 @@ user_totals as (
     select
         count(*) as users,
         avg(case when is_retained_day_7 then 1.0 else 0.0 end)
-            filter (where is_retained_day_7 is not null) as day_7_retention
+        filter (where is_retained_day_7 is not null) as day_7_retention
     from users
 
 )

@@ -1,9 +1,7 @@
 -- What the simulator planted (truth) beside what the marts measure, with a tolerance of
 -- four standard errors of the sampling noise: the same comparisons the recovery tests
 -- make, as numbers. z is the deviation in standard errors.
-with
-
-kpi as (
+with kpi as (
 
     select * from marts.fct_kpi_daily
 
@@ -14,7 +12,7 @@ anomaly_checks as (
     select
         'KPI anomalies' as area,
         'signups on ' || anomalies.anomaly_name || ' (' || anomalies.anomaly_date || ', x'
-            || anomalies.signup_multiplier || ')' as quantity,
+        || anomalies.signup_multiplier || ')' as quantity,
         curve.expected_signups as planted,
         kpi.new_users as measured,
         sqrt(curve.expected_signups) as standard_error
@@ -24,12 +22,12 @@ anomaly_checks as (
     where anomalies.signup_multiplier != 1
     union all
     select
-        'KPI anomalies',
+        'KPI anomalies' as area,
         'DAU on ' || anomalies.anomaly_name || ' (' || anomalies.anomaly_date || ', x'
-            || anomalies.activity_multiplier || ')',
-        activity.expected_dau,
-        kpi.dau,
-        sqrt(activity.dau_variance)
+        || anomalies.activity_multiplier || ')' as quantity,
+        activity.expected_dau as planted,
+        kpi.dau as measured,
+        sqrt(activity.dau_variance) as standard_error
     from truth.anomalies as anomalies
     inner join truth.daily_activity as activity
         on anomalies.anomaly_date = activity.activity_date
@@ -61,7 +59,7 @@ growth_windows as (
         sum(seasonal_weight * day_index / 365.25) / sum(seasonal_weight) as mean_years
     from growth_days
     where day_index < n_days / 3 or day_index >= n_days - n_days / 3
-    group by 1
+    group by case when day_index < n_days / 3 then 'first' else 'last' end
 
 ),
 
@@ -70,16 +68,16 @@ growth_check as (
     select
         'Signups' as area,
         'annual growth rate (seasonality divided out)' as quantity,
-        parameters.value as planted,
+        planted_parameters.value as planted,
         (ln(last_w.signups / first_w.signups) - ln(last_w.weight / first_w.weight))
-            / (last_w.mean_years - first_w.mean_years) as measured,
+        / (last_w.mean_years - first_w.mean_years) as measured,
         sqrt(1.0 / first_w.signups + 1.0 / last_w.signups)
-            / (last_w.mean_years - first_w.mean_years) as standard_error
+        / (last_w.mean_years - first_w.mean_years) as standard_error
     from growth_windows as first_w
     cross join growth_windows as last_w
-    cross join truth.parameters as parameters
+    cross join truth.parameters as planted_parameters
     where first_w.time_window = 'first' and last_w.time_window = 'last'
-        and parameters.parameter = 'arrivals.growth.annual_rate'
+        and planted_parameters.parameter = 'arrivals.growth.annual_rate'
 
 ),
 
@@ -87,18 +85,20 @@ retention_checks as (
 
     select
         'Retention' as area,
-        period_type || ' ' || expected.period_number || ' retention (pooled cohorts)'
+        expected.period_type || ' ' || expected.period_number || ' retention (pooled cohorts)'
             as quantity,
         sum(expected.expected_retained_on) / sum(expected.eligible_users) as planted,
         sum(retention.retained_on) / sum(expected.eligible_users) as measured,
         sqrt(sum(expected.variance_on)) / sum(expected.eligible_users) as standard_error
     from truth.expected_retention as expected
     inner join marts.fct_cohort_retention as retention
-        using (cohort_month, period_type, period_number)
-    where (period_type = 'day' and period_number in (1, 7, 30))
-        or (period_type = 'week' and period_number in (4, 12))
-        or (period_type = 'month' and period_number in (1, 3, 6, 12))
-    group by period_type, expected.period_number
+        on expected.cohort_month = retention.cohort_month
+        and expected.period_type = retention.period_type
+        and expected.period_number = retention.period_number
+    where (expected.period_type = 'day' and expected.period_number in (1, 7, 30))
+        or (expected.period_type = 'week' and expected.period_number in (4, 12))
+        or (expected.period_type = 'month' and expected.period_number in (1, 3, 6, 12))
+    group by expected.period_type, expected.period_number
 
 ),
 
@@ -107,7 +107,7 @@ funnel_checks as (
     select
         'Funnels' as area,
         expected.funnel_name || ' step ' || expected.step_number || ' ' || expected.event_name
-            || ' (users)' as quantity,
+        || ' (users)' as quantity,
         sum(expected.expected_reach) as planted,
         max(funnels.users_reaching) as measured,
         sqrt(sum(expected.variance)) as standard_error
@@ -125,7 +125,7 @@ experiment_checks as (
     select
         'Experiments' as area,
         results.experiment_key || ' ' || results.variant || ': ' || results.metric
-            || ' relative lift' as quantity,
+        || ' relative lift' as quantity,
         planted.expected_lift as planted,
         results.relative_lift as measured,
         results.relative_lift_se as standard_error
@@ -141,6 +141,14 @@ experiment_checks as (
 
 ),
 
+touches as (
+    select
+        channel,
+        count(*) as touches
+    from marts.fct_touchpoints
+    group by channel
+),
+
 touch_checks as (
 
     select
@@ -150,16 +158,24 @@ touch_checks as (
         coalesce(touches.touches, 0) as measured,
         sqrt(expected.expected_touches) as standard_error
     from (
-        select channel, sum(expected_touches) as expected_touches
+        select
+            channel,
+            sum(expected_touches) as expected_touches
         from truth.marketing_daily
         group by channel
     ) as expected
-    left join (
-        select channel, count(*) as touches
-        from marts.fct_touchpoints
-        group by channel
-    ) as touches on expected.channel = touches.channel
+    left join touches on expected.channel = touches.channel
 
+),
+
+launched as (
+    select
+        feature,
+        adoption_date,
+        date_diff('day', min(adoption_date) over (partition by feature), adoption_date)
+            as days_after_launch,
+        max(adoption_date) over (partition by feature) as last_date
+    from truth.feature_adoption
 ),
 
 adoption_checks as (
@@ -172,15 +188,7 @@ adoption_checks as (
         adoption.cumulative_adopters as measured,
         sqrt(expected.cumulative_variance) as standard_error
     from truth.feature_adoption as expected
-    inner join (
-        select
-            feature,
-            adoption_date,
-            date_diff('day', min(adoption_date) over (partition by feature), adoption_date)
-                as days_after_launch,
-            max(adoption_date) over (partition by feature) as last_date
-        from truth.feature_adoption
-    ) as launched
+    inner join launched
         on expected.feature = launched.feature
         and expected.adoption_date = launched.adoption_date
     inner join marts.fct_feature_adoption as adoption
@@ -189,6 +197,15 @@ adoption_checks as (
     where launched.days_after_launch in (30, 90, 180, 365)
         or launched.adoption_date = launched.last_date
 
+),
+
+measured as (
+    select
+        model_version,
+        sum(rating_sum) as rating_sum,
+        sum(rated_responses) as rated_responses
+    from marts.fct_llm_quality
+    group by model_version
 ),
 
 llm_checks as (
@@ -208,25 +225,27 @@ llm_checks as (
         from truth.llm_rating_sums
         group by model_version
     ) as expected
-    inner join (
-        select model_version, sum(rating_sum) as rating_sum,
-            sum(rated_responses) as rated_responses
-        from marts.fct_llm_quality
-        group by model_version
-    ) as measured on expected.model_version = measured.model_version
+    inner join measured on expected.model_version = measured.model_version
 
 ),
 
 checks as (
 
     select * from growth_check
-    union all select * from anomaly_checks
-    union all select * from retention_checks
-    union all select * from funnel_checks
-    union all select * from experiment_checks
-    union all select * from touch_checks
-    union all select * from adoption_checks
-    union all select * from llm_checks
+    union all
+    select * from anomaly_checks
+    union all
+    select * from retention_checks
+    union all
+    select * from funnel_checks
+    union all
+    select * from experiment_checks
+    union all
+    select * from touch_checks
+    union all
+    select * from adoption_checks
+    union all
+    select * from llm_checks
 
 )
 

@@ -30,13 +30,25 @@ active_weeks as (
 
 breakdowns as (
 
-    select user_id, account_age_days, 'role' as breakdown, role as breakdown_value
+    select
+        user_id,
+        account_age_days,
+        'role' as breakdown,
+        role as breakdown_value
     from users
     union all
-    select user_id, account_age_days, 'device', device
+    select
+        user_id,
+        account_age_days,
+        'device' as breakdown,
+        device as breakdown_value
     from users
     union all
-    select user_id, account_age_days, 'acquisition_channel', acquisition_channel
+    select
+        user_id,
+        account_age_days,
+        'acquisition_channel' as breakdown,
+        acquisition_channel as breakdown_value
     from users
 
 ),
@@ -65,6 +77,8 @@ cells as (
 
 )
 
-select *, retained_users / eligible_users as retention_rate
+select
+    *,
+    retained_users / eligible_users as retention_rate
 from cells
 order by breakdown, breakdown_value, week_number

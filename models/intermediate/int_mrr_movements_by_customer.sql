@@ -16,7 +16,9 @@ last_month as (
 
 first_months as (
 
-    select user_id, min(mrr_month) as first_month
+    select
+        user_id,
+        min(mrr_month) as first_month
     from mrr
     group by user_id
 
@@ -79,7 +81,14 @@ classified as (
 
     union all
 
-    select user_id, mrr_month, plan, previous_plan, previous_mrr, mrr, 'churn' as movement
+    select
+        user_id,
+        mrr_month,
+        plan,
+        previous_plan,
+        previous_mrr,
+        mrr,
+        'churn' as movement
     from churned
 
 ),

@@ -28,7 +28,9 @@ conversions as (
 
 conversion_revenue as (
 
-    select conversions.conversion_id, sum(invoices.amount) as revenue
+    select
+        conversions.conversion_id,
+        sum(invoices.amount) as revenue
     from conversions
     inner join invoices
         on conversions.user_id = invoices.user_id

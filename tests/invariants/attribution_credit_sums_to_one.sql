@@ -10,7 +10,10 @@ attribution as (
 
 sums as (
 
-    select conversion_id, attribution_model, sum(credit) as total_credit
+    select
+        conversion_id,
+        attribution_model,
+        sum(credit) as total_credit
     from attribution
     group by conversion_id, attribution_model
 
@@ -18,16 +21,26 @@ sums as (
 
 per_conversion as (
 
-    select conversion_id, count(*) as models
+    select
+        conversion_id,
+        count(*) as models
     from sums
     group by conversion_id
 
 )
 
-select conversion_id, attribution_model, total_credit, null as models
+select
+    conversion_id,
+    attribution_model,
+    total_credit,
+    null as models
 from sums
 where abs(total_credit - 1) > 1e-9
 union all
-select conversion_id, null, null, models
+select
+    conversion_id,
+    null as attribution_model,
+    null as total_credit,
+    models
 from per_conversion
 where models != 5

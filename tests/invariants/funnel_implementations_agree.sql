@@ -6,10 +6,13 @@ with
 portable as (
 
     {% for name, spec in funnels.items() %}
-    select * from (
-        {{ proving_ground.default__funnel(name, spec['steps'], spec.get('window_days', 14), none) }}
-    ) as portable_{{ loop.index }}
-    {% if not loop.last %}union all{% endif %}
+        select *
+        from (
+            {{ proving_ground.default__funnel(
+                name, spec['steps'], spec.get('window_days', 14), none
+            ) }}
+        ) as portable_{{ loop.index }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -17,10 +20,11 @@ portable as (
 dispatched as (
 
     {% for name, spec in funnels.items() %}
-    select * from (
-        {{ funnel(name, spec['steps'], spec.get('window_days', 14)) }}
-    ) as dispatched_{{ loop.index }}
-    {% if not loop.last %}union all{% endif %}
+        select *
+        from (
+            {{ funnel(name, spec['steps'], spec.get('window_days', 14)) }}
+        ) as dispatched_{{ loop.index }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -41,6 +45,12 @@ only_dispatched as (
 
 )
 
-select 'portable only' as found_in, * from only_portable
+select
+    'portable only' as found_in,
+    *  -- noqa: AM04
+from only_portable
 union all
-select 'dispatched only' as found_in, * from only_dispatched
+select
+    'dispatched only' as found_in,
+    *  -- noqa: AM04
+from only_dispatched

@@ -15,7 +15,7 @@ checked as (
         starting_mrr,
         ending_mrr,
         starting_mrr + new_mrr + expansion_mrr + reactivation_mrr
-            - contraction_mrr - churned_mrr as bridged_mrr,
+        - contraction_mrr - churned_mrr as bridged_mrr,
         lag(ending_mrr) over (order by mrr_month) as previous_ending_mrr
     from movements
 

@@ -17,7 +17,10 @@ mrr as (
 
 snapshots as (
 
-    select distinct mrr_month, snapshot_date from mrr
+    select distinct
+        mrr_month,
+        snapshot_date
+    from mrr
 
 ),
 
@@ -40,7 +43,9 @@ from_invoices as (
 
 from_mart as (
 
-    select mrr_month, sum(mrr) as mart_mrr
+    select
+        mrr_month,
+        sum(mrr) as mart_mrr
     from mrr
     group by mrr_month
 

@@ -58,8 +58,8 @@ bound as (
 
     select
         2 * exp(-{{ t }} * {{ t }} / 2) / ({{ t }} * sqrt(2 * pi()))
-            * (1 - 1 / ({{ t }} * {{ t }}) + 3 / ({{ t }} * {{ t }} * {{ t }} * {{ t }}))
-            * count(score) as expected_false_flags
+        * (1 - 1 / ({{ t }} * {{ t }}) + 3 / ({{ t }} * {{ t }} * {{ t }} * {{ t }}))
+        * count(score) as expected_false_flags
     from flags
 
 ),
@@ -78,8 +78,10 @@ too_many as (
         false_flags.metric,
         false_flags.score,
         cast(false_count.false_flags as {{ dbt.type_string() }}) || ' false flags, bound '
-            || cast(greatest(3, bound.expected_false_flags
-                + 4 * sqrt(bound.expected_false_flags)) as {{ dbt.type_string() }}) as detail
+        || cast(greatest(
+            3, bound.expected_false_flags
+            + 4 * sqrt(bound.expected_false_flags)
+        ) as {{ dbt.type_string() }}) as detail
     from false_flags
     cross join false_count
     cross join bound

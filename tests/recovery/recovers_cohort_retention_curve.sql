@@ -47,9 +47,13 @@ joined as (
 
 checked_cells as (
 
-    select period_type, period_number,
-        sum(expected_eligible) as expected_eligible, sum(eligible_users) as eligible_users,
-        sum(retained_on) as retained_on, sum(expected_retained_on) as expected_retained_on,
+    select
+        period_type,
+        period_number,
+        sum(expected_eligible) as expected_eligible,
+        sum(eligible_users) as eligible_users,
+        sum(retained_on) as retained_on,
+        sum(expected_retained_on) as expected_retained_on,
         sum(variance_on) as variance_on,
         sum(retained_on_or_after) as retained_on_or_after,
         sum(expected_retained_on_or_after) as expected_retained_on_or_after,
@@ -100,14 +104,14 @@ pooled_errors as (
         (retained_on - expected_retained_on) / greatest(sqrt(variance_on), 1)
             as statistic_on,
         (retained_on_or_after - expected_retained_on_or_after)
-            / greatest(sqrt(variance_on_or_after), 1) as statistic_on_or_after,
+        / greatest(sqrt(variance_on_or_after), 1) as statistic_on_or_after,
         {{ pooled_bound }} as bound
     from checked_cells
     where eligible_users != expected_eligible
         or abs(retained_on - expected_retained_on)
-            > {{ pooled_bound }} * greatest(sqrt(variance_on), 1)
+        > {{ pooled_bound }} * greatest(sqrt(variance_on), 1)
         or abs(retained_on_or_after - expected_retained_on_or_after)
-            > {{ pooled_bound }} * greatest(sqrt(variance_on_or_after), 1)
+        > {{ pooled_bound }} * greatest(sqrt(variance_on_or_after), 1)
 
 ),
 

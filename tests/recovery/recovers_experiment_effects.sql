@@ -66,7 +66,11 @@ compared as (
 lift_misses as (
 
     select
-        experiment_key, variant, metric, relative_lift, expected_lift,
+        experiment_key,
+        variant,
+        metric,
+        relative_lift,
+        expected_lift,
         'relative lift outside its 99.9% interval around the planted lift' as failure
     from compared
     where relative_lift_se is not null
@@ -96,7 +100,11 @@ arm_means as (
 mean_misses as (
 
     select
-        experiment_key, variant, metric, mean as relative_lift, expected_value as expected_lift,
+        experiment_key,
+        variant,
+        metric,
+        mean as relative_lift,
+        expected_value as expected_lift,
         'mean outside the Bonferroni bound around the planted counterfactual mean' as failure
     from arm_means
     where abs(mean - expected_value)
@@ -107,7 +115,11 @@ mean_misses as (
 false_discoveries as (
 
     select
-        experiment_key, variant, metric, relative_lift, expected_lift,
+        experiment_key,
+        variant,
+        metric,
+        relative_lift,
+        expected_lift,
         'significant after correction without a planted effect' as failure
     from compared
     where not has_planted_effect and p_value_adjusted < 0.001
@@ -124,8 +136,9 @@ nothing_checked as (
         cast(null as {{ dbt.type_float() }}) as expected_lift,
         'no planted effect was measured' as failure
     from compared
-    having sum(case when has_planted_effect and relative_lift_se is not null
-        then 1 else 0 end) = 0
+    having sum(
+            case when has_planted_effect and relative_lift_se is not null then 1 else 0 end
+        ) = 0
 
 ),
 
@@ -138,7 +151,9 @@ design as (
         max(case when parameter = 'experiment.lost_exposures' then value end) as lost
     from parameters
     where parameter in ('experiment.weight', 'experiment.lost_exposures')
-    group by 1, 2
+    group by
+        {{ dbt.split_part('dimension', "'/'", 1) }},
+        {{ dbt.split_part('dimension', "'/'", 2) }}
 
 ),
 
@@ -158,17 +173,23 @@ expected_logs as (
 
 ),
 
+expected_totals as (
+
+    select
+        *,
+        sum(expected_logged) over (partition by experiment_key) as total_logged
+    from expected_logs
+
+),
+
 noncentrality as (
 
     select
         experiment_key,
         max(lost) > 0 as has_planted_mismatch,
         sum(power(expected_logged - weight * total_logged, 2) / (weight * total_logged))
-            as lambda
-    from (
-        select *, sum(expected_logged) over (partition by experiment_key) as total_logged
-        from expected_logs
-    ) as logs
+            as srm_noncentrality
+    from expected_totals
     group by experiment_key
 
 ),
@@ -180,9 +201,10 @@ mismatches as (
         cast(null as {{ dbt.type_string() }}) as variant,
         'srm' as metric,
         max(results.srm_p_value) as relative_lift,
-        max(noncentrality.lambda) as expected_lift,
-        case when noncentrality.has_planted_mismatch
-            then 'planted sample-ratio mismatch not detected'
+        max(noncentrality.srm_noncentrality) as expected_lift,
+        case
+            when noncentrality.has_planted_mismatch
+                then 'planted sample-ratio mismatch not detected'
             else 'sample-ratio mismatch reported where none was planted'
         end as failure
     from noncentrality
@@ -191,7 +213,7 @@ mismatches as (
     group by noncentrality.experiment_key, noncentrality.has_planted_mismatch
     having (
         noncentrality.has_planted_mismatch
-        and max(noncentrality.lambda) >= power({{ z }} + 4, 2)
+        and max(noncentrality.srm_noncentrality) >= power({{ z }} + 4, 2)
         and max(results.srm_p_value) >= 0.001
     ) or (not noncentrality.has_planted_mismatch and min(results.srm_p_value) < 0.001)
 

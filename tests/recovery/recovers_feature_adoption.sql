@@ -50,13 +50,15 @@ curve_misses as (
     from joined
     where abs(cumulative_adopters - expected_cumulative_adopters)
         > {{ normal_quantile_upper('0.0005 / days_checked') }}
-            * sqrt(greatest(cumulative_variance, 1))
+        * sqrt(greatest(cumulative_variance, 1))
 
 ),
 
 observed_midpoints as (
 
-    select feature, min(adoption_date) as observed_day
+    select
+        feature,
+        min(adoption_date) as observed_day
     from joined
     where cumulative_adopters >= half_way
     group by feature
@@ -65,7 +67,9 @@ observed_midpoints as (
 
 planted_midpoints as (
 
-    select feature, min(adoption_date) as planted_day
+    select
+        feature,
+        min(adoption_date) as planted_day
     from joined
     where expected_cumulative_adopters >= half_way
     group by feature
@@ -77,16 +81,32 @@ midpoint_spread as (
     select
         planted_midpoints.feature,
         planted_midpoints.planted_day,
-        max(case when joined.adoption_date = planted_midpoints.planted_day
-            then sqrt(joined.cumulative_variance) end) as count_sd,
+        max(
+            case
+                when joined.adoption_date = planted_midpoints.planted_day
+                    then sqrt(joined.cumulative_variance)
+            end
+        ) as count_sd,
         avg(joined.expected_new_adopters) as slope
     from planted_midpoints
     inner join joined
         on planted_midpoints.feature = joined.feature
         and joined.adoption_date between
-            {{ dbt.dateadd('day', -3, 'planted_midpoints.planted_day') }}
-            and {{ dbt.dateadd('day', 3, 'planted_midpoints.planted_day') }}
+        {{ dbt.dateadd('day', -3, 'planted_midpoints.planted_day') }}
+        and {{ dbt.dateadd('day', 3, 'planted_midpoints.planted_day') }}
     group by planted_midpoints.feature, planted_midpoints.planted_day
+
+),
+
+midpoint_lags as (
+
+    select
+        midpoint_spread.feature,
+        {{ dbt.datediff('midpoint_spread.planted_day', 'observed_midpoints.observed_day', 'day') }}
+            as days_late
+    from midpoint_spread
+    inner join observed_midpoints
+        on midpoint_spread.feature = observed_midpoints.feature
 
 ),
 
@@ -95,17 +115,16 @@ midpoint_misses as (
     select
         midpoint_spread.feature,
         midpoint_spread.planted_day as adoption_date,
-        cast({{ dbt.datediff('midpoint_spread.planted_day', 'observed_midpoints.observed_day', 'day') }}
-            as {{ dbt.type_float() }}) as observed,
+        cast(midpoint_lags.days_late as {{ dbt.type_float() }}) as observed,
         4 * midpoint_spread.count_sd / midpoint_spread.slope + 1 as expected,
         'adoption midpoint off the planted one (observed: days late; expected: tolerance)'
             as failure
     from midpoint_spread
-    left join observed_midpoints
-        on midpoint_spread.feature = observed_midpoints.feature
-    where observed_midpoints.observed_day is null
-        or abs({{ dbt.datediff('midpoint_spread.planted_day', 'observed_midpoints.observed_day', 'day') }})
-            > 4 * midpoint_spread.count_sd / midpoint_spread.slope + 1
+    left join midpoint_lags
+        on midpoint_spread.feature = midpoint_lags.feature
+    where midpoint_lags.days_late is null
+        or abs(midpoint_lags.days_late)
+        > 4 * midpoint_spread.count_sd / midpoint_spread.slope + 1
 
 )
 

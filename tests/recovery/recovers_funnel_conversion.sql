@@ -39,14 +39,20 @@ parameters as (
 
 labelled as (
 
-    select truth_steps.*, '(all)' as breakdown, '(all)' as breakdown_value
+    select
+        truth_steps.*,
+        '(all)' as breakdown,
+        '(all)' as breakdown_value
     from truth_steps
     {% for breakdown in breakdowns %}
-    union all
-    select truth_steps.*, '{{ breakdown }}' as breakdown, users.{{ breakdown }} as breakdown_value
-    from truth_steps
-    inner join users
-        on users.user_id = cast(truth_steps.user_id as {{ dbt.type_string() }})
+        union all
+        select
+            truth_steps.*,
+            '{{ breakdown }}' as breakdown,
+            users.{{ breakdown }} as breakdown_value
+        from truth_steps
+        inner join users
+            on users.user_id = cast(truth_steps.user_id as {{ dbt.type_string() }})
     {% endfor %}
 
 ),
@@ -96,7 +102,7 @@ conversion_errors as (
     from compared
     where observed_reaching != users_reaching_in_truth
         or abs(observed_reaching - expected_reaching)
-            > {{ normal_quantile_upper('0.001 / (2 * checks)') }} * greatest(sqrt(variance), 1)
+        > {{ normal_quantile_upper('0.001 / (2 * checks)') }} * greatest(sqrt(variance), 1)
 
 ),
 
@@ -126,15 +132,15 @@ time_errors as (
         conversion.median_seconds_from_previous as observed,
         planted_delays.median_seconds as expected,
         4 * planted_delays.median_seconds * planted_delays.sigma * sqrt(pi() / 2)
-            / sqrt(conversion.users_reaching) as tolerance
+        / sqrt(conversion.users_reaching) as tolerance
     from conversion
     inner join planted_delays
         on conversion.funnel_name = planted_delays.funnel_name
         and conversion.step_number = planted_delays.step_number
     where conversion.breakdown = '(all)'
         and abs(conversion.median_seconds_from_previous - planted_delays.median_seconds)
-            > 4 * planted_delays.median_seconds * planted_delays.sigma * sqrt(pi() / 2)
-                / sqrt(conversion.users_reaching)
+        > 4 * planted_delays.median_seconds * planted_delays.sigma * sqrt(pi() / 2)
+        / sqrt(conversion.users_reaching)
 
 )
 

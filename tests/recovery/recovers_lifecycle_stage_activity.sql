@@ -22,7 +22,10 @@ paths as (
 
 truth_users as (
 
-    select user_id, segment from {{ source('truth', 'users') }}
+    select
+        user_id,
+        segment
+    from {{ source('truth', 'users') }}
 
 ),
 
@@ -54,7 +57,9 @@ opened as (
 
 second_events as (
 
-    select session_id, event_name
+    select
+        session_id,
+        event_name
     from events
     where event_number_in_session = 2
 
@@ -76,11 +81,17 @@ in_stage as (
 
 observed_sessions as (
 
-    select stage, '(sessions)' as next_event, count(*) as observed
+    select
+        stage,
+        '(sessions)' as next_event,
+        count(*) as observed
     from in_stage
     group by stage
     union all
-    select stage, next_event, count(*) as observed
+    select
+        stage,
+        next_event,
+        count(*) as observed
     from in_stage
     where next_event is not null
     group by stage, next_event
@@ -91,21 +102,24 @@ chances as (
 
     {#- events.transition dimension: segment/stage/from/to -#}
     select
-        split_part(dimension, '/', 1) as segment,
-        split_part(dimension, '/', 2) as stage,
-        split_part(dimension, '/', 4) as next_event,
-        value as chance
+        split_part(parameters.dimension, '/', 1) as segment,
+        split_part(parameters.dimension, '/', 2) as stage,
+        split_part(parameters.dimension, '/', 4) as next_event,
+        parameters.value as chance
     from parameters
     inner join session_start
         on split_part(parameters.dimension, '/', 3) = session_start.event_name
-    where parameter = 'events.transition'
-        and split_part(dimension, '/', 4) != 'end'
+    where parameters.parameter = 'events.transition'
+        and split_part(parameters.dimension, '/', 4) != 'end'
 
 ),
 
 visits as (
 
-    select paths.stage, truth_users.segment, sum(paths.expected_sessions) as expected_sessions
+    select
+        paths.stage,
+        truth_users.segment,
+        sum(paths.expected_sessions) as expected_sessions
     from paths
     inner join truth_users on paths.user_id = truth_users.user_id
     group by paths.stage, truth_users.segment
@@ -114,11 +128,17 @@ visits as (
 
 expected as (
 
-    select stage, '(sessions)' as next_event, sum(expected_sessions) as expected
+    select
+        stage,
+        '(sessions)' as next_event,
+        sum(expected_sessions) as expected
     from visits
     group by stage
     union all
-    select visits.stage, chances.next_event, sum(visits.expected_sessions * chances.chance)
+    select
+        visits.stage,
+        chances.next_event,
+        sum(visits.expected_sessions * chances.chance) as expected
     from visits
     inner join chances
         on visits.segment = chances.segment
@@ -135,7 +155,7 @@ compared as (
         coalesce(observed_sessions.observed, 0) as observed,
         expected.expected,
         {{ normal_quantile_upper('0.001 / (2 * count(*) over ())') }}
-            * greatest(sqrt(expected.expected), 1) as tolerance
+        * greatest(sqrt(expected.expected), 1) as tolerance
     from expected
     left join observed_sessions
         on expected.stage = observed_sessions.stage

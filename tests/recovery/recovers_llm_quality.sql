@@ -116,7 +116,9 @@ rating_errors as (
 
     select *
     from (
-        select *, count(*) over () as n_checks
+        select
+            *,
+            count(*) over () as n_checks
         from checks
     ) as counted
     where abs(observed - expected)

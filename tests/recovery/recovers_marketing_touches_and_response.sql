@@ -47,16 +47,18 @@ planted_monthly as (
         sum(spend) as spend,
         count(*) as days
     from planted_daily
-    group by 1, 2
+    group by channel, cast({{ dbt.date_trunc('month', 'activity_date') }} as date)
 
 ),
 
 observed_touches as (
 
-    select channel, cast({{ dbt.date_trunc('month', 'touch_date') }} as date) as month,
+    select
+        channel,
+        cast({{ dbt.date_trunc('month', 'touch_date') }} as date) as month,
         count(*) as touches
     from touchpoints
-    group by 1, 2
+    group by channel, cast({{ dbt.date_trunc('month', 'touch_date') }} as date)
 
 ),
 
@@ -82,7 +84,7 @@ conversions as (
         count(distinct conversion_id) as conversions
     from attribution
     where attribution_model = 'last_touch'
-    group by 1
+    group by least(touches_in_window, 10)
 
 ),
 
@@ -133,17 +135,17 @@ where abs(observed - expected)
     > {{ normal_quantile_upper('0.0005 / checks') }} * sqrt(greatest(expected, 1))
 union all
 select
-    cast(touches_in_window as {{ dbt.type_string() }}) || ' touches in the window',
-    'conversions',
-    cast(observed as {{ dbt.type_float() }}),
+    cast(touches_in_window as {{ dbt.type_string() }}) || ' touches in the window' as checked,
+    'conversions' as kind,
+    cast(observed as {{ dbt.type_float() }}) as observed,
     expected
 from response_checks
 where abs(observed - expected)
     > {{ normal_quantile_upper('0.0005 / checks') }} * sqrt(greatest(variance, 1))
 union all
 select
-    channel || ' ' || cast(month as {{ dbt.type_string() }}),
-    'spend',
+    channel || ' ' || cast(month as {{ dbt.type_string() }}) as checked,
+    'spend' as kind,
     observed,
     expected
 from spend_checks

@@ -26,14 +26,14 @@ parameters as (
 labelled as (
 
     {% for attribute in attributes %}
-    select
-        '{{ attribute }}' as attribute,
-        truth_users.segment,
-        users.{{ attribute }} as attribute_value
-    from users
-    inner join truth_users
-        on users.user_id = cast(truth_users.user_id as {{ dbt.type_string() }})
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ attribute }}' as attribute,
+            truth_users.segment,
+            users.{{ attribute }} as attribute_value
+        from users
+        inner join truth_users
+            on users.user_id = cast(truth_users.user_id as {{ dbt.type_string() }})
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -52,7 +52,9 @@ planted as (
 
 segment_shares as (
 
-    select dimension as segment, value as segment_share
+    select
+        dimension as segment,
+        value as segment_share
     from parameters
     where parameter = 'segment.share'
 
@@ -73,13 +75,21 @@ planted_overall as (
 
 observed as (
 
-    select attribute, segment, attribute_value, count(*) as users
+    select
+        attribute,
+        segment,
+        attribute_value,
+        count(*) as users
     from labelled
     group by attribute, segment, attribute_value
 
     union all
 
-    select attribute, '(all)' as segment, attribute_value, count(*) as users
+    select
+        attribute,
+        '(all)' as segment,
+        attribute_value,
+        count(*) as users
     from labelled
     group by attribute, attribute_value
 
@@ -120,7 +130,7 @@ validation_errors as (
     from compared
     where segment_users > 0
         and abs(cast(users as double) / segment_users - planted_share)
-            > 4 * sqrt(planted_share * (1 - planted_share) / segment_users)
+        > 4 * sqrt(planted_share * (1 - planted_share) / segment_users)
 
 )
 

@@ -19,7 +19,9 @@ truth_users as (
 
 planted as (
 
-    select dimension as segment, value as monthly_churn_probability
+    select
+        dimension as segment,
+        value as monthly_churn_probability
     from {{ source('truth', 'parameters') }}
     where parameter = 'segment.monthly_churn_probability'
 

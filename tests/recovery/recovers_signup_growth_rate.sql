@@ -26,17 +26,30 @@ planted as (
 
 ),
 
+first_day as (
+
+    select min(signup_date) as first_date from curve
+
+),
+
 days as (
 
     select
         curve.signup_date,
         curve.weekday_weight * curve.month_weight as seasonal_weight,
         curve.anomaly_multiplier,
-        {{ dbt.datediff('first_day.first_date', 'curve.signup_date', 'day') }} as day_index,
+        {{ dbt.datediff('first_day.first_date', 'curve.signup_date', 'day') }}
+            as day_index,
         coalesce(kpi.new_users, 0) as new_users
     from curve
-    cross join (select min(signup_date) as first_date from curve) as first_day
+    cross join first_day
     left join kpi on curve.signup_date = kpi.kpi_date
+
+),
+
+total as (
+
+    select count(*) as n_days from days
 
 ),
 
@@ -45,12 +58,12 @@ windows as (
     select
         days.*,
         case
-            when day_index < total.n_days / 3 then 'first'
-            when day_index >= total.n_days - total.n_days / 3 then 'last'
+            when days.day_index < total.n_days / 3 then 'first'
+            when days.day_index >= total.n_days - total.n_days / 3 then 'last'
         end as time_window
     from days
-    cross join (select count(*) as n_days from days) as total
-    where anomaly_multiplier = 1
+    cross join total
+    where days.anomaly_multiplier = 1
 
 ),
 
@@ -70,10 +83,12 @@ sums as (
 estimate as (
 
     select
-        (ln(cast(last_w.signups as double) / first_w.signups) - ln(last_w.weight / first_w.weight))
-            / (last_w.mean_years - first_w.mean_years) as recovered_rate,
+        (
+            ln(cast(last_w.signups as double) / first_w.signups)
+            - ln(last_w.weight / first_w.weight)
+        ) / (last_w.mean_years - first_w.mean_years) as recovered_rate,
         sqrt(1.0 / first_w.signups + 1.0 / last_w.signups)
-            / (last_w.mean_years - first_w.mean_years) as standard_error
+        / (last_w.mean_years - first_w.mean_years) as standard_error
     from sums as first_w
     cross join sums as last_w
     where first_w.time_window = 'first' and last_w.time_window = 'last'
@@ -82,7 +97,9 @@ estimate as (
 
 validation_errors as (
 
-    select planted.annual_rate, estimate.*
+    select
+        planted.annual_rate,
+        estimate.*
     from estimate
     cross join planted
     where abs(estimate.recovered_rate - planted.annual_rate) > 4 * estimate.standard_error

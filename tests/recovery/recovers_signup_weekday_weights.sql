@@ -19,8 +19,8 @@ days as (
 
     select
         -- 2000-01-03 was a Monday: 0 = Monday ... 6 = Sunday
-        {{ dbt.datediff("cast('2000-01-03' as date)", 'curve.signup_date', 'day') }} % 7
-            as weekday_index,
+        {{ dbt.datediff("cast('2000-01-03' as date)", 'curve.signup_date', 'day') }}
+        % 7 as weekday_index,
         curve.weekday_weight,
         curve.expected_share,
         coalesce(kpi.new_users, 0) as new_users

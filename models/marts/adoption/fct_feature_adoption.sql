@@ -5,7 +5,10 @@ with
 
 events as (
 
-    select user_id, feature, event_date
+    select
+        user_id,
+        feature,
+        event_date
     from {{ ref('fct_events') }}
     where feature is not null
 
@@ -13,13 +16,19 @@ events as (
 
 activity as (
 
-    select user_id, activity_date from {{ ref('int_user_activity_daily') }}
+    select
+        user_id,
+        activity_date
+    from {{ ref('int_user_activity_daily') }}
 
 ),
 
 adopters as (
 
-    select user_id, feature, min(event_date) as adopted_on
+    select
+        user_id,
+        feature,
+        min(event_date) as adopted_on
     from events
     group by user_id, feature
 
@@ -27,9 +36,18 @@ adopters as (
 
 launches as (
 
-    select feature, min(adopted_on) as first_date, {{ as_of_date() }} as last_date
+    select
+        feature,
+        min(adopted_on) as first_date,
+        {{ as_of_date() }} as last_date
     from adopters
     group by feature
+
+),
+
+series as (
+
+    {{ integer_series(0, var("max_series_days")) }}
 
 ),
 
@@ -39,14 +57,17 @@ days as (
         launches.feature,
         cast({{ dbt.dateadd('day', 'series.n', 'launches.first_date') }} as date) as adoption_date
     from launches
-    cross join ({{ integer_series(0, var("max_series_days")) }}) as series
+    cross join series
     where {{ dbt.dateadd('day', 'series.n', 'launches.first_date') }} <= launches.last_date
 
 ),
 
 new_adopters as (
 
-    select feature, adopted_on as adoption_date, count(*) as new_adopters
+    select
+        feature,
+        adopted_on as adoption_date,
+        count(*) as new_adopters
     from adopters
     group by feature, adopted_on
 
@@ -54,7 +75,9 @@ new_adopters as (
 
 daily_active as (
 
-    select activity_date, count(*) as active_users
+    select
+        activity_date,
+        count(*) as active_users
     from activity
     group by activity_date
 
@@ -62,7 +85,10 @@ daily_active as (
 
 active_adopters as (
 
-    select adopters.feature, activity.activity_date, count(*) as active_adopters
+    select
+        adopters.feature,
+        activity.activity_date,
+        count(*) as active_adopters
     from activity
     inner join adopters
         on activity.user_id = adopters.user_id
@@ -86,7 +112,7 @@ final as (
         coalesce(daily_active.active_users, 0) as active_users,
         coalesce(active_adopters.active_adopters, 0) as active_adopters,
         cast(coalesce(active_adopters.active_adopters, 0) as {{ dbt.type_float() }})
-            / nullif(daily_active.active_users, 0) as share_of_active_users
+        / nullif(daily_active.active_users, 0) as share_of_active_users
     from days
     left join new_adopters
         on days.feature = new_adopters.feature

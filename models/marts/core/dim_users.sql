@@ -61,9 +61,12 @@ joined as (
         coalesce(lifetime.active_days_last_28, 0) as active_days_last_28,
         {{ dbt.datediff('lifetime.last_active_date', as_of_date(), 'day') }}
             as days_since_last_active,
-        {{ dbt.datediff('users.signup_date', as_of_date(), 'day') }} as account_age_days,
+        {{ dbt.datediff('users.signup_date', as_of_date(), 'day') }}
+            as account_age_days,
         case
-            when {{ dbt.datediff('users.signup_date', as_of_date(), 'day') }} >= 7
+            when
+                {{ dbt.datediff('users.signup_date', as_of_date(), 'day') }}
+                >= 7
                 then day_7_active.user_id is not null
         end as is_retained_day_7
     from users

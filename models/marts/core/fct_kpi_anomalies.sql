@@ -22,12 +22,12 @@ kpi as (
 long as (
 
     {% for metric in metrics %}
-    select
-        kpi_date,
-        '{{ metric }}' as metric,
-        cast({{ metric }} as {{ dbt.type_float() }}) as metric_value
-    from kpi
-    {% if not loop.last %}union all{% endif %}
+        select
+            kpi_date,
+            '{{ metric }}' as metric,
+            cast({{ metric }} as {{ dbt.type_float() }}) as metric_value
+        from kpi
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -35,10 +35,14 @@ long as (
 offsets as (
 
     {% for k in range(1, weeks + 1) %}
-    select 'before' as side, {{ -7 * k }} as day_offset
-    union all
-    select 'after' as side, {{ 7 * k }} as day_offset
-    {% if not loop.last %}union all{% endif %}
+        select
+            'before' as side,
+            {{ -7 * k }} as day_offset
+        union all
+        select
+            'after' as side,
+            {{ 7 * k }} as day_offset
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -69,7 +73,7 @@ with_sides as (
         before_side.baseline as baseline_before,
         after_side.baseline as baseline_after,
         coalesce(before_side.neighbour_days, 0) = {{ weeks }}
-            and coalesce(after_side.neighbour_days, 0) = {{ weeks }} as is_scored
+        and coalesce(after_side.neighbour_days, 0) = {{ weeks }} as is_scored
     from long
     left join sides as before_side
         on long.kpi_date = before_side.kpi_date
@@ -103,10 +107,10 @@ z_scores as (
     select
         with_sides.*,
         noise.phi,
-        (metric_value - baseline_before)
-            / (noise.phi * sqrt(greatest(baseline_before, 1))) as z_before,
-        (metric_value - baseline_after)
-            / (noise.phi * sqrt(greatest(baseline_after, 1))) as z_after
+        (with_sides.metric_value - with_sides.baseline_before)
+        / (noise.phi * sqrt(greatest(with_sides.baseline_before, 1))) as z_before,
+        (with_sides.metric_value - with_sides.baseline_after)
+        / (noise.phi * sqrt(greatest(with_sides.baseline_after, 1))) as z_after
     from with_sides
     inner join noise on with_sides.metric = noise.metric
 

@@ -23,7 +23,16 @@ sessions as (
 
 bounds as (
 
-    select min(signup_date) as first_date, {{ as_of_date() }} as last_date from users
+    select
+        min(signup_date) as first_date,
+        {{ as_of_date() }} as last_date
+    from users
+
+),
+
+series as (
+
+    {{ integer_series(0, var("max_series_days")) }}
 
 ),
 
@@ -31,7 +40,7 @@ days as (
 
     select cast({{ dbt.dateadd('day', 'series.n', 'bounds.first_date') }} as date) as kpi_date
     from bounds
-    cross join ({{ integer_series(0, var("max_series_days")) }}) as series
+    cross join series
     where {{ dbt.dateadd('day', 'series.n', 'bounds.first_date') }} <= bounds.last_date
 
 ),
@@ -51,20 +60,23 @@ active_days as (
 window_edges as (
 
     {% for window_name, window_days in [('wau', 7), ('mau', 30)] %}
-    select activity_date as kpi_date, '{{ window_name }}' as window_name, 1 as delta
-    from active_days
-    union all
-    select
-        cast(case
-            when next_active_date is not null
-                and next_active_date < {{ dbt.dateadd('day', window_days, 'activity_date') }}
-                then next_active_date
-            else {{ dbt.dateadd('day', window_days, 'activity_date') }}
-        end as date) as kpi_date,
-        '{{ window_name }}' as window_name,
-        -1 as delta
-    from active_days
-    {% if not loop.last %}union all{% endif %}
+        select
+            activity_date as kpi_date,
+            '{{ window_name }}' as window_name,
+            1 as delta
+        from active_days
+        union all
+        select
+            cast(case
+                when next_active_date is not null
+                    and next_active_date < {{ dbt.dateadd('day', window_days, 'activity_date') }}
+                    then next_active_date
+                else {{ dbt.dateadd('day', window_days, 'activity_date') }}
+            end as date) as kpi_date,
+            '{{ window_name }}' as window_name,
+            -1 as delta
+        from active_days
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -93,7 +105,9 @@ daily_activity as (
 
 daily_signups as (
 
-    select signup_date as kpi_date, count(*) as new_users
+    select
+        signup_date as kpi_date,
+        count(*) as new_users
     from users
     group by signup_date
 
@@ -101,7 +115,9 @@ daily_signups as (
 
 daily_sessions as (
 
-    select session_date as kpi_date, count(*) as sessions
+    select
+        session_date as kpi_date,
+        count(*) as sessions
     from sessions
     group by session_date
 

@@ -31,7 +31,8 @@ final as (
         cast(started_at as date) as session_date,
         started_at,
         ended_at,
-        {{ dbt.datediff('started_at', 'ended_at', 'second') }} as duration_seconds,
+        {{ dbt.datediff('started_at', 'ended_at', 'second') }}
+            as duration_seconds,
         events,
         features_used,
         is_signup_session

@@ -15,17 +15,23 @@ exposures as (
 
 events as (
 
-    select user_id, event_name, event_date
+    select
+        user_id,
+        event_name,
+        event_date
     from {{ ref('fct_events') }}
     where event_name in (
-        '{{ var("experiment_session_event") }}', '{{ var("paid_conversion_event") }}'
-    )
+            '{{ var("experiment_session_event") }}', '{{ var("paid_conversion_event") }}'
+        )
 
 ),
 
 invoices as (
 
-    select user_id, amount, cast(issued_at as date) as issued_date
+    select
+        user_id,
+        amount,
+        cast(issued_at as date) as issued_date
     from {{ ref('stg_billing__invoices') }}
     where is_paid
 
@@ -33,13 +39,19 @@ invoices as (
 
 users as (
 
-    select user_id, signup_date from {{ ref('stg_app__users') }}
+    select
+        user_id,
+        signup_date
+    from {{ ref('stg_app__users') }}
 
 ),
 
 ratings as (
 
-    select user_id, requested_date, rating
+    select
+        user_id,
+        requested_date,
+        rating
     from {{ ref('stg_app__llm_responses') }}
     where is_rated
 
@@ -47,7 +59,9 @@ ratings as (
 
 funnel_completions as (
 
-    select user_id, event_at
+    select
+        user_id,
+        event_at
     from {{ ref('fct_events') }}
     where event_name = '{{ funnel.steps[-1] }}'
 
@@ -93,8 +107,10 @@ event_days as (
     from first_exposures
     inner join events
         on first_exposures.user_id = events.user_id
-        and events.event_date >= {{ dbt.dateadd('day', -w.pre_days, 'first_exposures.exposed_date') }}
-        and events.event_date <= {{ dbt.dateadd('day', w.conversion_days, 'first_exposures.exposed_date') }}
+        and events.event_date
+        >= {{ dbt.dateadd('day', -w.pre_days, 'first_exposures.exposed_date') }}
+        and events.event_date
+        <= {{ dbt.dateadd('day', w.conversion_days, 'first_exposures.exposed_date') }}
 
 ),
 
@@ -105,16 +121,26 @@ event_metrics as (
         user_id,
         {%- set session = "event_name = '" ~ var('experiment_session_event') ~ "'" %}
         sum(case when {{ session }} and day_number between -{{ w.pre_days }} and -1
-            then 1 else 0 end) as pre_sessions,
+                then 1
+            else 0
+        end) as pre_sessions,
         sum(case when {{ session }} and day_number between 1 and {{ w.sessions_days }}
-            then 1 else 0 end) as sessions,
+                then 1
+            else 0
+        end) as sessions,
         max(case when {{ session }} and day_number = {{ w.retention_day }}
-            then 1 else 0 end) as retained_d7,
+                then 1
+            else 0
+        end) as retained_d7,
         max(case when {{ session }} and day_number between 1 and {{ w.conversion_days }}
-            then 1 else 0 end) as active,
+                then 1
+            else 0
+        end) as active,
         max(case when event_name = '{{ var("paid_conversion_event") }}'
-            and day_number between 1 and {{ w.conversion_days }}
-            then 1 else 0 end) as converted
+                and day_number between 1 and {{ w.conversion_days }}
+                then 1
+            else 0
+        end) as converted
     from event_days
     group by experiment_key, user_id
 
@@ -122,7 +148,10 @@ event_metrics as (
 
 completed as (
 
-    select first_exposures.experiment_key, first_exposures.user_id, 1 as completed_funnel
+    select
+        first_exposures.experiment_key,
+        first_exposures.user_id,
+        1 as completed_funnel
     from first_exposures
     inner join users
         on first_exposures.user_id = users.user_id
@@ -131,7 +160,7 @@ completed as (
         on first_exposures.user_id = funnel_completions.user_id
         and funnel_completions.event_at >= first_exposures.exposed_at
         and funnel_completions.event_at
-            <= {{ dbt.dateadd('day', funnel_window, 'first_exposures.exposed_at') }}
+        <= {{ dbt.dateadd('day', funnel_window, 'first_exposures.exposed_at') }}
     group by first_exposures.experiment_key, first_exposures.user_id
 
 ),
@@ -147,7 +176,8 @@ rated as (
     inner join ratings
         on first_exposures.user_id = ratings.user_id
         and ratings.requested_date >= {{ dbt.dateadd('day', 1, 'first_exposures.exposed_date') }}
-        and ratings.requested_date <= {{ dbt.dateadd('day', w.sessions_days, 'first_exposures.exposed_date') }}
+        and ratings.requested_date
+        <= {{ dbt.dateadd('day', w.sessions_days, 'first_exposures.exposed_date') }}
     group by first_exposures.experiment_key, first_exposures.user_id
 
 ),
@@ -162,7 +192,8 @@ revenue as (
     inner join invoices
         on first_exposures.user_id = invoices.user_id
         and invoices.issued_date >= {{ dbt.dateadd('day', 1, 'first_exposures.exposed_date') }}
-        and invoices.issued_date <= {{ dbt.dateadd('day', w.conversion_days, 'first_exposures.exposed_date') }}
+        and invoices.issued_date
+        <= {{ dbt.dateadd('day', w.conversion_days, 'first_exposures.exposed_date') }}
     group by first_exposures.experiment_key, first_exposures.user_id
 
 ),

@@ -23,38 +23,38 @@ exposures as (
 ),
 
 {% for metric in metrics %}
-{%- set x = 'cast(' ~ metric.value ~ ' as ' ~ double ~ ')' %}
-{%- set d = 'cast(' ~ metric.get('denominator', '1') ~ ' as ' ~ double ~ ')' %}
-{%- set c = 'cast(pre_sessions as ' ~ double ~ ')' %}
-{{ metric.name }} as (
+    {%- set x = 'cast(' ~ metric.value ~ ' as ' ~ double ~ ')' %}
+    {%- set d = 'cast(' ~ metric.get('denominator', '1') ~ ' as ' ~ double ~ ')' %}
+    {%- set c = 'cast(pre_sessions as ' ~ double ~ ')' %}
+    {{ metric.name }} as (
 
-    select
-        experiment_key,
-        variant,
-        '{{ metric.name }}' as metric,
-        '{{ metric.type }}' as metric_type,
-        count(*) as users,
-        sum({{ x }}) as metric_sum,
-        sum({{ x }} * {{ x }}) as metric_sum_squares,
-        sum({{ d }}) as denominator_sum,
-        sum({{ d }} * {{ d }}) as denominator_sum_squares,
-        sum({{ x }} * {{ d }}) as metric_denominator_sum_products,
-        sum({{ c }}) as covariate_sum,
-        sum({{ c }} * {{ c }}) as covariate_sum_squares,
-        sum({{ x }} * {{ c }}) as metric_covariate_sum_products
-    from exposures
-    group by experiment_key, variant
+        select
+            experiment_key,
+            variant,
+            '{{ metric.name }}' as metric,
+            '{{ metric.type }}' as metric_type,
+            count(*) as users,
+            sum({{ x }}) as metric_sum,
+            sum({{ x }} * {{ x }}) as metric_sum_squares,
+            sum({{ d }}) as denominator_sum,
+            sum({{ d }} * {{ d }}) as denominator_sum_squares,
+            sum({{ x }} * {{ d }}) as metric_denominator_sum_products,
+            sum({{ c }}) as covariate_sum,
+            sum({{ c }} * {{ c }}) as covariate_sum_squares,
+            sum({{ x }} * {{ c }}) as metric_covariate_sum_products
+        from exposures
+        group by experiment_key, variant
 
-),
+    ),
 
 {% endfor -%}
 
 final as (
 
     {% for metric in metrics -%}
-    select * from {{ metric.name }}
-    {% if not loop.last %}union all
-    {% endif -%}
+        select * from {{ metric.name }}
+        {% if not loop.last %}union all
+        {% endif -%}
     {% endfor %}
 
 )

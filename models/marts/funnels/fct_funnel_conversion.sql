@@ -8,10 +8,11 @@ with
 reached as (
 
     {% for name, spec in funnels.items() %}
-    select * from (
-        {{ funnel(name, spec['steps'], spec.get('window_days', 14)) }}
-    ) as funnel_{{ loop.index }}
-    {% if not loop.last %}union all{% endif %}
+        select *
+        from (
+            {{ funnel(name, spec['steps'], spec.get('window_days', 14)) }}
+        ) as funnel_{{ loop.index }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -46,32 +47,43 @@ users as (
 funnel_steps as (
 
     {% for name, spec in funnels.items() %}
-    {% for step in spec['steps'] %}
-    select '{{ name }}' as funnel_name, {{ loop.index }} as step_number,
-        '{{ step }}' as event_name
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-    {% if not loop.last %}union all{% endif %}
+        {% for step in spec['steps'] %}
+            select
+                '{{ name }}' as funnel_name,
+                {{ loop.index }} as step_number,
+                '{{ step }}' as event_name
+            {% if not loop.last %}union all{% endif %}
+        {% endfor %}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
 
 labelled as (
 
-    select timed.*, '(all)' as breakdown, '(all)' as breakdown_value
+    select
+        timed.*,
+        '(all)' as breakdown,
+        '(all)' as breakdown_value
     from timed
     {% for breakdown in breakdowns %}
-    union all
-    select timed.*, '{{ breakdown }}' as breakdown, users.{{ breakdown }} as breakdown_value
-    from timed
-    inner join users on timed.user_id = users.user_id
+        union all
+        select
+            timed.*,
+            '{{ breakdown }}' as breakdown,
+            users.{{ breakdown }} as breakdown_value
+        from timed
+        inner join users on timed.user_id = users.user_id
     {% endfor %}
 
 ),
 
 entries as (
 
-    select distinct funnel_name, breakdown, breakdown_value
+    select distinct
+        funnel_name,
+        breakdown,
+        breakdown_value
     from labelled
     where step_number = 1
 
@@ -144,7 +156,7 @@ final as (
 
     select
         funnel_name || '-' || cast(step_number as {{ dbt.type_string() }}) || '-'
-            || breakdown || '-' || coalesce(breakdown_value, '(none)') as funnel_row_id,
+        || breakdown || '-' || coalesce(breakdown_value, '(none)') as funnel_row_id,
         funnel_name,
         step_number,
         event_name,
@@ -155,7 +167,7 @@ final as (
         cast(users_reaching as {{ dbt.type_float() }}) / users_entering
             as conversion_from_start,
         cast(users_reaching as {{ dbt.type_float() }})
-            / coalesce(users_at_previous_step, users_reaching) as conversion_from_previous,
+        / coalesce(users_at_previous_step, users_reaching) as conversion_from_previous,
         coalesce(users_at_previous_step, users_reaching) - users_reaching as drop_off,
         median_seconds_to_convert,
         mean_seconds_to_convert,

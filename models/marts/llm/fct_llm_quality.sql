@@ -11,7 +11,10 @@ responses as (
 
 users as (
 
-    select user_id, role from {{ ref('stg_app__users') }}
+    select
+        user_id,
+        role
+    from {{ ref('stg_app__users') }}
 
 ),
 
@@ -40,7 +43,7 @@ final as (
 
     select
         cast(response_date as {{ dbt.type_string() }}) || '-' || feature || '-'
-            || model_version || '-' || role as llm_quality_id,
+        || model_version || '-' || role as llm_quality_id,
         response_date,
         feature,
         model_version,

@@ -35,7 +35,8 @@ window_touches as (
     inner join touches
         on conversions.user_id = touches.user_id
         and touches.touched_at < conversions.converted_at
-        and touches.touched_at >= {{ dbt.dateadd('day', -var('attribution_window_days'), 'conversions.converted_at') }}
+        and touches.touched_at
+        >= {{ dbt.dateadd('day', -var('attribution_window_days'), 'conversions.converted_at') }}
 
 ),
 
@@ -73,25 +74,27 @@ touch_credits as (
 credits as (
 
     {% for model in models -%}
-    select
-        conversion_id,
-        '{{ model }}' as attribution_model,
-        channel,
-        max(touches) as touches_in_window,
-        sum({{ model }}) as credit
-    from touch_credits
-    group by conversion_id, channel
-    union all
-    select
-        conversions.conversion_id,
-        '{{ model }}' as attribution_model,
-        '{{ var("attribution_no_touch_channel") }}' as channel,
-        0 as touches_in_window,
-        1.0 as credit
-    from conversions
-    where conversions.conversion_id not in (select conversion_id from touch_credits)
-    {% if not loop.last %}union all
-    {% endif -%}
+        select
+            conversion_id,
+            '{{ model }}' as attribution_model,
+            channel,
+            max(touches) as touches_in_window,
+            sum({{ model }}) as credit
+        from touch_credits
+        group by conversion_id, channel
+        union all
+        select
+            conversions.conversion_id,
+            '{{ model }}' as attribution_model,
+            '{{ var("attribution_no_touch_channel") }}' as channel,
+            0 as touches_in_window,
+            1.0 as credit
+        from conversions
+        where conversions.conversion_id not in (
+                select touch_credits.conversion_id from touch_credits
+            )
+        {% if not loop.last %}union all
+        {% endif -%}
     {% endfor %}
 
 ),

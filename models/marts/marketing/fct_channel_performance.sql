@@ -47,9 +47,15 @@ models as (
 
 spine as (
 
-    select channel, month from monthly_spend
+    select
+        channel,
+        month
+    from monthly_spend
     union
-    select channel, month from monthly_attribution
+    select
+        channel,
+        month
+    from monthly_attribution
 
 ),
 
@@ -57,7 +63,7 @@ final as (
 
     select
         spine.channel || '-' || cast(spine.month as {{ dbt.type_string() }}) || '-'
-            || models.attribution_model as channel_performance_id,
+        || models.attribution_model as channel_performance_id,
         spine.channel,
         spine.month,
         models.attribution_model,

@@ -19,11 +19,20 @@ activity as (
 
 period_types as (
 
-    select 'day' as period_type, 1 as period_days, {{ var('retention_max_days') }} as max_period
+    select
+        'day' as period_type,
+        1 as period_days,
+        {{ var('retention_max_days') }} as max_period
     union all
-    select 'week', 7, 100000
+    select
+        'week' as period_type,
+        7 as period_days,
+        100000 as max_period
     union all
-    select 'month', 30, 100000
+    select
+        'month' as period_type,
+        30 as period_days,
+        100000 as max_period
 
 ),
 
@@ -36,7 +45,10 @@ cohort_users as (
         period_types.period_days,
         period_types.max_period,
         floor(
-            ({{ dbt.datediff('users.signup_date', as_of_date(), 'day') }} + 1)
+            (
+                {{ dbt.datediff('users.signup_date', as_of_date(), 'day') }}
+                + 1
+            )
             / period_types.period_days
         ) - 1 as matured_through
     from users
@@ -63,21 +75,38 @@ user_periods as (
 
 last_periods as (
 
-    select user_id, period_type, max(period_number) as last_period
+    select
+        user_id,
+        period_type,
+        max(period_number) as last_period
     from user_periods
     group by user_id, period_type
 
 ),
 
+span as (
+
+    select
+        {{ dbt.datediff('min(signup_date)', as_of_date(), 'day') }}
+            as span_days
+    from users
+
+),
+
+series as (
+
+    {{ integer_series(0, var('max_series_days')) }}
+
+),
+
 periods as (
 
-    select period_types.period_type, series.n as period_number
+    select
+        period_types.period_type,
+        series.n as period_number
     from period_types
-    cross join (
-        select {{ dbt.datediff('min(signup_date)', as_of_date(), 'day') }} as span_days
-        from users
-    ) as span
-    inner join ({{ integer_series(0, var('max_series_days')) }}) as series
+    cross join span
+    inner join series
         on series.n <= span.span_days / period_types.period_days
         and series.n <= period_types.max_period
 
@@ -134,7 +163,10 @@ cells as (
 
 cohort_sizes as (
 
-    select cohort_month, period_type, count(*) as cohort_size
+    select
+        cohort_month,
+        period_type,
+        count(*) as cohort_size
     from cohort_users
     group by cohort_month, period_type
 
@@ -144,7 +176,7 @@ final as (
 
     select
         cast(cells.cohort_month as {{ dbt.type_string() }}) || '-' || cells.period_type || '-'
-            || cast(cells.period_number as {{ dbt.type_string() }}) as retention_cell_id,
+        || cast(cells.period_number as {{ dbt.type_string() }}) as retention_cell_id,
         cells.cohort_month,
         cells.period_type,
         cells.period_number,

@@ -34,6 +34,12 @@ weekly_activity as (
 
 ),
 
+series as (
+
+    {{ integer_series(0, var('max_series_days') // 7) }}
+
+),
+
 user_weeks as (
 
     select
@@ -43,9 +49,9 @@ user_weeks as (
             as week_start
     from users
     cross join as_of
-    inner join ({{ integer_series(0, var('max_series_days') // 7) }}) as series
+    inner join series
         on {{ dbt.dateadd('day', '7 * series.n', week_start('users.signup_date')) }}
-            <= as_of.as_of
+        <= as_of.as_of
 
 ),
 
@@ -101,7 +107,10 @@ staged as (
 
 counted as (
 
-    select week_start, lifecycle_stage, count(*) as users
+    select
+        week_start,
+        lifecycle_stage,
+        count(*) as users
     from staged
     group by week_start, lifecycle_stage
 

@@ -32,7 +32,11 @@ user_periods as (
 
 counted as (
 
-    select period_type, period_start, days_active, count(*) as users
+    select
+        period_type,
+        period_start,
+        days_active,
+        count(*) as users
     from user_periods
     group by period_type, period_start, days_active
 
@@ -42,13 +46,13 @@ final as (
 
     select
         period_type || '-' || cast(period_start as {{ dbt.type_string() }}) || '-'
-            || cast(days_active as {{ dbt.type_string() }}) as stickiness_row_id,
+        || cast(days_active as {{ dbt.type_string() }}) as stickiness_row_id,
         period_type,
         period_start,
         days_active,
         users,
         cast(users as {{ dbt.type_float() }})
-            / sum(users) over (partition by period_type, period_start) as share_of_active_users
+        / sum(users) over (partition by period_type, period_start) as share_of_active_users
     from counted
 
 )

@@ -65,16 +65,18 @@ active_statuses as (
 dormant_statuses as (
 
     select
-        user_id,
-        cast({{ dbt.dateadd('day', 7, 'activity_week') }} as date) as lifecycle_week,
+        with_neighbours.user_id,
+        cast({{ dbt.dateadd('day', 7, 'with_neighbours.activity_week') }} as date)
+            as lifecycle_week,
         'dormant' as status
     from with_neighbours
     cross join as_of
     where (
-        next_active_week is null
-        or next_active_week > {{ dbt.dateadd('day', 7, 'activity_week') }}
+        with_neighbours.next_active_week is null
+        or with_neighbours.next_active_week
+        > {{ dbt.dateadd('day', 7, 'with_neighbours.activity_week') }}
     )
-    and {{ dbt.dateadd('day', 7, 'activity_week') }} <= as_of.last_week
+    and {{ dbt.dateadd('day', 7, 'with_neighbours.activity_week') }} <= as_of.last_week
 
 ),
 
@@ -88,7 +90,10 @@ statuses as (
 
 counted as (
 
-    select lifecycle_week, status, count(*) as users
+    select
+        lifecycle_week,
+        status,
+        count(*) as users
     from statuses
     group by lifecycle_week, status
 

@@ -28,14 +28,14 @@ labelled as (
     from movements
 
     {% for breakdown in breakdowns %}
-    union all
+        union all
 
-    select
-        movements.*,
-        '{{ breakdown }}' as breakdown,
-        users.{{ breakdown }} as breakdown_value
-    from movements
-    inner join users on movements.user_id = users.user_id
+        select
+            movements.*,
+            '{{ breakdown }}' as breakdown,
+            users.{{ breakdown }} as breakdown_value
+        from movements
+        inner join users on movements.user_id = users.user_id
     {% endfor %}
 
 ),
@@ -66,19 +66,19 @@ rates as (
     select
         *,
         case when customers_at_start > 0
-            then cast(churned_customers as {{ dbt.type_float() }}) / customers_at_start
+                then cast(churned_customers as {{ dbt.type_float() }}) / customers_at_start
         end as logo_churn_rate,
         case when starting_mrr > 0
-            then cast(churned_mrr + contraction_mrr as {{ dbt.type_float() }}) / starting_mrr
+                then cast(churned_mrr + contraction_mrr as {{ dbt.type_float() }}) / starting_mrr
         end as gross_mrr_churn_rate,
         case when starting_mrr > 0
-            then cast(
-                churned_mrr + contraction_mrr - expansion_mrr - reactivation_mrr
-                as {{ dbt.type_float() }}
-            ) / starting_mrr
+                then cast(
+                        churned_mrr + contraction_mrr - expansion_mrr - reactivation_mrr
+                        as {{ dbt.type_float() }}
+                    ) / starting_mrr
         end as net_mrr_churn_rate,
         case when customers_at_end > 0
-            then cast(ending_mrr as {{ dbt.type_float() }}) / customers_at_end
+                then cast(ending_mrr as {{ dbt.type_float() }}) / customers_at_end
         end as arpa,
         sum(churned_customers) over (
             partition by breakdown, breakdown_value order by mrr_month
@@ -96,7 +96,7 @@ final as (
 
     select
         cast(mrr_month as {{ dbt.type_string() }}) || '-' || breakdown || '-'
-            || coalesce(breakdown_value, '(none)') as churn_row_id,
+        || coalesce(breakdown_value, '(none)') as churn_row_id,
         mrr_month,
         breakdown,
         breakdown_value,
@@ -114,10 +114,10 @@ final as (
         net_mrr_churn_rate,
         arpa,
         case when trailing_churned_customers > 0
-            then arpa / (
-                cast(trailing_churned_customers as {{ dbt.type_float() }})
-                / trailing_customers_at_start
-            )
+                then arpa / (
+                        cast(trailing_churned_customers as {{ dbt.type_float() }})
+                        / trailing_customers_at_start
+                    )
         end as ltv
     from rates
 

@@ -20,13 +20,19 @@ bounds as (
 
 ),
 
+series as (
+
+    {{ integer_series(0, var('max_series_days') // 28) }}
+
+),
+
 months as (
 
     select
         cast({{ dbt.dateadd('month', 'series.n', 'bounds.first_month') }} as date) as mrr_month,
         bounds.as_of
     from bounds
-    cross join ({{ integer_series(0, var('max_series_days') // 28) }}) as series
+    cross join series
     where {{ dbt.dateadd('month', 'series.n', 'bounds.first_month') }} <= bounds.as_of
 
 ),
