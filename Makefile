@@ -54,9 +54,13 @@ docs: install ## the dbt docs site as one offline page, target/static_index.html
 report: install ## the HTML report over the marts of DUCKDB_PATH, target/report.html
 	$(BIN)/python -m generator report --db $(DUCKDB_PATH) --out target/report.html
 
-lint: install ## ruff on the generator and its tests
+lint: install ## ruff and mypy on the generator, sqlfluff (dbt templater, DuckDB) on the SQL
 	$(BIN)/ruff check generator tests/python
 	$(BIN)/ruff format --check generator tests/python
+	$(BIN)/mypy
+	mkdir -p target
+	DUCKDB_PATH=target/lint.duckdb $(BIN)/sqlfluff lint models tests analyses
+	$(BIN)/sqlfluff lint --templater raw reports
 
 pytest: install ## the generator's and the project's Python tests
 	$(BIN)/pytest -q

@@ -9,12 +9,13 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from generator.scenario import Scenario
+from generator.scenario import Scenario, present
 
 Z = 4.0  # standard errors either side of a planted share or median
 
@@ -24,7 +25,7 @@ class Check:
     """One expectation on one derived frame (a query on the raw tables)."""
 
     frame: str
-    expectation: object
+    expectation: Any
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def suite(scenario: Scenario, frames: dict[str, pd.DataFrame]) -> list[Check]:
         Check("event_names", e.ExpectColumnValuesToBeInSet(column="event_name", value_set=names))
     )
     if "invoices" in frames:
-        subs = scenario.subscriptions
+        subs = present(scenario.subscriptions)
         prices = [plan.price for plan in subs.plans.values() if plan.price > 0]
         invoices = frames["invoices"]
         invoices["amount"] = invoices["amount"].astype(float)
@@ -128,7 +129,7 @@ def suite(scenario: Scenario, frames: dict[str, pd.DataFrame]) -> list[Check]:
             Check(
                 "llm_responses",
                 e.ExpectColumnValuesToBeInSet(
-                    column="model_version", value_set=list(scenario.llm.models)
+                    column="model_version", value_set=list(present(scenario.llm).models)
                 ),
             ),
             Check(
@@ -136,7 +137,7 @@ def suite(scenario: Scenario, frames: dict[str, pd.DataFrame]) -> list[Check]:
                 e.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5),
             ),
         ]
-        for name, model in scenario.llm.models.items():
+        for name, model in present(scenario.llm).models.items():
             # the median of a log-normal sample: standard error median x sigma x sqrt(pi/2n)
             frame = f"latency_{name}"
             frames[frame] = responses.loc[responses["model_version"] == name, ["latency_ms"]]
@@ -168,7 +169,7 @@ def suite(scenario: Scenario, frames: dict[str, pd.DataFrame]) -> list[Check]:
             Check(
                 "touch_channels",
                 e.ExpectColumnValuesToBeInSet(
-                    column="channel", value_set=list(scenario.marketing.channels)
+                    column="channel", value_set=list(present(scenario.marketing).channels)
                 ),
             )
         )
@@ -204,7 +205,7 @@ def run(scenario: Scenario, db: str | Path) -> list[Outcome]:
         )
         result = validation.run(batch_parameters={"dataframe": frames[name]}, result_format="BASIC")
         for r in result.results:
-            config = r.expectation_config
+            config = present(r.expectation_config)
             kwargs = {k: v for k, v in config.kwargs.items() if k not in ("column", "batch_id")}
             observed = r.result.get("observed_value", r.result.get("unexpected_count"))
             if isinstance(observed, (float, np.floating)):

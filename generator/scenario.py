@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -38,6 +39,18 @@ Positive = Annotated[float, Field(gt=0.0)]
 
 class ScenarioError(ValueError):
     """A scenario that cannot be simulated; the message is one line naming the key path."""
+
+
+SectionT = TypeVar("SectionT")
+
+
+def present(section: SectionT | None) -> SectionT:
+    """An optional part of the scenario, for code that runs only when the scenario has it
+    (each dynamic is simulated only for the sections present, and validation makes sure
+    the parts a section needs are there)."""
+    if section is None:
+        raise ScenarioError("a dynamic ran without a part of the scenario it needs")
+    return section
 
 
 class Strict(BaseModel):
@@ -384,9 +397,9 @@ class Scenario(Strict):
         if self.end < self.start:
             raise _at("end", f"must not be before start ({self.start})")
         _check_share("segments", {k: s.share for k, s in self.segments.items()})
-        for name, anomaly in enumerate(self.arrivals.anomalies):
+        for i, anomaly in enumerate(self.arrivals.anomalies):
             if not self.start <= anomaly.date <= self.end:
-                raise _at(f"arrivals.anomalies.{name}.date", "lies outside start..end")
+                raise _at(f"arrivals.anomalies.{i}.date", "lies outside start..end")
         if isinstance(self.arrivals.growth, LogisticGrowth) and not math.isfinite(
             self.arrivals.growth.steepness_per_year
         ):
@@ -516,7 +529,7 @@ class Scenario(Strict):
         from generator.dynamics import funnels, subscriptions  # noqa: PLC0415
 
         tables = subscriptions.transition_tables(self)
-        paid = [plan.price > 0 for plan in self.subscriptions.plans.values()]
+        paid = [plan.price > 0 for plan in present(self.subscriptions).plans.values()]
         leaving = tables[:, :, 0, 1:].sum(axis=2) + (multiplier - 1) * tables[:, :, 0, paid].sum(
             axis=2
         )
@@ -562,9 +575,9 @@ class Scenario(Strict):
     def llm_features(self) -> list[str]:
         """Features of the request events, in first-seen order."""
         out: list[str] = []
-        for name in self.llm.requests:
+        for name in present(self.llm).requests:
             feature = self.events.catalog[name].feature
-            if feature not in out:
+            if feature is not None and feature not in out:
                 out.append(feature)
         return out
 
@@ -698,14 +711,14 @@ class Scenario(Strict):
 
     def stage_names(self) -> list[str | None]:
         """Lifecycle stages in order; one unnamed stage when there is no lifecycle."""
-        return list(self.lifecycle.stages) if self.lifecycle is not None else [None]
+        return list(present(self.lifecycle).stages) if self.lifecycle is not None else [None]
 
     def transitions_for(
         self, segment: str, stage: str | None = None, adopted: tuple[str, ...] = ()
     ) -> dict[str, dict]:
         """Event-chain rows: the base, then the segment's, then the lifecycle stage's,
         then those of each adopted feature."""
-        stage_rows = self.lifecycle.stages[stage].transitions if stage is not None else {}
+        stage_rows = present(self.lifecycle).stages[stage].transitions if stage is not None else {}
         rows = {
             **self.events.transitions,
             **self.events.segment_transitions.get(segment, {}),
@@ -751,7 +764,7 @@ def _at(path: str, reason: str) -> ScenarioError:
     return ScenarioError(f"{path}: {reason}")
 
 
-def _describe(error: dict) -> str:
+def _describe(error: Mapping[str, Any]) -> str:
     path = ".".join(str(p) for p in error["loc"]) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":

@@ -3,6 +3,7 @@ truth, and the shard's share of the expected curves that the recovery tests use.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ from generator.dynamics import (
     subscriptions,
 )
 from generator.dynamics.vintage import cohort_factor
-from generator.scenario import Scenario
+from generator.scenario import Scenario, present
 from generator.schema import INACTIVE_DAYS_FOR_CHURN, RETENTION_PERIODS
 
 # Fixed streams per dynamic inside a shard: adding a dynamic appends, never reorders.
@@ -87,10 +88,10 @@ def _optional_timestamps(cal: Calendar, days: np.ndarray) -> pa.Array:
     return pa.array(ms + cal.epoch_seconds * 1000, type=pa.timestamp("ms"), mask=~inside)
 
 
-def _dictionary(codes: np.ndarray, names: list[str | None]) -> pa.Array:
+def _dictionary(codes: np.ndarray, names: Sequence[str | None]) -> pa.Array:
     """Codes into strings; a None name reads as null."""
     return pa.DictionaryArray.from_arrays(
-        pa.array(codes.astype(np.int16, copy=False)), pa.array(names, type=pa.string())
+        pa.array(codes.astype(np.int16, copy=False)), pa.array(list(names), type=pa.string())
     )
 
 
@@ -134,7 +135,7 @@ def simulate_shard(
         days, kept = days.scaled(lifecycle.activity(scenario)[paths.stage[visit]])
         day_visit = visit[kept]
         day_stage = paths.stage[day_visit]
-        initial = scenario.stage_names().index(scenario.lifecycle.initial)
+        initial = scenario.stage_names().index(present(scenario.lifecycle).initial)
     counts = sessions.draw_session_counts(days, rng["sessions"])
 
     # --- experiments: exposed at the first session in the window, lifted from the next day
@@ -213,7 +214,8 @@ def simulate_shard(
         )
 
     # --- the model's answers to the requests among them -----------------------------------
-    llm_responses, rated, rating_sums = None, None, {}
+    llm_responses, rated = None, None
+    rating_sums: dict[str, np.ndarray] = {}
     if scenario.llm is not None:
         session_user = all_user[ev_session]
         by_experiments = experiments.combined_multiplier(rating_lifts, segment)
@@ -362,7 +364,9 @@ def simulate_shard(
             segment,
             days,
             history.every_decision if history is not None else None,
-            run.chances.get(experiments.experiment_funnel(scenario)),
+            run.chances.get(funnel)
+            if (funnel := experiments.experiment_funnel(scenario))
+            else None,
             rated,
             signup_day,
             all_user,
@@ -417,7 +421,7 @@ def _marketing_tables(
     table = pa.table(
         {
             "user_id": pa.array(user_id[touches.user]),
-            "channel": _dictionary(touches.channel, list(scenario.marketing.channels)),
+            "channel": _dictionary(touches.channel, list(present(scenario.marketing).channels)),
             "campaign": _dictionary(touches.campaign, [name for _, name in pairs]),
             "touched_at": _timestamps(cal, touches.at_ms),
         }
@@ -539,9 +543,9 @@ def _rated_answers(
     event = answers.event[rated]
     user = session_user[event]
     mu = answers.mu[rated]
-    sigma = scenario.llm.rating_sigma
+    sigma = present(scenario.llm).rating_sigma
     mean, variance = llm.expected_score(mu, sigma)
-    shape = (len(scenario.llm.models), len(scenario.llm_features()), len(roles))
+    shape = (len(present(scenario.llm).models), len(scenario.llm_features()), len(roles))
     cell = np.ravel_multi_index((answers.model[rated], answers.feature[rated], role[user]), shape)
     size = int(np.prod(shape))
     sums = {
@@ -566,7 +570,7 @@ def _llm_table(
         {
             "user_id": pa.array(asked_by),
             "feature": _dictionary(answers.feature, scenario.llm_features()),
-            "model_version": _dictionary(answers.model, list(scenario.llm.models)),
+            "model_version": _dictionary(answers.model, list(present(scenario.llm).models)),
             "requested_at": _timestamps(cal, asked_ms),
             "latency_ms": pa.array(answers.latency_ms),
             "rating": pa.array(answers.rating.astype(np.int32), mask=~rated),
@@ -605,7 +609,7 @@ def _lifecycle_truth(
     user_id: np.ndarray,
 ) -> pa.Table:
     """Every stage visit, with the sessions its days at risk are expected to open."""
-    if paths is None:
+    if paths is None or day_visit is None:
         return pa.table({})
     entered_ms = np.where(
         paths.visit == 1, signed_up_ms[paths.user], paths.entered_day * MS_PER_DAY
@@ -635,7 +639,7 @@ def billing_tables(
     """Plan changes and invoices as the billing system logs them, ordered by user and time."""
     if history is None:
         return {}, {}
-    subs = scenario.subscriptions
+    subs = present(scenario.subscriptions)
     plans = list(subs.plans)
     start = np.datetime64(cal.start, "D")
     c = np.lexsort((history.change_at_ms, history.change_user))

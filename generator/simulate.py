@@ -78,7 +78,9 @@ def _lower_priority() -> None:
         os.nice(10)
 
 
-def _results(args: list[tuple], pool, in_flight: int, spool_dir: Path) -> Iterator[ShardResult]:
+def _results(
+    args: list[tuple], pool, in_flight: int, spool_dir: Path | None
+) -> Iterator[ShardResult]:
     """Shard results in shard order, with at most `in_flight` shards pending at once so
     memory stays bounded when writing is slower than simulating."""
     if pool is None:
@@ -272,9 +274,8 @@ def _write_run(
                 print(f"export parquet to {parquet_dir}", file=sys.stderr)
             warehouse.export_parquet(parquet_dir)
         for schema_table in [*(f"raw.{t}" for t in RAW_TABLES), "truth.users"]:
-            summary.rows[schema_table] = warehouse.con.execute(
-                f"select count(*) from {schema_table}"
-            ).fetchone()[0]
+            counted = warehouse.con.execute(f"select count(*) from {schema_table}").fetchone()
+            summary.rows[schema_table] = counted[0] if counted else 0
         for name, table in steps:
             summary.rows[name] = table.num_rows
         warehouse.commit()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
@@ -18,7 +21,7 @@ from generator.dynamics import (
     segments,
     subscriptions,
 )
-from generator.scenario import MONTHS, WEEKDAYS, Scenario
+from generator.scenario import MONTHS, WEEKDAYS, Scenario, present
 from generator.schema import RETENTION_PERIODS, TRUTH_TABLES
 
 
@@ -194,33 +197,33 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
             add(
                 "funnel.delay_median_hours",
                 dim,
-                step.hours.median,
+                present(step.hours).median,
                 "hours",
                 "median log-normal delay after the previous step",
             )
             add(
                 "funnel.delay_sigma",
                 dim,
-                step.hours.sigma,
+                present(step.hours).sigma,
                 "log sd",
                 "spread of the log-normal delay",
             )
         if funnel.entry == "plan_conversion":
             chances = funnels.conversion_entry_chances(scenario, funnel)
-            for s, seg in enumerate(scenario.segment_names()):
+            for s, seg_name in enumerate(scenario.segment_names()):
                 for inactive, state in enumerate(("active", "inactive")):
                     add(
                         "funnel.entry_chance",
-                        f"{name}/{seg}/{state}",
+                        f"{name}/{seg_name}/{state}",
                         chances[s, inactive],
                         "probability",
                         "chance of step 1 at a monthly decision on the free plan",
                     )
-        for seg in scenario.segment_names():
+        for seg_name in scenario.segment_names():
             add(
                 "funnel.segment_multiplier",
-                f"{name}/{seg}",
-                funnel.segment_multipliers.get(seg, 1.0),
+                f"{name}/{seg_name}",
+                funnel.segment_multipliers.get(seg_name, 1.0),
                 "ratio",
                 "multiplier on every step rate (capped at 1)",
             )
@@ -252,7 +255,7 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
         _lifecycle_parameters(scenario, add)
     _experiment_parameters(scenario, add)
     if scenario.marketing is not None:
-        mk = scenario.marketing
+        mk = present(scenario.marketing)
         add("marketing.window_days", "", mk.window_days, "days", "touches before a decision")
         add("marketing.response", "", mk.response, "relative", "most touches lift conversion")
         for name, channel in mk.channels.items():
@@ -343,7 +346,7 @@ def experiment_metrics(scenario: Scenario, sums: dict[str, dict[str, np.ndarray]
         if part is None:
             continue
         users, expected = part["users"], part["expected"]  # (seg), (seg, variant, metric)
-        groups = [(None, users.sum(), expected.sum(axis=0))]
+        groups: list[tuple[str | None, Any, Any]] = [(None, users.sum(), expected.sum(axis=0))]
         groups += [
             (s, users[i], expected[i]) for i, s in enumerate(scenario.segments) if users[i] > 0
         ]
@@ -372,7 +375,7 @@ def experiment_metrics(scenario: Scenario, sums: dict[str, dict[str, np.ndarray]
                             lift[v],
                         )
                     )
-    cols = list(zip(*rows, strict=True)) if rows else [[]] * 9
+    cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[]] * 9
     keys = list(TRUTH_TABLES["experiment_metrics"])
     return pa.table(
         {
@@ -391,14 +394,16 @@ def marketing_spend(scenario: Scenario, cal: Calendar) -> pa.Table:
     day = np.tile(np.arange(cal.days), len(pairs))
     channel = np.repeat([c for c, _ in pairs], cal.days)
     cents = np.round(spend[channel, day] * 100 / share[channel])
-    names = list(scenario.marketing.channels)
+    names = list(present(scenario.marketing).channels)
     return pa.table(
         {
             "spend_date": _dates(cal, day),
             "channel": pa.array(np.asarray(names)[channel]),
             "campaign": pa.array(np.repeat([name for _, name in pairs], cal.days)),
             "spend": pa.array(cents / 100),
-            "currency": pa.array([scenario.subscriptions.currency] * len(day), type=pa.string()),
+            "currency": pa.array(
+                [present(scenario.subscriptions).currency] * len(day), type=pa.string()
+            ),
         }
     )
 
@@ -408,7 +413,7 @@ def marketing_daily(scenario: Scenario, cal: Calendar, sums: dict[str, np.ndarra
     product, and the paid conversions its touches caused that day (expected conversions
     minus those expected had the channel's touches not happened)."""
     spend = marketing.daily_spend(scenario, cal)
-    names = list(scenario.marketing.channels)
+    names = list(present(scenario.marketing).channels)
     channel = np.repeat(np.arange(len(names)), cal.days)
     day = np.tile(np.arange(cal.days), len(names))
     return pa.table(
@@ -462,7 +467,7 @@ def feature_adoption(scenario: Scenario, cal: Calendar, sums: dict[str, np.ndarr
 
 
 def _lifecycle_parameters(scenario: Scenario, add) -> None:
-    life = scenario.lifecycle
+    life = present(scenario.lifecycle)
     add("lifecycle.initial_stage", life.initial, 1.0, "stage", "every user starts here")
     for name, stage in life.stages.items():
         add("lifecycle.activity", name, stage.activity, "relative", "session rate multiplier")
@@ -538,7 +543,7 @@ def expected_retention(cal: Calendar, retention: dict[str, dict[str, np.ndarray]
 
 
 def _subscription_parameters(scenario: Scenario, add) -> None:
-    subs = scenario.subscriptions
+    subs = present(scenario.subscriptions)
     for plan, spec in subs.plans.items():
         add(
             "subscription.price",
@@ -578,7 +583,7 @@ def _subscription_parameters(scenario: Scenario, add) -> None:
 
 
 def plans(scenario: Scenario) -> pa.Table:
-    subs = scenario.subscriptions
+    subs = present(scenario.subscriptions)
     names = list(subs.plans)
     return pa.table(
         {
@@ -601,18 +606,20 @@ def llm_ratings(scenario: Scenario) -> pa.Table:
     probs = llm.rating_probabilities(scenario, roles)
     mean = (probs * llm.RATINGS).sum(axis=-1)
     variance = (probs * llm.RATINGS**2).sum(axis=-1) - mean**2
-    models = list(scenario.llm.models.values())
+    models = list(present(scenario.llm).models.values())
     flagged = llm.flag_probability(scenario)
-    m, f, r = np.meshgrid(
-        np.arange(len(models)),
-        np.arange(len(scenario.llm_features())),
-        np.arange(len(roles)),
-        indexing="ij",
+    m, f, r = (
+        grid.ravel()
+        for grid in np.meshgrid(
+            np.arange(len(models)),
+            np.arange(len(scenario.llm_features())),
+            np.arange(len(roles)),
+            indexing="ij",
+        )
     )
-    m, f, r = m.ravel(), f.ravel(), r.ravel()
     return pa.table(
         {
-            "model_version": pa.array(np.array(list(scenario.llm.models))[m]),
+            "model_version": pa.array(np.array(list(present(scenario.llm).models))[m]),
             "live_from": pa.array([models[i].live_from for i in m], type=pa.date32()),
             "feature": pa.array(np.array(scenario.llm_features())[f]),
             "role": pa.array(np.array(roles)[r]),
@@ -628,12 +635,12 @@ def llm_rating_sums(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table
     """Per model x feature x role: the ratings given, and the sums of their expected
     scores and variances (each answer's latent mean, experiments' lifts included)."""
     roles, _ = segments.roles(scenario)
-    shape = (len(scenario.llm.models), len(scenario.llm_features()), len(roles))
+    shape = (len(present(scenario.llm).models), len(scenario.llm_features()), len(roles))
     m, f, r = (a.ravel() for a in np.indices(shape))
     empty = np.zeros(shape)
     return pa.table(
         {
-            "model_version": pa.array(np.array(list(scenario.llm.models))[m]),
+            "model_version": pa.array(np.array(list(present(scenario.llm).models))[m]),
             "feature": pa.array(np.array(scenario.llm_features())[f]),
             "role": pa.array(np.array(roles)[r]),
             "ratings": pa.array(sums.get("ratings", empty).ravel().astype(np.int64)),
@@ -645,14 +652,14 @@ def llm_rating_sums(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table
 
 def plan_transitions(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table:
     """Per plan decided from: expected decisions choosing each next plan."""
-    names = list(scenario.subscriptions.plans)
+    names = list(present(scenario.subscriptions).plans)
     return _transition_table(scenario, names, sums, "expected_transitions", "transition_variance")
 
 
 def billed_transitions(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table:
     """Per plan decided from: the expected decisions that leave the user paying for each
     plan next, or for nothing ('(none)': a cancellation, a free plan or a failed payment)."""
-    names = [*scenario.subscriptions.plans, "(none)"]
+    names = [*present(scenario.subscriptions).plans, "(none)"]
     return _transition_table(scenario, names, sums, "expected_billed", "billed_variance")
 
 
@@ -660,7 +667,7 @@ def _transition_table(
     scenario: Scenario, targets: list[str], sums: dict[str, np.ndarray], mean: str, var: str
 ) -> pa.Table:
     """(from plan x target) rows of summed decision chances and their variance."""
-    plans = list(scenario.subscriptions.plans)
+    plans = list(present(scenario.subscriptions).plans)
     n, m = len(plans), len(targets)
     src, dst = np.meshgrid(np.arange(n), np.arange(m), indexing="ij")
     return pa.table(

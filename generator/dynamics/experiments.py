@@ -13,7 +13,7 @@ import numpy as np
 
 from generator.calendar import Calendar
 from generator.dynamics.sessions import UserDays
-from generator.scenario import Experiment, Scenario
+from generator.scenario import Experiment, Scenario, present
 from generator.schema import EXPERIMENT_WINDOW_DAYS, EXPERIMENT_WINDOWS
 
 # Per exposed user and variant (a ratio metric's denominator among them too).
@@ -138,7 +138,7 @@ def funnel_step_lifts(scenario: Scenario, exp: Experiment) -> dict[str, np.ndarr
         effect = exp.effects.get(variant, {}).get("funnel_step")
         if effect is None:
             continue
-        name, _, event = effect.step.partition(".")
+        name, _, event = present(effect.step).partition(".")
         steps = [s.event for s in scenario.funnels[name].steps]
         m = out.setdefault(name, np.ones((len(exp.variants), len(segments), len(steps) - 1)))
         m[v, :, steps.index(event) - 1] = [

@@ -10,7 +10,7 @@ import numpy as np
 
 from generator.calendar import MS_PER_DAY
 from generator.dynamics.experiments import FunnelChances
-from generator.scenario import Scenario
+from generator.scenario import Scenario, present
 
 MS_PER_HOUR = 3_600_000
 
@@ -76,7 +76,7 @@ def conversion_entry_chances(scenario: Scenario, funnel) -> np.ndarray:
     of converting divided by the chance of going from step 1 to the last step."""
     from generator.dynamics.subscriptions import transition_tables  # noqa: PLC0415
 
-    subs = scenario.subscriptions
+    subs = present(scenario.subscriptions)
     paid = np.array([plan.price > 0 for plan in subs.plans.values()])
     p_convert = transition_tables(scenario)[:, :, 0, paid].sum(axis=2)
     through = _step_rates(scenario, funnel).prod(axis=1)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.scenario import Scenario
+from generator.scenario import Scenario, present
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,10 @@ STAYS = np.iinfo(np.int64).max // 4
 
 def durations(scenario: Scenario, stage: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Whole days in each stage: a log-normal draw rounded, at least one; exits never end."""
-    life = scenario.lifecycle
+    life = present(scenario.lifecycle)
     stages = list(life.stages.values())
-    median = np.array([s.days.median if s.next else 1.0 for s in stages])[stage]
-    sigma = np.array([s.days.sigma if s.next else 0.0 for s in stages])[stage]
+    median = np.array([s.days.median if s.next and s.days else 1.0 for s in stages])[stage]
+    sigma = np.array([s.days.sigma if s.next and s.days else 0.0 for s in stages])[stage]
     days = np.maximum(np.rint(median * np.exp(sigma * rng.standard_normal(len(stage)))), 1)
     terminal = np.array([not s.next for s in stages])[stage]
     return np.where(terminal, STAYS, days.astype(np.int64))
@@ -40,9 +40,9 @@ def durations(scenario: Scenario, stage: np.ndarray, rng: np.random.Generator) -
 
 def next_table(scenario: Scenario) -> np.ndarray:
     """(stage, next stage) cumulative chances."""
-    names = list(scenario.lifecycle.stages)
+    names = list(present(scenario.lifecycle).stages)
     table = np.zeros((len(names), len(names)))
-    for i, stage in enumerate(scenario.lifecycle.stages.values()):
+    for i, stage in enumerate(present(scenario.lifecycle).stages.values()):
         for target, p in stage.next.items():
             table[i, names.index(target)] = p
     cumulative = np.cumsum(table, axis=1)
@@ -56,10 +56,10 @@ def draw_paths(
     """Each user's stage visits that begin before the data ends (one loop per visit
     number, vectorised over users)."""
     n = len(signup_day)
-    names = list(scenario.lifecycle.stages)
+    names = list(present(scenario.lifecycle).stages)
     cumulative = next_table(scenario)
     user = np.arange(n, dtype=np.int64)
-    stage = np.full(n, names.index(scenario.lifecycle.initial), dtype=np.int64)
+    stage = np.full(n, names.index(present(scenario.lifecycle).initial), dtype=np.int64)
     entered = signup_day.astype(np.int64)
     parts: list[tuple[np.ndarray, ...]] = []
     visit = 1
@@ -85,4 +85,4 @@ def stage_on(paths: StagePaths, user: np.ndarray, day: np.ndarray, days: int) ->
 
 
 def activity(scenario: Scenario) -> np.ndarray:
-    return np.array([s.activity for s in scenario.lifecycle.stages.values()])
+    return np.array([s.activity for s in present(scenario.lifecycle).stages.values()])

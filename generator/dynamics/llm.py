@@ -12,7 +12,7 @@ import numpy as np
 
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.dynamics.funnels import normal_cdf
-from generator.scenario import Scenario
+from generator.scenario import Scenario, present
 
 RATINGS = np.arange(1, 6)
 FLAG_SOURCES = [None, "automated_check", "user_report"]
@@ -32,12 +32,12 @@ class Answers:
 
 
 def live_from_days(scenario: Scenario, cal: Calendar) -> np.ndarray:
-    return np.array([(m.live_from - cal.start).days for m in scenario.llm.models.values()])
+    return np.array([(m.live_from - cal.start).days for m in present(scenario.llm).models.values()])
 
 
 def rating_means(scenario: Scenario, roles: list[str]) -> np.ndarray:
     """(model, feature, role) mean of the latent score."""
-    llm = scenario.llm
+    llm = present(scenario.llm)
     base = np.array([[m.rating[f] for f in scenario.llm_features()] for m in llm.models.values()])
     shift = np.array([llm.role_rating_shift.get(r, 0.0) for r in roles])
     return base[:, :, None] + shift[None, None, :]
@@ -45,7 +45,7 @@ def rating_means(scenario: Scenario, roles: list[str]) -> np.ndarray:
 
 def rating_probabilities(scenario: Scenario, roles: list[str]) -> np.ndarray:
     """(model, feature, role, rating 1..5): the latent normal rounded and clipped."""
-    return score_probabilities(rating_means(scenario, roles), scenario.llm.rating_sigma)
+    return score_probabilities(rating_means(scenario, roles), present(scenario.llm).rating_sigma)
 
 
 def score_probabilities(mu: np.ndarray, sigma: float) -> np.ndarray:
@@ -65,7 +65,7 @@ def expected_score(mu: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray
 
 def flag_probability(scenario: Scenario) -> np.ndarray:
     """(model,) chance an answer is flagged as a hallucination."""
-    llm = scenario.llm
+    llm = present(scenario.llm)
     caught = 1 - (1 - llm.hallucination_reported) * (1 - llm.hallucination_detected)
     return np.array([m.hallucination for m in llm.models.values()]) * caught
 
@@ -83,12 +83,14 @@ def answer(
 ) -> Answers:
     """Answers for a shard's session events, ordered by session then step.
     `rating_lift(events)`, when given, multiplies the latent mean of those answers."""
-    llm = scenario.llm
+    llm = present(scenario.llm)
     names = scenario.event_names()
     features = scenario.llm_features()
     feature_of = np.full(len(names), -1)
     for name in llm.requests:
-        feature_of[names.index(name)] = features.index(scenario.events.catalog[name].feature)
+        feature_of[names.index(name)] = features.index(
+            present(scenario.events.catalog[name].feature)
+        )
     requests = np.flatnonzero(feature_of[code] >= 0)
     model = (
         np.searchsorted(live_from_days(scenario, cal), event_ms[requests] // MS_PER_DAY, "right")

@@ -13,7 +13,7 @@ import numpy as np
 
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.dynamics.churn import Spells
-from generator.scenario import MONTHS, Scenario
+from generator.scenario import MONTHS, Scenario, present
 
 MAX_TOUCH_BUCKET = 10  # truth groups decisions by touches in the window, 10 meaning 10+
 SPAN = np.int64(1) << 42  # more milliseconds than any timeframe has
@@ -23,7 +23,7 @@ def campaigns(scenario: Scenario) -> list[tuple[int, str]]:
     """(channel index, campaign) pairs, a channel without campaigns having its own name."""
     return [
         (c, campaign)
-        for c, (name, channel) in enumerate(scenario.marketing.channels.items())
+        for c, (name, channel) in enumerate(present(scenario.marketing).channels.items())
         for campaign in (channel.campaigns or [name])
     ]
 
@@ -32,7 +32,7 @@ def daily_spend(scenario: Scenario, cal: Calendar) -> np.ndarray:
     """(channel, day) spend in currency units."""
     years = np.arange(cal.days) / 365.25
     out = []
-    for channel in scenario.marketing.channels.values():
+    for channel in present(scenario.marketing).channels.values():
         month = np.array([channel.month_seasonality.get(m, 1.0) for m in MONTHS])[cal.month]
         out.append(channel.daily_spend * np.exp(channel.trend_per_year * years) * month)
     return np.array(out)
@@ -41,8 +41,10 @@ def daily_spend(scenario: Scenario, cal: Calendar) -> np.ndarray:
 def touch_rates(scenario: Scenario, cal: Calendar) -> np.ndarray:
     """(channel, day) expected touches per user using the product all day."""
     spend = daily_spend(scenario, cal)
-    base = np.array([c.daily_spend for c in scenario.marketing.channels.values()])
-    per_day = np.array([c.touches_per_user_day for c in scenario.marketing.channels.values()])
+    base = np.array([c.daily_spend for c in present(scenario.marketing).channels.values()])
+    per_day = np.array(
+        [c.touches_per_user_day for c in present(scenario.marketing).channels.values()]
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(base[:, None] > 0, per_day[:, None] * spend / base[:, None], 0.0)
 
@@ -118,7 +120,7 @@ def draw_touches(
     campaign = first[channel] + (rng.random(len(day)) * n_campaigns[channel]).astype(np.int64)
     order = np.lexsort((at_ms, user))
     user, at_ms, channel = user[order], at_ms[order], channel[order]
-    strengths = np.array([c.strength for c in scenario.marketing.channels.values()])
+    strengths = np.array([c.strength for c in present(scenario.marketing).channels.values()])
     running = np.zeros((len(strengths), len(user) + 1))
     for c, strength in enumerate(strengths):
         running[c, 1:] = np.cumsum(np.where(channel == c, strength, 0.0))
@@ -137,7 +139,7 @@ class WindowStrength:
 def window_strength(
     scenario: Scenario, touches: Touches, user: np.ndarray, at_ms: np.ndarray
 ) -> WindowStrength:
-    window = int(scenario.marketing.window_days * MS_PER_DAY)
+    window = int(present(scenario.marketing).window_days * MS_PER_DAY)
     at = user.astype(np.int64) * SPAN + at_ms
     end = np.searchsorted(touches.key, at, side="left")
     start = np.searchsorted(touches.key, at - window, side="left")
@@ -146,4 +148,4 @@ def window_strength(
 
 def lift(scenario: Scenario, strength: np.ndarray) -> np.ndarray:
     """The multiplier on the conversion chance for summed strengths."""
-    return 1.0 + scenario.marketing.response * -np.expm1(-strength)
+    return 1.0 + present(scenario.marketing).response * -np.expm1(-strength)

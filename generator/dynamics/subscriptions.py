@@ -5,6 +5,7 @@ the product; a paid period's payment can fail, which drops the user to the free 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,7 @@ from generator.calendar import MS_PER_DAY
 from generator.dynamics.churn import Spells
 from generator.dynamics.experiments import Decisions
 from generator.dynamics.funnels import FreePlanDecisions
-from generator.scenario import Scenario
+from generator.scenario import Scenario, present
 
 REASON_CUSTOMER, REASON_PAYMENT_FAILED = 0, 1
 REASONS = ["customer", "payment_failed"]
@@ -24,7 +25,7 @@ def transition_tables(scenario: Scenario) -> np.ndarray:
     `upgrade` scales moves to later plans, `churn` (and, for inactive users, the inactive
     multiplier) scales moves from a paid plan to the free one; the chance of staying takes
     up the difference. A row with no planted chance of staying (a trial) is rescaled."""
-    subs = scenario.subscriptions
+    subs = present(scenario.subscriptions)
     plans = list(subs.plans)
     n = len(plans)
     base = np.zeros((n, n))
@@ -86,7 +87,7 @@ class BillingHistory:
     every_decision: Decisions  # for the experiments' truth
 
 
-def anniversaries(start: np.datetime64, signup_day: np.ndarray, k: int) -> np.ndarray:
+def anniversaries(start: dt.date, signup_day: np.ndarray, k: int) -> np.ndarray:
     """Day index (since `start`) of each user's k-th monthly anniversary of signup; a
     signup on the 31st renews on the last day of shorter months."""
     signup = np.datetime64(start, "D") + signup_day.astype("timedelta64[D]")
@@ -126,7 +127,7 @@ def simulate(
 ) -> BillingHistory:
     """`conversion_lift(user, day)`, when given, multiplies the chances of moving from the
     free plan to a paid one (an experiment's planted effect)."""
-    subs = scenario.subscriptions
+    subs = present(scenario.subscriptions)
     plans = list(subs.plans)
     n_plans = len(plans)
     price = np.array([subs.plans[p].price for p in plans])

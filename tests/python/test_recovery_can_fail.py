@@ -22,9 +22,8 @@ BREAKS = {
     # signups counted on the day after they happened
     "signups_shifted_a_day": (
         "models/marts/core/fct_kpi_daily.sql",
-        "select signup_date as kpi_date, count(*) as new_users",
-        "select cast({{ dbt.dateadd('day', 1, 'signup_date') }} as date) as kpi_date,"
-        " count(*) as new_users",
+        "signup_date as kpi_date,",
+        "cast({{ dbt.dateadd('day', 1, 'signup_date') }} as date) as kpi_date,",
         "fct_kpi_daily",
         "recovers_signup_weekday_weights",
     ),
@@ -105,8 +104,8 @@ BREAKS = {
     # a user's adoption dated by their latest use of the feature instead of their first
     "adoption_dated_by_last_use": (
         "models/marts/adoption/fct_feature_adoption.sql",
-        "select user_id, feature, min(event_date) as adopted_on",
-        "select user_id, feature, max(event_date) as adopted_on",
+        "min(event_date) as adopted_on",
+        "max(event_date) as adopted_on",
         "fct_feature_adoption",
         "recovers_feature_adoption",
     ),
