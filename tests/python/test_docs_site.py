@@ -1,5 +1,5 @@
 """The dbt docs site as one offline page: it builds, keeps dbt's tracker off, and headless
-Chromium, with every host name unresolvable, renders the overview and a mart's page."""
+Chromium, with every host name unresolvable, renders the overview, a mart's page and the report's exposure."""
 
 from __future__ import annotations
 
@@ -34,3 +34,8 @@ def test_chromium_renders_a_marts_description_and_its_metric_definition(site, tm
     # rendered markdown, not the manifest's JSON the page carries
     assert "<p>One row per signup cohort (month)" in dom
     assert "<strong>Retention</strong> (Amplitude, PostHog)" in dom
+
+
+def test_chromium_renders_the_reports_exposure(site, tmp_path):
+    dom = _rendered(site, "exposure/exposure.proving_ground.product_report", tmp_path)
+    assert "<p>One static HTML page, " in dom
