@@ -1,5 +1,6 @@
 """The dbt docs site as one offline page: it builds, keeps dbt's tracker off, and headless
-Chromium, with every host name unresolvable, renders the overview, a mart's page and the report's exposure."""
+Chromium, with every host name unresolvable, renders the overview, a mart's page and the
+report's exposure."""
 
 from __future__ import annotations
 
