@@ -196,3 +196,41 @@ def test_weekly_signup_to_paid_conversion_equals_the_marts(built_world, project,
     assert set(queried) == {week for week, _ in marts}
     for week, rate in marts:
         assert queried[week] == pytest.approx(rate, abs=1e-12), week
+
+
+def test_quarterly_mrr_is_a_balance_and_churn_a_flow(built_world, project, tmp_path):
+    """By quarter, MRR is the last month's ending MRR and customers at the start the
+    first month's (not sums of months); churned customers add up; the churn rate is
+    churned over customers at the quarter's start."""
+    rows = _mf(
+        *project,
+        tmp_path / "quarterly.csv",
+        "--metrics",
+        "mrr,starting_customers,churned_customers,logo_churn_rate",
+        "--group-by",
+        "metric_time__quarter",
+    )
+    queried = {r["metric_time__quarter"][:10]: r for r in rows}
+    con = duckdb.connect(str(built_world), read_only=True)
+    try:
+        marts = con.execute(
+            """
+            select
+                cast(cast(date_trunc('quarter', mrr_month) as date) as varchar),
+                cast(arg_max(ending_mrr, mrr_month) as double),
+                arg_min(starting_customers, mrr_month),
+                sum(churned_customers)
+            from marts.fct_mrr_movements
+            group by 1
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(marts) >= 4
+    for quarter, mrr, starting, churned in marts:
+        row = queried[quarter]
+        assert float(row["mrr"]) == pytest.approx(mrr, abs=0.005), quarter
+        assert int(float(row["starting_customers"])) == starting, quarter
+        assert int(float(row["churned_customers"] or 0)) == churned, quarter
+        if starting:
+            assert float(row["logo_churn_rate"]) == pytest.approx(churned / starting), quarter
