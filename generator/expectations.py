@@ -124,12 +124,13 @@ def suite(scenario: Scenario, frames: dict[str, pd.DataFrame]) -> list[Check]:
             ),
         ]
     if "llm_responses" in frames:
+        llm_spec = present(scenario.llm)
         responses = frames["llm_responses"]
         checks += [
             Check(
                 "llm_responses",
                 e.ExpectColumnValuesToBeInSet(
-                    column="model_version", value_set=list(present(scenario.llm).models)
+                    column="model_version", value_set=list(llm_spec.models)
                 ),
             ),
             Check(
@@ -137,7 +138,7 @@ def suite(scenario: Scenario, frames: dict[str, pd.DataFrame]) -> list[Check]:
                 e.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5),
             ),
         ]
-        for name, model in present(scenario.llm).models.items():
+        for name, model in llm_spec.models.items():
             # the median of a log-normal sample: standard error median x sigma x sqrt(pi/2n)
             frame = f"latency_{name}"
             frames[frame] = responses.loc[responses["model_version"] == name, ["latency_ms"]]
@@ -205,7 +206,9 @@ def run(scenario: Scenario, db: str | Path) -> list[Outcome]:
         )
         result = validation.run(batch_parameters={"dataframe": frames[name]}, result_format="BASIC")
         for r in result.results:
-            config = present(r.expectation_config)
+            config = r.expectation_config
+            if config is None:
+                raise RuntimeError(f"raw_{name}: a result without its expectation")
             kwargs = {k: v for k, v in config.kwargs.items() if k not in ("column", "batch_id")}
             observed = r.result.get("observed_value", r.result.get("unexpected_count"))
             if isinstance(observed, (float, np.floating)):

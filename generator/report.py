@@ -202,8 +202,8 @@ def _activity(q: _Queries) -> Section:
     )
     peak = kpi.loc[kpi.dau.idxmax()]
     text = (
-        f"Signups grow and follow the calendar: {_num(kpi.new_users.iloc[:90].mean())} a day "
-        f"in the first 90 days, {_num(kpi.new_users.iloc[-90:].mean())} in the last 90. DAU "
+        f"New users averaged {_num(kpi.new_users.iloc[:90].mean())} a day in the first 90 "
+        f"days and {_num(kpi.new_users.iloc[-90:].mean())} in the last 90. DAU "
         f"peaks at {_num(peak.dau)} on {peak.kpi_date:%d %b %Y}. The simulator planted "
         f"{len(planted)} anomalies (dotted lines: {', '.join(planted.anomaly_name)}); "
         f"fct_kpi_anomalies flags {flagged.kpi_date.nunique()} days on new users, DAU or "
@@ -536,10 +536,13 @@ def _attribution(q: _Queries) -> Section:
     fig.update_yaxes(title="conversions")
     _layout(fig, "Conversions credited to each channel by attribution model, and caused")
     last = paid[paid.attribution_model == "last_touch"].set_index("channel")
+    credited, caused_total = last.attributed_conversions.sum(), caused.caused_conversions.sum()
     text = (
-        "Rules-based attribution shares each conversion among the touches in the 30 days "
-        "before it; the black bars are what the channel's touches caused (truth: the "
-        "conversions that removing them would lose). Rules credit far more than was caused: "
+        "Rules-based attribution shares each conversion among the touches in the window "
+        "before it (attribution_window_days in dbt_project.yml); the black bars are what "
+        "the channel's touches caused (truth: the conversions that removing them would "
+        f"lose). In all, last touch credits the paid channels with {_num(credited)} "
+        f"conversions against {_num(caused_total)} caused: "
         + ", ".join(
             f"{c} {last.attributed_conversions[c]:,.0f} last-touch vs "
             f"{caused.caused_conversions[c]:,.0f} caused"
@@ -610,6 +613,7 @@ def _adoption(q: _Queries) -> Section:
     _layout(share, "Share of each day's active users who have adopted the feature (7-day mean)")
     figs.append(share)
     launch = launched.groupby("feature").adoption_date.min()
+    unlaunched = set(a.feature) - set(launched.feature)
     finals = launched.loc[launched.groupby("feature").adoption_date.idxmax()]
     text = (
         "A user adopts a feature on their first use of it. "
@@ -619,7 +623,12 @@ def _adoption(q: _Queries) -> Section:
             f"{_num(r.expected_cumulative_adopters)} planted (sd {r.expected_sd:,.0f})."
             for r in finals.itertuples()
         )
-        + " The other features were there from the start."
+        + (
+            f" No launch was planted for {', '.join(sorted(unlaunched))}: they were there "
+            "from the start."
+            if unlaunched
+            else ""
+        )
     )
     return Section("adoption", "Feature adoption", text, figs, queries=["adoption"])
 
@@ -650,22 +659,21 @@ def _llm(q: _Queries) -> Section:
             )
     fig.update_yaxes(tickformat=".1%", row=1, col=2)
     _layout(fig, "Answer quality by model version and month")
-    by_model = m.groupby("model_version").apply(
-        lambda g: pd.Series(
-            {
-                "rating": (g.mean_rating * g.rated_responses).sum() / g.rated_responses.sum(),
-                "hallucination": (g.hallucination_rate * g.responses).sum() / g.responses.sum(),
-            }
-        ),
-        include_groups=False,
+    totals = m.groupby("model_version").agg(
+        rating_sum=("rating_sum", "sum"),
+        rated=("rated_responses", "sum"),
+        flagged=("flagged_hallucinations", "sum"),
+        responses=("responses", "sum"),
+        first_month=("response_month", "min"),
     )
     text = (
         "Users rate some answers from 1 to 5 and flag some as hallucinations. "
         + "; ".join(
-            f"{model}: mean rating {r.rating:.2f}, {_pct(r.hallucination)} flagged"
-            for model, r in by_model.iterrows()
+            f"{model} (answering from {r.first_month:%b %Y}): mean rating "
+            f"{r.rating_sum / r.rated:.2f}, {_pct(r.flagged / r.responses)} flagged"
+            for model, r in totals.iterrows()
         )
-        + ". The upgrade shows as a step on the day the new model went live."
+        + "."
     )
     return Section("llm", "LLM answer quality", text, [fig], queries=["llm_quality"])
 
@@ -732,9 +740,14 @@ def _planted_vs_measured(q: _Queries) -> tuple[Section, int, int]:
         f"comparisons the recovery tests make. {within} of {len(c)} lie within it."
     )
     section = Section(
-        "planted", "Planted vs measured", text, [fig], [table], ["planted_vs_measured"]
+        "planted",
+        "Planted vs measured",
+        text,
+        [fig],
+        [table],
+        ["planted_vs_measured"],
+        tables_after_charts=True,
     )
-    section.tables_after_charts = True
     return section, len(c), within
 
 

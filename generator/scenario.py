@@ -711,7 +711,7 @@ class Scenario(Strict):
 
     def stage_names(self) -> list[str | None]:
         """Lifecycle stages in order; one unnamed stage when there is no lifecycle."""
-        return list(present(self.lifecycle).stages) if self.lifecycle is not None else [None]
+        return list(self.lifecycle.stages) if self.lifecycle is not None else [None]
 
     def transitions_for(
         self, segment: str, stage: str | None = None, adopted: tuple[str, ...] = ()

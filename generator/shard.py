@@ -135,7 +135,7 @@ def simulate_shard(
         days, kept = days.scaled(lifecycle.activity(scenario)[paths.stage[visit]])
         day_visit = visit[kept]
         day_stage = paths.stage[day_visit]
-        initial = scenario.stage_names().index(present(scenario.lifecycle).initial)
+        initial = scenario.stage_names().index(scenario.lifecycle.initial)
     counts = sessions.draw_session_counts(days, rng["sessions"])
 
     # --- experiments: exposed at the first session in the window, lifted from the next day
@@ -539,13 +539,14 @@ def _rated_answers(
 ) -> tuple[experiments.RatedAnswers, dict[str, np.ndarray]]:
     """Every rated answer for the experiments' truth, and per model x feature x role the
     ratings with the sum of their expected scores and variances (lifts applied)."""
+    llm_spec = present(scenario.llm)
     rated = np.flatnonzero(answers.rating > 0)
     event = answers.event[rated]
     user = session_user[event]
     mu = answers.mu[rated]
-    sigma = present(scenario.llm).rating_sigma
+    sigma = llm_spec.rating_sigma
     mean, variance = llm.expected_score(mu, sigma)
-    shape = (len(present(scenario.llm).models), len(scenario.llm_features()), len(roles))
+    shape = (len(llm_spec.models), len(scenario.llm_features()), len(roles))
     cell = np.ravel_multi_index((answers.model[rated], answers.feature[rated], role[user]), shape)
     size = int(np.prod(shape))
     sums = {

@@ -255,7 +255,7 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
         _lifecycle_parameters(scenario, add)
     _experiment_parameters(scenario, add)
     if scenario.marketing is not None:
-        mk = present(scenario.marketing)
+        mk = scenario.marketing
         add("marketing.window_days", "", mk.window_days, "days", "touches before a decision")
         add("marketing.response", "", mk.response, "relative", "most touches lift conversion")
         for name, channel in mk.channels.items():
@@ -401,9 +401,7 @@ def marketing_spend(scenario: Scenario, cal: Calendar) -> pa.Table:
             "channel": pa.array(np.asarray(names)[channel]),
             "campaign": pa.array(np.repeat([name for _, name in pairs], cal.days)),
             "spend": pa.array(cents / 100),
-            "currency": pa.array(
-                [present(scenario.subscriptions).currency] * len(day), type=pa.string()
-            ),
+            "currency": pa.array([scenario.subscriptions.currency] * len(day), type=pa.string()),
         }
     )
 
@@ -602,11 +600,12 @@ def plans(scenario: Scenario) -> pa.Table:
 def llm_ratings(scenario: Scenario) -> pa.Table:
     """Per model x feature x role: the planted rating mean and variance (the latent normal
     rounded and clipped to 1..5), the model's dates and its hallucination chances."""
+    llm_spec = present(scenario.llm)
     roles, _ = segments.roles(scenario)
     probs = llm.rating_probabilities(scenario, roles)
     mean = (probs * llm.RATINGS).sum(axis=-1)
     variance = (probs * llm.RATINGS**2).sum(axis=-1) - mean**2
-    models = list(present(scenario.llm).models.values())
+    models = list(llm_spec.models.values())
     flagged = llm.flag_probability(scenario)
     m, f, r = (
         grid.ravel()
@@ -619,7 +618,7 @@ def llm_ratings(scenario: Scenario) -> pa.Table:
     )
     return pa.table(
         {
-            "model_version": pa.array(np.array(list(present(scenario.llm).models))[m]),
+            "model_version": pa.array(np.array(list(llm_spec.models))[m]),
             "live_from": pa.array([models[i].live_from for i in m], type=pa.date32()),
             "feature": pa.array(np.array(scenario.llm_features())[f]),
             "role": pa.array(np.array(roles)[r]),
@@ -634,13 +633,14 @@ def llm_ratings(scenario: Scenario) -> pa.Table:
 def llm_rating_sums(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table:
     """Per model x feature x role: the ratings given, and the sums of their expected
     scores and variances (each answer's latent mean, experiments' lifts included)."""
+    llm_spec = present(scenario.llm)
     roles, _ = segments.roles(scenario)
-    shape = (len(present(scenario.llm).models), len(scenario.llm_features()), len(roles))
+    shape = (len(llm_spec.models), len(scenario.llm_features()), len(roles))
     m, f, r = (a.ravel() for a in np.indices(shape))
     empty = np.zeros(shape)
     return pa.table(
         {
-            "model_version": pa.array(np.array(list(present(scenario.llm).models))[m]),
+            "model_version": pa.array(np.array(list(llm_spec.models))[m]),
             "feature": pa.array(np.array(scenario.llm_features())[f]),
             "role": pa.array(np.array(roles)[r]),
             "ratings": pa.array(sums.get("ratings", empty).ravel().astype(np.int64)),

@@ -40,9 +40,10 @@ def durations(scenario: Scenario, stage: np.ndarray, rng: np.random.Generator) -
 
 def next_table(scenario: Scenario) -> np.ndarray:
     """(stage, next stage) cumulative chances."""
-    names = list(present(scenario.lifecycle).stages)
+    life = present(scenario.lifecycle)
+    names = list(life.stages)
     table = np.zeros((len(names), len(names)))
-    for i, stage in enumerate(present(scenario.lifecycle).stages.values()):
+    for i, stage in enumerate(life.stages.values()):
         for target, p in stage.next.items():
             table[i, names.index(target)] = p
     cumulative = np.cumsum(table, axis=1)
@@ -55,11 +56,12 @@ def draw_paths(
 ) -> StagePaths:
     """Each user's stage visits that begin before the data ends (one loop per visit
     number, vectorised over users)."""
+    life = present(scenario.lifecycle)
     n = len(signup_day)
-    names = list(present(scenario.lifecycle).stages)
+    names = list(life.stages)
     cumulative = next_table(scenario)
     user = np.arange(n, dtype=np.int64)
-    stage = np.full(n, names.index(present(scenario.lifecycle).initial), dtype=np.int64)
+    stage = np.full(n, names.index(life.initial), dtype=np.int64)
     entered = signup_day.astype(np.int64)
     parts: list[tuple[np.ndarray, ...]] = []
     visit = 1

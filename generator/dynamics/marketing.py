@@ -40,11 +40,10 @@ def daily_spend(scenario: Scenario, cal: Calendar) -> np.ndarray:
 
 def touch_rates(scenario: Scenario, cal: Calendar) -> np.ndarray:
     """(channel, day) expected touches per user using the product all day."""
+    mk = present(scenario.marketing)
     spend = daily_spend(scenario, cal)
-    base = np.array([c.daily_spend for c in present(scenario.marketing).channels.values()])
-    per_day = np.array(
-        [c.touches_per_user_day for c in present(scenario.marketing).channels.values()]
-    )
+    base = np.array([c.daily_spend for c in mk.channels.values()])
+    per_day = np.array([c.touches_per_user_day for c in mk.channels.values()])
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(base[:, None] > 0, per_day[:, None] * spend / base[:, None], 0.0)
 

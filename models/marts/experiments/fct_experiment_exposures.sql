@@ -120,27 +120,37 @@ event_metrics as (
         experiment_key,
         user_id,
         {%- set session = "event_name = '" ~ var('experiment_session_event') ~ "'" %}
-        sum(case when {{ session }} and day_number between -{{ w.pre_days }} and -1
-                then 1
-            else 0
-        end) as pre_sessions,
-        sum(case when {{ session }} and day_number between 1 and {{ w.sessions_days }}
-                then 1
-            else 0
-        end) as sessions,
-        max(case when {{ session }} and day_number = {{ w.retention_day }}
-                then 1
-            else 0
-        end) as retained_d7,
-        max(case when {{ session }} and day_number between 1 and {{ w.conversion_days }}
-                then 1
-            else 0
-        end) as active,
-        max(case when event_name = '{{ var("paid_conversion_event") }}'
-                and day_number between 1 and {{ w.conversion_days }}
-                then 1
-            else 0
-        end) as converted
+        {%- set checkout = "event_name = '" ~ var('paid_conversion_event') ~ "'" %}
+        sum(
+            case
+                when {{ session }} and day_number between -{{ w.pre_days }} and -1 then 1
+                else 0
+            end
+        ) as pre_sessions,
+        sum(
+            case
+                when {{ session }} and day_number between 1 and {{ w.sessions_days }} then 1
+                else 0
+            end
+        ) as sessions,
+        max(
+            case
+                when {{ session }} and day_number = {{ w.retention_day }} then 1
+                else 0
+            end
+        ) as retained_d7,
+        max(
+            case
+                when {{ session }} and day_number between 1 and {{ w.conversion_days }} then 1
+                else 0
+            end
+        ) as active,
+        max(
+            case
+                when {{ checkout }} and day_number between 1 and {{ w.conversion_days }} then 1
+                else 0
+            end
+        ) as converted
     from event_days
     group by experiment_key, user_id
 
