@@ -16,8 +16,11 @@ TEST_DB := target/test_warehouse.duckdb
 BENCH_USERS ?= 50000
 
 USERS_FLAG := $(if $(USERS),--users $(USERS),)
+# dbt would make an empty warehouse at a missing path and fail later: say so at once
+NEED_WAREHOUSE = @test -f "$(DUCKDB_PATH)" || { echo "error: $(DUCKDB_PATH): no such \
+	warehouse (make generate writes one, or set DUCKDB_PATH)" >&2; exit 2; }
 
-.PHONY: help install browser generate dbt-build build docs report validate test lint pytest test-warehouse bench clean
+.PHONY: help install browser generate dbt-build build docs report validate test lint pytest test-warehouse hostile bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -41,6 +44,7 @@ generate: install ## simulate SCENARIO into DUCKDB_PATH (default warehouse.duckd
 		--seed $(SEED) --workers $(WORKERS) --db $(DUCKDB_PATH)
 
 dbt-build: install ## dbt build (models and every test) on DUCKDB_PATH
+	$(NEED_WAREHOUSE)
 	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt build
 
 build: generate dbt-build ## set up, simulate the default world and build the warehouse
@@ -49,6 +53,7 @@ validate: install ## Great Expectations on the raw tables of DUCKDB_PATH against
 	$(BIN)/python -m generator expect --scenario $(SCENARIO) $(USERS_FLAG) --db $(DUCKDB_PATH)
 
 docs: install ## the dbt docs site as one offline page, target/static_index.html (of DUCKDB_PATH)
+	$(NEED_WAREHOUSE)
 	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt docs generate --static
 
 report: install ## the HTML report over the marts of DUCKDB_PATH, target/report.html
@@ -73,6 +78,10 @@ test-warehouse: install ## a small world (TEST_USERS, default 20000) built with 
 	DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build
 
 test: lint browser pytest test-warehouse ## everything CI runs: lint, pytest, a small world with every dbt test
+
+hostile: install ## the hostile-user checks at full size: 800 fuzzed scenarios and 20 random kills
+	FUZZ_EXAMPLES=800 KILLS=20 $(BIN)/pytest -q --hypothesis-show-statistics \
+		tests/python/test_hostile_input.py tests/python/test_outputs.py
 
 bench: install ## simulator event rows/s against DuckDB making the same rows in SQL
 	$(BIN)/python -m generator.bench --users $(BENCH_USERS) --workers $(WORKERS)

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from typing import NoReturn
 
 import duckdb
 
+from generator.outputs import OutputError, stopped_by_signals
 from generator.scenario import ScenarioError, load_scenario
 from generator.simulate import generate
 
 DEFAULT_SCENARIO = "scenarios/study_assistant.yml"
+MAX_WORKERS = 2 * (os.cpu_count() or 1)  # more only wait for the one writer
+
+
+class _Parser(argparse.ArgumentParser):
+    """A bad command line is one line and exit status 2, like any bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m generator", description="Proving Ground's product-data simulator."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -50,9 +62,6 @@ def _parser() -> argparse.ArgumentParser:
 def _expect(scenario, db: str) -> int:
     from generator.expectations import run  # noqa: PLC0415
 
-    if not os.path.exists(db):
-        print(f"error: {db}: no such warehouse (make build writes one)", file=sys.stderr)
-        return 2
     outcomes = run(scenario, db)
     for o in outcomes:
         mark = "ok  " if o.success else "FAIL"
@@ -78,40 +87,70 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Command-line values the scenario does not cover."""
+    if getattr(args, "db", None) == "":
+        raise ScenarioError("--db: an empty path")
+    if getattr(args, "scenario", None) == "":
+        raise ScenarioError("--scenario: an empty path")
+    if getattr(args, "users", None) is not None and args.users < 1:
+        raise ScenarioError(f"--users: must be at least 1 (got {args.users})")
+    if args.command != "generate":
+        return
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise ScenarioError(
+            f"--workers: must be between 1 and {MAX_WORKERS} on this machine (got {args.workers})"
+        )
+    if not 0 <= args.seed < 2**63:
+        raise ScenarioError(f"--seed: must be between 0 and 2^63 - 1 (got {args.seed})")
+    if args.parquet == "":
+        raise ScenarioError("--parquet: an empty path")
+
+
+def _generate(args: argparse.Namespace, scenario) -> int:
+    with stopped_by_signals() as stop:
+        try:
+            summary = generate(
+                scenario,
+                seed=args.seed,
+                db_path=args.db,
+                workers=args.workers,
+                parquet_dir=args.parquet,
+                progress=not args.quiet,
+                scenario_path=args.scenario,
+            )
+        except OutputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except BaseException as exc:
+            if stop.signum or isinstance(exc, KeyboardInterrupt):
+                signum = stop.signum or signal.SIGINT
+                name = signal.Signals(signum).name
+                print(f"interrupted ({name}): {args.db} left as it was", file=sys.stderr)
+                return 128 + signum
+            if not isinstance(exc, (OSError, duckdb.Error, MemoryError)):
+                raise
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            print(f"error: {reason} ({args.db} left as it was)", file=sys.stderr)
+            return 1
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "report":
-        return _report(args)
     try:
+        _check_arguments(args)
+        if args.command == "report":
+            return _report(args)
         scenario = load_scenario(args.scenario, users=getattr(args, "users", None))
         if args.command == "validate":
             print(f"{args.scenario}: ok ({scenario.name}, {scenario.users:,} users)")
             return 0
         if args.command == "expect":
             return _expect(scenario, args.db)
-        if args.workers < 1:
-            raise ScenarioError(f"--workers: must be at least 1 (got {args.workers})")
-        if args.seed < 0:
-            raise ScenarioError(f"--seed: must not be negative (got {args.seed})")
-    except ScenarioError as exc:
+    except (ScenarioError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        summary = generate(
-            scenario,
-            seed=args.seed,
-            db_path=args.db,
-            workers=args.workers,
-            parquet_dir=args.parquet,
-            progress=not args.quiet,
-        )
-    except KeyboardInterrupt:
-        print(f"interrupted: {args.db} left as it was", file=sys.stderr)
-        return 130
-    except (OSError, duckdb.Error) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"error: {reason} ({args.db} left as it was)", file=sys.stderr)
-        return 1
-    for line in summary.lines():
-        print(line)
-    return 0
+    return _generate(args, scenario)

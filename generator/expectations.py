@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from generator.outputs import OutputError, open_read_only
 from generator.scenario import Scenario, present
 
 Z = 4.0  # standard errors either side of a planted share or median
@@ -183,9 +184,12 @@ def run(scenario: Scenario, db: str | Path) -> list[Outcome]:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx  # noqa: PLC0415
 
-    con = duckdb.connect(str(db), read_only=True)
+    con = open_read_only(db)
     try:
         frames = _frames(con, scenario)
+    except duckdb.CatalogException as exc:
+        first = str(exc).splitlines()[0]
+        raise OutputError(f"{db}: not a warehouse of this scenario ({first})") from None
     finally:
         con.close()
     checks = suite(scenario, frames)

@@ -18,8 +18,11 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from generator.outputs import OutputError, open_read_only, run_token
+
 DEFAULT_SQL_DIR = "reports"
 TEMPLATE = "plotly_white"
+REPORT_MARK = "<title>Proving Ground report</title>"  # how a report is recognised
 PALETTE = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04"]
 
 
@@ -839,7 +842,7 @@ def _render(sections: list[Section], queries: _Queries, db: Path) -> tuple[str, 
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Proving Ground report</title>"
+        f"{REPORT_MARK}"
         f"<style>{CSS}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
         "<header><h1>Proving Ground: the product report</h1>"
@@ -850,16 +853,29 @@ def _render(sections: list[Section], queries: _Queries, db: Path) -> tuple[str, 
     return page, charts
 
 
+def _check_out(out: Path) -> None:
+    """The report replaces only a report: a missing file or one this module wrote."""
+    if out.is_symlink() or (out.exists() and not out.is_file()):
+        raise ReportError(f"{out}: not a file; give the path of an .html file")
+    if out.exists():
+        with out.open("rb") as f:
+            head = f.read(4096)
+        if REPORT_MARK.encode() not in head:
+            raise ReportError(f"{out}: exists and is not a report; choose another --out")
+
+
 def build_report(
     db: str | Path, out: str | Path, sql_dir: str | Path = DEFAULT_SQL_DIR
 ) -> ReportSummary:
     """Query the warehouse at `db` and write the report to `out` (atomically)."""
     db, out, sql_dir = Path(db), Path(out), Path(sql_dir)
-    if not db.exists():
-        raise ReportError(f"{db}: no such warehouse (make build writes one)")
     if not sql_dir.is_dir():
         raise ReportError(f"{sql_dir}: no such folder of report queries")
-    con = duckdb.connect(str(db), read_only=True)
+    _check_out(out)
+    try:
+        con = open_read_only(db)
+    except OutputError as exc:
+        raise ReportError(str(exc)) from None
     try:
         con.execute("set enable_progress_bar = false")
         marts = con.execute(
@@ -874,8 +890,12 @@ def build_report(
     finally:
         con.close()
     page, charts = _render(sections, queries, db)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(out.name + ".tmp")
-    staging.write_text(page, encoding="utf-8")
-    os.replace(staging, out)
+    staging = out.with_name(f"{out.name}.tmp-{run_token()}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging.write_text(page, encoding="utf-8")
+        os.replace(staging, out)
+    except OSError as exc:
+        staging.unlink(missing_ok=True)
+        raise ReportError(f"{out}: cannot write ({exc.strerror})") from None
     return ReportSummary(out, len(sections), charts, checks, within)

@@ -16,8 +16,10 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -32,9 +34,54 @@ DEFAULT_FUNNEL_WINDOW_DAYS = 14  # the funnel() macro's default too
 EXPERIMENT_BEHAVIOURS = ("session_rate", "plan_conversion", "funnel_step", "answer_rating")
 MAX_ADOPTED_FEATURES = 4  # each doubles the event chains
 
+# Upper bounds: every number must be finite and within what a product could plant and
+# one machine can simulate; a value outside gets one line naming its key.
+MAX_USERS = 50_000_000
+EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
+MAX_TIMEFRAME_DAYS = 7305  # 20 years
+MAX_SESSIONS_PER_USER = 50_000  # at the peak planted rates over the whole timeframe
+MAX_MULTIPLIER = 100.0
+MAX_WEIGHT = 1e6  # relative weights, normalised where they are used
+MAX_SIGMA = 2.0  # a log-normal spread of 2 already spans e^(+-12) at six sigma
+MAX_DAYS = 3650.0
+MAX_PER_YEAR = 10.0  # continuous growth or trend per year (e^10 a year)
+MAX_NAME_LENGTH = 64
+MAX_FILE_BYTES = 1_000_000
+MAX_NODES = 200_000  # YAML nodes once aliases are expanded
+MAX_DEPTH = 24
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+Multiplier = Annotated[float, Field(ge=0.0, le=MAX_MULTIPLIER)]
+PositiveMultiplier = Annotated[float, Field(gt=0.0, le=MAX_MULTIPLIER)]
+Weight = Annotated[float, Field(ge=0.0, le=MAX_WEIGHT)]
+Sigma = Annotated[float, Field(ge=0.0, le=MAX_SIGMA)]
+Days = Annotated[float, Field(gt=0.0, le=MAX_DAYS)]
+PerYear = Annotated[float, Field(ge=-MAX_PER_YEAR, le=MAX_PER_YEAR)]
+Lift = Annotated[float, Field(gt=-1.0, le=MAX_MULTIPLIER)]
+# Names end up as values in raw tables, in dbt vars and in SQL literals: letters, digits
+# and _ . - only.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=MAX_NAME_LENGTH)]
+
+
+def _date(value: object) -> object:
+    """A calendar date, written as one (2024-03-01) or as its ISO string; not a time, a
+    number or anything else."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("must be a date (YYYY-MM-DD), not a time")
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be a date (YYYY-MM-DD)") from None
+    if not isinstance(value, dt.date):
+        raise ValueError("must be a date (YYYY-MM-DD)")
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"must lie between {EARLIEST} and {LATEST}")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date)]
 
 
 class ScenarioError(ValueError):
@@ -54,32 +101,33 @@ def present(section: SectionT | None) -> SectionT:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: no `true` read as 1, no number read as a name; no inf or nan anywhere
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class ExponentialGrowth(Strict):
     kind: Literal["exponential"]
-    annual_rate: float = Field(description="continuous growth rate of daily signups per year")
+    annual_rate: PerYear = Field(description="continuous growth rate of daily signups per year")
 
 
 class LogisticGrowth(Strict):
     kind: Literal["logistic"]
-    midpoint: dt.date = Field(description="date at which signups reach half their ceiling")
-    steepness_per_year: Positive
+    midpoint: Date = Field(description="date at which signups reach half their ceiling")
+    steepness_per_year: Annotated[float, Field(gt=0.0, le=365.0)]
 
 
 class Anomaly(Strict):
-    name: str
-    date: dt.date
-    signups: NonNegative = Field(1.0, description="multiplier on that day's signups")
-    activity: NonNegative = Field(1.0, description="multiplier on that day's session rate")
+    name: Name
+    date: Date
+    signups: Multiplier = Field(1.0, description="multiplier on that day's signups")
+    activity: Multiplier = Field(1.0, description="multiplier on that day's session rate")
 
 
 class Seasonal(Strict):
     """Relative weights by weekday and by calendar month (normalised to mean 1 when used)."""
 
-    weekday_weights: dict[Literal[WEEKDAYS], NonNegative]  # type: ignore[valid-type]
-    month_seasonality: dict[Literal[MONTHS], NonNegative]  # type: ignore[valid-type]
+    weekday_weights: dict[Literal[WEEKDAYS], Weight]  # type: ignore[valid-type]
+    month_seasonality: dict[Literal[MONTHS], Weight]  # type: ignore[valid-type]
 
     @field_validator("weekday_weights")
     @classmethod
@@ -87,6 +135,8 @@ class Seasonal(Strict):
         missing = [d for d in WEEKDAYS if d not in v]
         if missing:
             raise ValueError(f"missing weekdays {missing}")
+        if sum(v.values()) <= 0:
+            raise ValueError("at least one weekday needs a positive weight")
         return v
 
     @field_validator("month_seasonality")
@@ -95,12 +145,14 @@ class Seasonal(Strict):
         missing = [m for m in MONTHS if m not in v]
         if missing:
             raise ValueError(f"missing months {missing}")
+        if sum(v.values()) <= 0:
+            raise ValueError("at least one month needs a positive weight")
         return v
 
 
 class Arrivals(Seasonal):
     growth: Annotated[ExponentialGrowth | LogisticGrowth, Field(discriminator="kind")]
-    hour_weights: list[NonNegative] = Field(min_length=24, max_length=24)
+    hour_weights: list[Weight] = Field(min_length=24, max_length=24)
     anomalies: list[Anomaly] = []
 
     @field_validator("hour_weights")
@@ -113,37 +165,37 @@ class Arrivals(Seasonal):
 
 class Segment(Strict):
     share: Probability
-    role: str
-    activity: NonNegative = Field(description="multiplier on the session rate")
-    session_depth: Positive = Field(description="multiplier on events per session")
-    churn: NonNegative = Field(description="multiplier on the churn hazard")
+    role: Name
+    activity: Multiplier = Field(description="multiplier on the session rate")
+    session_depth: PositiveMultiplier = Field(description="multiplier on events per session")
+    churn: Multiplier = Field(description="multiplier on the churn hazard")
     reengagement: Probability = Field(description="probability a churned user comes back once")
 
 
 class Attribute(Strict):
-    values: list[str] = Field(min_length=1)
-    shares: dict[str, list[Probability]] = Field(description="per segment, one share per value")
+    values: list[Name] = Field(min_length=1, max_length=1000)
+    shares: dict[Name, list[Probability]] = Field(description="per segment, one share per value")
 
 
 class AgeDecay(Strict):
     unit: Literal["day", "week", "month"]
-    curve: list[NonNegative] = Field(min_length=1)
+    curve: list[Multiplier] = Field(min_length=1, max_length=1000)
 
 
 class Activity(Seasonal):
-    sessions_per_day: NonNegative
-    heterogeneity_shape: Positive = Field(
+    sessions_per_day: Annotated[float, Field(ge=0.0, le=MAX_MULTIPLIER)]
+    heterogeneity_shape: Annotated[float, Field(ge=0.1, le=1e4)] = Field(
         description="gamma shape of each user's own multiplier (mean 1); larger is more alike"
     )
     age_decay: AgeDecay
-    cohort_trend_per_year: float = Field(
+    cohort_trend_per_year: PerYear = Field(
         description="log change of a cohort's baseline session rate per year of signup"
     )
 
 
 class GapDays(Strict):
-    median: Positive
-    sigma: NonNegative
+    median: Days
+    sigma: Sigma
 
 
 class Churn(Strict):
@@ -152,40 +204,42 @@ class Churn(Strict):
 
 
 class GapSeconds(Strict):
-    median: Positive
-    sigma: NonNegative
+    median: Annotated[float, Field(gt=0.0, le=86_400.0)]
+    sigma: Sigma
 
 
 class EventType(Strict):
-    feature: str | None = None
+    feature: Name | None = None
     gap_seconds: GapSeconds
 
 
 class Events(Strict):
-    session_start: str
-    signup: str
-    catalog: dict[str, EventType]
-    transitions: dict[str, dict[str, Probability]]
-    segment_transitions: dict[str, dict[str, dict[str, Probability]]] = {}
+    session_start: Name
+    signup: Name
+    catalog: dict[Name, EventType] = Field(min_length=1, max_length=1000)
+    transitions: dict[Name, dict[Name, Probability]]
+    segment_transitions: dict[Name, dict[Name, dict[Name, Probability]]] = {}
 
 
 class Plan(Strict):
-    price: NonNegative = Field(description="list price per billing interval, in currency units")
+    price: Annotated[float, Field(ge=0.0, le=1e6)] = Field(
+        description="list price per billing interval, in currency units"
+    )
     interval: Literal["month", "year"]
 
 
 class SubscriptionMultipliers(Strict):
-    upgrade: NonNegative = Field(1.0, description="on moves to a later (higher) plan")
-    churn: NonNegative = Field(1.0, description="on moves from a paid plan to the first plan")
+    upgrade: Multiplier = Field(1.0, description="on moves to a later (higher) plan")
+    churn: Multiplier = Field(1.0, description="on moves from a paid plan to the first plan")
 
 
 class Hours(Strict):
-    median: Positive
-    sigma: NonNegative
+    median: Annotated[float, Field(gt=0.0, le=24 * MAX_DAYS)]
+    sigma: Sigma
 
 
 class FunnelStep(Strict):
-    event: str
+    event: Name
     rate: Probability = Field(1.0, description="chance of this step given the previous one")
     hours: Hours | None = Field(None, description="log-normal delay after the previous step")
 
@@ -199,22 +253,22 @@ class Funnel(Strict):
     are the funnel's own, logged as one-event sessions."""
 
     entry: Literal["signup", "plan_conversion"] = "signup"
-    window_days: Positive = Field(
+    window_days: Days = Field(
         DEFAULT_FUNNEL_WINDOW_DAYS, description="days from step 1 within which steps count"
     )
-    steps: list[FunnelStep] = Field(min_length=2)
-    segment_multipliers: dict[str, NonNegative] = {}
+    steps: list[FunnelStep] = Field(min_length=2, max_length=100)
+    segment_multipliers: dict[Name, Multiplier] = {}
 
 
 class LifecycleStage(Strict):
     days: GapDays | None = Field(
         None, description="log-normal time in the stage, whole days (needed unless terminal)"
     )
-    activity: NonNegative = Field(1.0, description="multiplier on the session rate")
-    next: dict[str, Probability] = Field(
+    activity: Multiplier = Field(1.0, description="multiplier on the session rate")
+    next: dict[Name, Probability] = Field(
         {}, description="chances of the stage that follows; none: the user stays for good"
     )
-    transitions: dict[str, dict[str, Probability]] = Field(
+    transitions: dict[Name, dict[Name, Probability]] = Field(
         {}, description="event-chain rows that replace the segment's while in the stage"
     )
 
@@ -224,20 +278,20 @@ class Lifecycle(Strict):
     number of whole days (changing at midnight), scales the session rate and may change
     the event mix; then the next stage is drawn. A stage without `next` is an exit."""
 
-    initial: str
-    stages: dict[str, LifecycleStage] = Field(min_length=1)
+    initial: Name
+    stages: dict[Name, LifecycleStage] = Field(min_length=1)
 
 
 class LatencyMs(Strict):
-    median: Positive
-    sigma: NonNegative
+    median: Annotated[float, Field(gt=0.0, le=60_000.0)]
+    sigma: Sigma
 
 
 class LlmModel(Strict):
-    live_from: dt.date = Field(description="first day the model answers (a rollout)")
+    live_from: Date = Field(description="first day the model answers (a rollout)")
     latency_ms: LatencyMs
     hallucination: Probability = Field(description="chance an answer hallucinates")
-    rating: dict[str, Annotated[float, Field(ge=1.0, le=5.0)]] = Field(
+    rating: dict[Name, Annotated[float, Field(ge=1.0, le=5.0)]] = Field(
         description="per feature, the mean of the latent 1-5 score users rate from"
     )
 
@@ -248,37 +302,37 @@ class Llm(Strict):
     plus the role's shift, plus normal noise) rounded and clipped to 1..5. A
     hallucination is flagged when a user reports it or the automated check catches it."""
 
-    requests: list[str] = Field(min_length=1, description="events that ask the model")
-    rating_event: str
-    models: dict[str, LlmModel] = Field(min_length=1)
-    rating_sigma: Positive
-    role_rating_shift: dict[str, float] = {}
+    requests: list[Name] = Field(min_length=1, description="events that ask the model")
+    rating_event: Name
+    models: dict[Name, LlmModel] = Field(min_length=1)
+    rating_sigma: Annotated[float, Field(gt=0.0, le=5.0)]
+    role_rating_shift: dict[Name, Annotated[float, Field(ge=-4.0, le=4.0)]] = {}
     hallucination_reported: Probability = Field(description="chance a user reports one")
     hallucination_detected: Probability = Field(description="chance the check catches one")
 
 
 class Novelty(Strict):
-    lift: float = Field(description="extra relative lift on the day after exposure")
-    half_life_days: Positive = Field(description="days for the extra lift to halve")
+    lift: Lift = Field(description="extra relative lift on the day after exposure")
+    half_life_days: Days = Field(description="days for the extra lift to halve")
 
 
 class Effect(Strict):
     """A relative lift on a behaviour for users in the variant, from the day after their
     exposure; a segment may have its own lift, and a novelty part fades away."""
 
-    lift: Annotated[float, Field(gt=-1.0)]
-    segments: dict[str, Annotated[float, Field(gt=-1.0)]] = Field(
+    lift: Lift
+    segments: dict[Name, Lift] = Field(
         {}, description="lift for these hidden segments instead of `lift`"
     )
     novelty: Novelty | None = None
-    step: str | None = Field(
+    step: Name | None = Field(
         None, description="funnel_step only: 'funnel.event', a signup funnel's later step"
     )
 
 
 class Eligibility(Strict):
     new_users: bool = Field(False, description="only users who sign up while it runs")
-    role: str | None = Field(None, description="only users with this role")
+    role: Name | None = Field(None, description="only users with this role")
 
 
 class Experiment(Strict):
@@ -287,15 +341,17 @@ class Experiment(Strict):
     The variant stays with the user until the experiment's last metric window closes. An
     SDK that loses some variants' exposure logs plants a sample-ratio mismatch."""
 
-    start: dt.date
-    end: dt.date
+    start: Date
+    end: Date
     eligible: Eligibility = Eligibility()
-    control: str = Field("control", description="the variant the others are compared with")
-    variants: dict[str, Probability] = Field(min_length=2, description="planned weights")
-    effects: dict[str, dict[str, Effect]] = Field(
+    control: Name = Field("control", description="the variant the others are compared with")
+    variants: dict[Name, Probability] = Field(
+        min_length=2, max_length=100, description="planned weights"
+    )
+    effects: dict[Name, dict[Name, Effect]] = Field(
         {}, description="per variant, per behaviour: the planted effect"
     )
-    lost_exposures: dict[str, Probability] = Field(
+    lost_exposures: dict[Name, Probability] = Field(
         {}, description="per variant, the share of users whose exposures are never logged"
     )
 
@@ -322,27 +378,33 @@ class Adoption(Strict):
     does. Adopting is the feature's own event, logged as a one-event session; from then
     on the feature's event-chain rows join the user's (after the segment's and stage's)."""
 
-    launch: dt.date
-    innovation: Positive = Field(description="Bass p: adoption from outside, per day")
-    imitation: NonNegative = Field(description="Bass q: adoption by imitation, per day")
+    launch: Date
+    innovation: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="Bass p: adoption from outside, per day"
+    )
+    imitation: Annotated[float, Field(ge=0.0, le=MAX_PER_YEAR)] = Field(
+        description="Bass q: adoption by imitation, per day"
+    )
     market: Probability = Field(description="share of users who would ever adopt")
-    event: str = Field(description="the adoption event (an event with this feature)")
-    transitions: dict[str, dict[str, Probability]] = Field(
+    event: Name = Field(description="the adoption event (an event with this feature)")
+    transitions: dict[Name, dict[Name, Probability]] = Field(
         {}, description="event-chain rows that replace the user's once adopted"
     )
 
 
 class Channel(Strict):
-    daily_spend: NonNegative = Field(description="spend a day at the start, in currency units")
-    trend_per_year: float = Field(0.0, description="continuous growth of the spend per year")
-    month_seasonality: dict[Literal[MONTHS], NonNegative] = Field(  # type: ignore[valid-type]
+    daily_spend: Annotated[float, Field(ge=0.0, le=1e7)] = Field(
+        description="spend a day at the start, in currency units"
+    )
+    trend_per_year: PerYear = Field(0.0, description="continuous growth of the spend per year")
+    month_seasonality: dict[Literal[MONTHS], Multiplier] = Field(  # type: ignore[valid-type]
         {}, description="spend multiplier by month (1 when not given)"
     )
-    touches_per_user_day: NonNegative = Field(
+    touches_per_user_day: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
         description="touches a user receives a day at the starting spend (scales with spend)"
     )
-    strength: NonNegative = Field(description="how much one touch moves a plan decision")
-    campaigns: list[str] = Field([], description="campaigns sharing the spend and touches")
+    strength: Multiplier = Field(description="how much one touch moves a plan decision")
+    campaigns: list[Name] = Field([], description="campaigns sharing the spend and touches")
 
 
 class Marketing(Strict):
@@ -351,9 +413,9 @@ class Marketing(Strict):
     chance of converting to a paid plan is multiplied by 1 + response x (1 - e^-s), s the
     strengths of the touches of the window before: rising with touches and saturating."""
 
-    window_days: Positive = 30
-    response: NonNegative = Field(description="most the conversion chance can rise (relative)")
-    channels: dict[str, Channel] = Field(min_length=1)
+    window_days: Annotated[float, Field(gt=0.0, le=365.0)] = 30
+    response: Multiplier = Field(description="most the conversion chance can rise (relative)")
+    channels: dict[Name, Channel] = Field(min_length=1)
 
 
 class Subscriptions(Strict):
@@ -361,41 +423,45 @@ class Subscriptions(Strict):
     the free one everybody can fall back to. A row gives the chances of each plan at the
     next monthly anniversary (annual plans decide at renewal only)."""
 
-    currency: str = "USD"
-    plans: dict[str, Plan] = Field(min_length=2)
-    initial_plan: str
-    transitions: dict[str, dict[str, Probability]]
-    segment_multipliers: dict[str, SubscriptionMultipliers] = {}
-    inactive_churn_multiplier: NonNegative = Field(
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    plans: dict[Name, Plan] = Field(min_length=2, max_length=100)
+    initial_plan: Name
+    transitions: dict[Name, dict[Name, Probability]]
+    segment_multipliers: dict[Name, SubscriptionMultipliers] = {}
+    inactive_churn_multiplier: Multiplier = Field(
         1.0, description="on churn once the user has stopped using the product"
     )
     failed_payment_probability: Probability = 0.0
 
 
 class Scenario(Strict):
-    name: str
-    description: str = ""
-    start: dt.date
-    end: dt.date
-    users: Annotated[int, Field(gt=0)]
+    name: Name
+    description: Annotated[str, Field(max_length=10_000)] = ""
+    start: Date
+    end: Date
+    users: Annotated[int, Field(gt=0, le=MAX_USERS)]
     arrivals: Arrivals
-    segments: dict[str, Segment] = Field(min_length=1)
-    attributes: dict[str, Attribute]
+    segments: dict[Name, Segment] = Field(min_length=1, max_length=1000)
+    attributes: dict[Name, Attribute]
     activity: Activity
     churn: Churn
     events: Events
     subscriptions: Subscriptions | None = None
-    funnels: dict[str, Funnel] = {}
+    funnels: dict[Name, Funnel] = {}
     lifecycle: Lifecycle | None = None
     llm: Llm | None = None
-    experiments: dict[str, Experiment] = {}
-    adoption: dict[str, Adoption] = {}
+    experiments: dict[Name, Experiment] = {}
+    adoption: dict[Name, Adoption] = {}
     marketing: Marketing | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if self.end < self.start:
             raise _at("end", f"must not be before start ({self.start})")
+        if self.days > MAX_TIMEFRAME_DAYS:
+            raise _at(
+                "end", f"the timeframe spans {self.days:,} days (at most {MAX_TIMEFRAME_DAYS:,})"
+            )
         _check_share("segments", {k: s.share for k, s in self.segments.items()})
         for i, anomaly in enumerate(self.arrivals.anomalies):
             if not self.start <= anomaly.date <= self.end:
@@ -404,7 +470,10 @@ class Scenario(Strict):
             self.arrivals.growth.steepness_per_year
         ):
             raise _at("arrivals.growth.steepness_per_year", "must be finite")
+        self._check_attribute_columns()
         for attr_name, attr in self.attributes.items():
+            if len(set(attr.values)) != len(attr.values):
+                raise _at(f"attributes.{attr_name}.values", "a value is listed twice")
             for seg in self.segments:
                 if seg not in attr.shares:
                     raise _at(f"attributes.{attr_name}.shares", f"missing segment '{seg}'")
@@ -430,7 +499,55 @@ class Scenario(Strict):
         for name, experiment in self.experiments.items():
             self._check_experiment(f"experiments.{name}", experiment)
         self._check_adoption()
+        self._check_volume()
         return self
+
+    def _check_attribute_columns(self) -> None:
+        """Attributes are columns of raw.users: the scenario declares exactly those."""
+        from generator.schema import USER_ATTRIBUTE_COLUMNS  # noqa: PLC0415
+
+        carried = ", ".join(USER_ATTRIBUTE_COLUMNS)
+        for name in self.attributes:
+            if name not in USER_ATTRIBUTE_COLUMNS:
+                raise _at(f"attributes.{name}", f"raw.users has no column for it ({carried})")
+        for name in USER_ATTRIBUTE_COLUMNS:
+            if name not in self.attributes:
+                raise _at("attributes", f"missing '{name}' (a column of raw.users)")
+
+    def peak_sessions_per_user(self) -> float:
+        """Sessions a user would open over the whole timeframe at the highest planted rates
+        (segment, lifecycle stage, age curve, cohort, weekday and month all at their peak):
+        a bound on a user's rows that keeps a shard within one machine's memory."""
+        act = self.activity
+        years = self.days / 365.25
+        stage = (
+            max((s.activity for s in self.lifecycle.stages.values()), default=1.0)
+            if (self.lifecycle is not None)
+            else 1.0
+        )
+        peak = (
+            act.sessions_per_day
+            * max(s.activity for s in self.segments.values())
+            * stage
+            * max(act.age_decay.curve)
+            * math.exp(max(act.cohort_trend_per_year, 0.0) * years)
+            * max(act.weekday_weights.values())
+            * 7
+            / sum(act.weekday_weights.values())
+            * max(act.month_seasonality.values())
+            * 12
+            / sum(act.month_seasonality.values())
+        )
+        return peak * self.days
+
+    def _check_volume(self) -> None:
+        peak = self.peak_sessions_per_user()
+        if peak > MAX_SESSIONS_PER_USER:
+            raise _at(
+                "activity.sessions_per_day",
+                f"a user could open {peak:,.0f} sessions over the timeframe at the planted peak "
+                f"rates (at most {MAX_SESSIONS_PER_USER:,}: one machine could not hold them)",
+            )
 
     def marketing_multiplier(self) -> float:
         """The most marketing multiplies a plan conversion chance by."""
@@ -678,6 +795,8 @@ class Scenario(Strict):
     def _check_events(self) -> None:
         ev = self.events
         known = set(ev.catalog)
+        if SESSION_END in known:
+            raise _at(f"events.catalog.{SESSION_END}", "is reserved for the end of a session")
         for key in ("session_start", "signup"):
             if getattr(ev, key) not in known:
                 raise _at(f"events.{key}", f"unknown event '{getattr(ev, key)}'")
@@ -772,19 +891,32 @@ def _describe(error: Mapping[str, Any]) -> str:
     if kind == "missing":
         return f"{path}: required key is missing"
     msg = error["msg"].removeprefix("Value error, ")
+    got = repr(error.get("input"))
+    got = got if len(got) <= 40 else got[:37] + "..."
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == NAME_PATTERN:
+        return f"{path}: a name takes letters, digits and _ . - only (got {got})"
     if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-        return f"{path}: {msg} (got {error.get('input')!r})"
+        return f"{path}: {msg} (got {got})"
     return f"{path}: {msg}"
 
 
 def parse_scenario(data: object, users: int | None = None) -> Scenario:
-    """Validate a parsed YAML document; `users` overrides the scenario's user count."""
+    """Validate a parsed YAML document as written; `users` then overrides its user count."""
     if not isinstance(data, dict):
         raise ScenarioError("(top level): must be a mapping of keys")
-    if users is not None:
-        data = {**data, "users": users}
+    scenario = _validate(data)
+    if users is None:
+        return scenario
+    if not 1 <= users <= MAX_USERS:
+        raise ScenarioError(f"users: must be between 1 and {MAX_USERS:,} (got {users:,})")
+    return scenario.model_copy(update={"users": users})
+
+
+def _validate(data: dict) -> Scenario:
     try:
         return Scenario.model_validate(data)
+    except RecursionError:
+        raise ScenarioError("(top level): nested too deeply") from None
     except ValidationError as exc:
         errors = exc.errors()
         # A misspelt key also makes the real one "missing": name the misspelling first.
@@ -796,17 +928,78 @@ def parse_scenario(data: object, users: int | None = None) -> Scenario:
         raise ScenarioError(_describe(first)) from None
 
 
-def load_scenario(path: str | Path, users: int | None = None) -> Scenario:
-    """Read and validate a scenario file; raises ScenarioError with one line on any problem."""
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping (plain YAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        self.flatten_mapping(node)
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # unhashable: the base class names it
+                break
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _shape(data: object) -> tuple[int, int]:
+    """Nodes (aliases expanded) and depth of a parsed document, stopping once too big."""
+    nodes, deepest = 0, 0
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack and nodes <= MAX_NODES:
+        node, depth = stack.pop()
+        nodes += 1
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return nodes, deepest
+
+
+def read_scenario_file(path: str | Path) -> object:
+    """The parsed YAML of a scenario file: a regular UTF-8 file of sensible size and shape,
+    with no key given twice. Raises ScenarioError with one line on any problem."""
     path = Path(path)
     try:
-        text = path.read_text()
+        if not path.is_file():
+            raise ScenarioError(
+                f"{path}: " + ("not a regular file" if path.exists() else "no such file")
+            )
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{path}: {size:,} bytes; a scenario is at most {MAX_FILE_BYTES:,}")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{path}: not valid YAML{where}") from None
-    return parse_scenario(data, users=users)
+        problem = getattr(exc, "problem", None)
+        detail = f": {problem}" if isinstance(problem, str) and "twice" in problem else ""
+        raise ScenarioError(f"{path}: not valid YAML{where}{detail}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: nested too deeply") from None
+    nodes, depth = _shape(data)
+    if depth > MAX_DEPTH:
+        raise ScenarioError(f"{path}: nested too deeply ({depth} levels, at most {MAX_DEPTH})")
+    if nodes > MAX_NODES:
+        raise ScenarioError(f"{path}: more than {MAX_NODES:,} values once aliases are expanded")
+    return data
+
+
+def load_scenario(path: str | Path, users: int | None = None) -> Scenario:
+    """Read and validate a scenario file; raises ScenarioError with one line on any problem."""
+    return parse_scenario(read_scenario_file(path), users=users)

@@ -258,3 +258,9 @@ EXPERIMENT_WINDOWS: dict[str, int] = {
 }
 # A variant stays with its users until the last window of the last exposure closes.
 EXPERIMENT_WINDOW_DAYS = max(EXPERIMENT_WINDOWS.values())
+
+# raw.users' columns that carry the scenario's observable attributes (the others are the
+# account itself and its role).
+USER_ATTRIBUTE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in RAW_TABLES["users"] if c not in ("user_id", "signed_up_at", "email", "role")
+)

@@ -4,11 +4,13 @@ asked) and written in shard order, truth written last, the file swapped in on su
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import itertools
 import multiprocessing as mp
 import os
+import signal
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -19,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-from generator import truth, writer
+from generator import outputs, truth, writer
 from generator.calendar import Calendar
 from generator.dynamics import arrivals
 from generator.identity import handle_pool
@@ -29,6 +31,7 @@ from generator.shard import ShardResult, simulate_shard
 from generator.writer import WarehouseWriter
 
 SHARD_SIZE = 5000  # fixed, so the tables do not depend on the number of workers
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 @dataclass
@@ -42,7 +45,7 @@ class RunSummary:
 
     def lines(self) -> list[str]:
         total = sum(self.rows.values())
-        out = [f"{name:<26}{n:>14,} rows" for name, n in self.rows.items()]
+        out = [f"{name:<34}{n:>12,} rows" for name, n in self.rows.items()]
         out.append(
             f"wrote {total:,} rows in {self.seconds:.1f} s "
             f"({total / self.seconds:,.0f} rows/s; raw.events {self.event_rows_per_second:,.0f}"
@@ -69,13 +72,28 @@ def _pool(workers: int):
         return contextlib.nullcontext(None)
     methods = mp.get_all_start_methods()
     context = mp.get_context("fork" if "fork" in methods else "spawn")
-    return context.Pool(workers, initializer=_lower_priority)
+    return context.Pool(workers, initializer=_worker_start)
 
 
-def _lower_priority() -> None:
-    """Writing is the critical path: simulating workers yield the CPU to the writer."""
+def _worker_start() -> None:
+    """Writing is the critical path: simulating workers yield the CPU to the writer. Ctrl-C
+    is the main process's to handle; a worker simply ends when the pool terminates it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _end_with_parent()
     with contextlib.suppress(OSError, AttributeError):
         os.nice(10)
+
+
+def _end_with_parent() -> None:
+    """A worker whose main process is killed (SIGKILL) ends too, instead of simulating on
+    for nobody (Linux: the parent-death signal)."""
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the signal was set
+        os._exit(1)
 
 
 def _results(
@@ -143,29 +161,41 @@ def generate(
     workers: int = 1,
     parquet_dir: str | Path | None = None,
     progress: bool = True,
+    scenario_path: str | Path | None = None,
 ) -> RunSummary:
+    """Simulate `scenario` into a new warehouse at `db_path` (and a Parquet export), after
+    claiming the outputs: refused at once if they are not ours to replace or another run
+    writes them. Raises outputs.OutputError for that; anything else leaves them as they were."""
     started = time.perf_counter()
-    cal = Calendar.of(scenario)
-    arrivals_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
-    signup_day = arrivals.draw_signup_days(scenario, cal, arrivals_rng)
-    args = list(_shard_args(scenario, seed, signup_day, handle_pool(seed)))
+    with outputs.claim(db_path, parquet_dir, scenario_path) as run:
+        if run.swept and progress:
+            print(
+                f"removed {len(run.swept)} leftovers of a stopped run beside {run.db}",
+                file=sys.stderr,
+            )
+        cal = Calendar.of(scenario)
+        arrivals_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
+        signup_day = arrivals.draw_signup_days(scenario, cal, arrivals_rng)
+        args = list(_shard_args(scenario, seed, signup_day, handle_pool(seed)))
 
-    # pyarrow imports pandas on its first numpy conversion: pay that once, before the
-    # workers fork, so none of them pays it again inside its first shard.
-    pa.array(np.zeros(1))
-    with _pool(workers) as pool:
-        return _write_run(
-            scenario, cal, seed, db_path, parquet_dir, progress, args, pool, workers, started
-        )
+        # pyarrow imports pandas on its first numpy conversion: pay that once, before the
+        # workers fork, so none of them pays it again inside its first shard.
+        pa.array(np.zeros(1))
+        spool_dir = None
+        if workers > 1:  # workers hand their events over through files here
+            spool_dir = run.spool_dir
+            spool_dir.mkdir()
+        with _pool(workers) as pool:
+            summary = _write_run(scenario, cal, seed, run, progress, args, pool, workers, spool_dir)
+    summary.seconds = time.perf_counter() - started
+    return summary
 
 
 def _write_run(
-    scenario, cal, seed, db_path, parquet_dir, progress, args, pool, workers, started
+    scenario, cal, seed, run: outputs.Claim, progress, args, pool, workers, spool_dir
 ) -> RunSummary:
     summary = RunSummary()
-    warehouse = WarehouseWriter(db_path)
-    spool = tempfile.TemporaryDirectory(prefix="proving-ground-")
-    spool_dir = Path(spool.name) if pool is not None else None
+    warehouse = WarehouseWriter(run.scratch_db)
     try:
         daily: dict = {}
         retention: dict = {}
@@ -269,20 +299,23 @@ def _write_run(
             ]
         for name, table in tqdm(steps, desc="write truth", disable=not progress, file=sys.stderr):
             warehouse.append("truth", name.split(".")[1], table)
-        if parquet_dir is not None:
+        if run.export is not None:
             if progress:
-                print(f"export parquet to {parquet_dir}", file=sys.stderr)
-            warehouse.export_parquet(parquet_dir)
+                print(f"export parquet to {run.export}", file=sys.stderr)
+            warehouse.export_parquet(run.export_staging)
+            outputs.write_manifest(run.export_staging, {"scenario": scenario.name, "seed": seed})
         for schema_table in [*(f"raw.{t}" for t in RAW_TABLES), "truth.users"]:
             counted = warehouse.con.execute(f"select count(*) from {schema_table}").fetchone()
             summary.rows[schema_table] = counted[0] if counted else 0
         for name, table in steps:
             summary.rows[name] = table.num_rows
-        warehouse.commit()
+        warehouse.close()
     except BaseException:
         warehouse.abort()
         raise
-    finally:
-        spool.cleanup()
-    summary.seconds = time.perf_counter() - started
+    with outputs.signals_held():  # the swap is not cut short half way
+        run.check_unchanged()
+        warehouse.commit(run.db)
+        if run.export is not None:
+            outputs.swap_folder(run.export_staging, run.export, run.token)
     return summary

@@ -4,7 +4,6 @@ in on success, and the optional Parquet export."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -32,14 +31,13 @@ def unspool(path: Path) -> pa.Table:
 
 
 class WarehouseWriter:
-    """Writes into `<db>.tmp`; `commit()` swaps it in, `abort()` removes it. The previous
-    warehouse at `db` is never opened, so a failed run cannot change it."""
+    """Writes a new warehouse into the run's scratch file; `commit()` swaps it in place of
+    the target, `abort()` removes it. The previous warehouse is never opened for writing,
+    so a failed run cannot change it."""
 
-    def __init__(self, db_path: str | Path):
-        self.path = Path(db_path)
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
+    def __init__(self, scratch: Path):
+        self.tmp = scratch
         self._remove_tmp()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # Bounded, so memory does not grow with the scale: DuckDB spills to disk instead.
         self.con = duckdb.connect(str(self.tmp), config={"memory_limit": MEMORY_LIMIT})
         for schema, tables in (("raw", RAW_TABLES), ("truth", TRUTH_TABLES)):
@@ -61,25 +59,23 @@ class WarehouseWriter:
         finally:
             self.con.unregister("_batch")
 
-    def export_parquet(self, directory: str | Path) -> None:
-        """Users as one file, events partitioned by event date; swapped in like the db."""
-        target = Path(directory)
-        staging = target.with_name(target.name + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
+    def export_parquet(self, staging: Path) -> None:
+        """Users as one file, events partitioned by event date, into a new folder (the
+        caller swaps it in). Paths go to DuckDB as arguments, never inside SQL."""
         staging.mkdir(parents=True)
-        self.con.execute(f"copy raw.users to '{staging / 'users.parquet'}' (format parquet)")
-        self.con.execute(
-            f"copy (select *, cast(event_at as date) as event_date from raw.events) "
-            f"to '{staging / 'events'}' (format parquet, partition_by (event_date))"
-        )
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)
+        self.con.table("raw.users").write_parquet(str(staging / "users.parquet"))
+        self.con.sql(
+            "select *, cast(event_at as date) as event_date from raw.events"
+        ).write_parquet(str(staging / "events"), partition_by=["event_date"])
 
-    def commit(self) -> None:
+    def close(self) -> None:
+        """Finish the file (checkpointed, no WAL left) ready to be swapped in."""
         self.con.execute("checkpoint")
         self.con.close()
-        os.replace(self.tmp, self.path)
-        Path(str(self.path) + ".wal").unlink(missing_ok=True)
+
+    def commit(self, target: Path) -> None:
+        os.replace(self.tmp, target)
+        Path(str(target) + ".wal").unlink(missing_ok=True)
 
     def abort(self) -> None:
         try:

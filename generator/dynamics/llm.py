@@ -16,6 +16,7 @@ from generator.scenario import Scenario, present
 
 RATINGS = np.arange(1, 6)
 FLAG_SOURCES = [None, "automated_check", "user_report"]
+GATEWAY_TIMEOUT_MS = 600_000  # ten minutes; scenario latency medians stay under one
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def answer(
     log_median = np.log([m.latency_ms.median for m in models])[model]
     sigma = np.array([m.latency_ms.sigma for m in models])[model]
     latency = np.exp(log_median + sigma * rng.standard_normal(len(requests)))
+    latency = np.minimum(latency, GATEWAY_TIMEOUT_MS)  # the gateway gives up on slower answers
 
     # the latest request before each rating event, in the same session, is rated once
     latest = np.maximum.accumulate(np.where(feature_of[code] >= 0, np.arange(len(code)), -1))

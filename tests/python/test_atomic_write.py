@@ -39,21 +39,27 @@ def test_failure_mid_run_keeps_previous_warehouse(tmp_path, monkeypatch):
 
 def test_success_replaces_the_warehouse(tmp_path):
     db = tmp_path / "warehouse.duckdb"
-    db.write_bytes(b"old")
+    simulate.generate(
+        load_scenario(DEFAULT_SCENARIO, users=300), seed=1, db_path=db, progress=False
+    )
     scenario = load_scenario(DEFAULT_SCENARIO, users=500)
     summary = simulate.generate(scenario, seed=1, db_path=db, progress=False)
     assert summary.rows["raw.users"] == 500
     assert table_checksums(db)["raw.users"][0] == 500
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]
 
 
 def test_an_unwritable_output_is_one_line_and_keeps_the_warehouse(tmp_path):
     db = tmp_path / "warehouse.duckdb"
-    db.write_bytes(b"previous warehouse")
+    simulate.generate(
+        load_scenario(DEFAULT_SCENARIO, users=300), seed=1, db_path=db, progress=False
+    )
+    before = db.read_bytes()
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the parquet folder's parent should be")
     result = run_generator("--users", "300", "--db", str(db), "--parquet", str(blocker / "pq"))
-    assert result.returncode == 1
+    assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "left as it was" in lines[0]
-    assert db.read_bytes() == b"previous warehouse"
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert db.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-directory", "warehouse.duckdb"]

@@ -282,7 +282,7 @@ def test_bad_scenario_exits_2_with_one_line_and_leaves_warehouse(
 
 
 def test_missing_file_and_bad_yaml_are_one_line_errors(tmp_path):
-    with pytest.raises(ScenarioError, match="cannot read"):
+    with pytest.raises(ScenarioError, match="no such file"):
         load_scenario(tmp_path / "nope.yml")
     broken = tmp_path / "broken.yml"
     broken.write_text("name: [unclosed\n")
