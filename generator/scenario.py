@@ -213,12 +213,23 @@ class EventType(Strict):
     gap_seconds: GapSeconds
 
 
+class Flow(Strict):
+    """A path through the event chain worth reporting as a funnel (nothing is planted on
+    it: its rates follow from the chain)."""
+
+    steps: list[Name] = Field(min_length=2, max_length=100)
+    window_days: Days = 1.0
+
+
 class Events(Strict):
     session_start: Name
     signup: Name
     catalog: dict[Name, EventType] = Field(min_length=1, max_length=1000)
     transitions: dict[Name, dict[Name, Probability]]
     segment_transitions: dict[Name, dict[Name, dict[Name, Probability]]] = {}
+    flows: dict[Name, Flow] = Field(
+        {}, description="funnels the tracking plan reports besides the planted ones"
+    )
 
 
 class Plan(Strict):
@@ -745,6 +756,12 @@ class Scenario(Strict):
             for seg in funnel.segment_multipliers:
                 if seg not in self.segments:
                     raise _at(f"{base}.segment_multipliers.{seg}", "unknown segment")
+        for name, flow in self.events.flows.items():
+            if name in self.funnels:
+                raise _at(f"events.flows.{name}", "a planted funnel has this name")
+            for i, event in enumerate(flow.steps):
+                if event not in seen:
+                    raise _at(f"events.flows.{name}.steps.{i}", f"unknown event '{event}'")
         from generator.dynamics.funnels import conversion_entry_chances  # noqa: PLC0415
 
         for name, funnel in self.funnels.items():

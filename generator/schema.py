@@ -13,6 +13,21 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "device": "VARCHAR",
         "acquisition_channel": "VARCHAR",
     },
+    "event_catalog": {
+        "event_name": "VARCHAR",
+        "feature": "VARCHAR",
+        "event_type": "VARCHAR",
+        "is_session_start": "BOOLEAN",
+        "is_signup": "BOOLEAN",
+        "is_paid_conversion": "BOOLEAN",
+    },
+    "funnel_steps": {
+        "funnel_name": "VARCHAR",
+        "funnel_number": "INTEGER",
+        "step_number": "INTEGER",
+        "event_name": "VARCHAR",
+        "window_days": "DOUBLE",
+    },
     "events": {
         "event_id": "BIGINT",
         "user_id": "BIGINT",

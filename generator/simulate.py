@@ -24,6 +24,8 @@ from tqdm import tqdm
 from generator import outputs, truth, writer
 from generator.calendar import Calendar
 from generator.dynamics import arrivals
+from generator.dynamics.events import event_catalog
+from generator.dynamics.funnels import funnel_steps
 from generator.identity import handle_pool
 from generator.scenario import Scenario
 from generator.schema import RAW_TABLES
@@ -292,6 +294,8 @@ def _write_run(
             ]
         if scenario.adoption:
             steps += [("truth.feature_adoption", truth.feature_adoption(scenario, cal, adoption))]
+        warehouse.append("raw", "event_catalog", event_catalog(scenario))
+        warehouse.append("raw", "funnel_steps", funnel_steps(scenario))
         if scenario.experiments:
             warehouse.append("raw", "experiments", _experiment_registry(scenario))
             steps += [

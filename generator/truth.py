@@ -337,6 +337,12 @@ EXPERIMENT_METRICS = (
 )
 
 
+def _defined(x: float) -> float | None:
+    """A ratio with nothing to divide by (no rated answer in a world without an LLM) is
+    undefined: null, not NaN."""
+    return float(x) if np.isfinite(x) else None
+
+
 def experiment_metrics(scenario: Scenario, sums: dict[str, dict[str, np.ndarray]]) -> pa.Table:
     """Per experiment x hidden segment (null: all) x variant x metric: the metric had
     every exposed user got that variant, and its lift over the control."""
@@ -371,8 +377,8 @@ def experiment_metrics(scenario: Scenario, sums: dict[str, dict[str, np.ndarray]
                             int(n),
                             numerator[v],
                             denominator[v],
-                            value[v],
-                            lift[v],
+                            _defined(value[v]),
+                            _defined(lift[v]),
                         )
                     )
     cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[]] * 9

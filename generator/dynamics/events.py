@@ -5,6 +5,7 @@ kept apart by more than the tracker's inactivity timeout."""
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from generator.calendar import MS_PER_DAY
 from generator.scenario import SESSION_END, Scenario
@@ -149,3 +150,26 @@ def separate_sessions(user: np.ndarray, start_ms: np.ndarray, length_ms: np.ndar
     span = int(start_ms.max() - start_ms.min() + consumed.max() + 1)
     key = start_ms - consumed + user.astype(np.int64) * span
     return np.maximum.accumulate(key) - user.astype(np.int64) * span + consumed
+
+
+def event_catalog(scenario: Scenario) -> pa.Table:
+    """The tracking plan's event dictionary (raw.event_catalog): every event the product
+    logs, its feature, and the events a warehouse must know by role: the one opening a
+    session, the signup, and a conversion to a paid plan (a plan-conversion funnel's last
+    step). Every event here is a user action."""
+    names = [*scenario.event_names(), *scenario.funnel_events()]
+    features = [e.feature for e in scenario.events.catalog.values()]
+    features += [None] * len(scenario.funnel_events())
+    conversions = {
+        f.steps[-1].event for f in scenario.funnels.values() if f.entry == "plan_conversion"
+    }
+    return pa.table(
+        {
+            "event_name": names,
+            "feature": pa.array(features, type=pa.string()),
+            "event_type": ["user_action"] * len(names),
+            "is_session_start": [n == scenario.events.session_start for n in names],
+            "is_signup": [n == scenario.events.signup for n in names],
+            "is_paid_conversion": [n in conversions for n in names],
+        }
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from generator.calendar import MS_PER_DAY
 from generator.dynamics.experiments import FunnelChances
@@ -202,3 +203,33 @@ def _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, par
             np.bincount(group, weights=chance * (1 - chance), minlength=len(users))
         )
         parts["truth_reached"].append(best >= k)
+
+
+def funnel_steps(scenario: Scenario) -> pa.Table:
+    """The tracking plan's funnels (raw.funnel_steps): the planted funnels, then the flows
+    worth reporting, each step in order with the funnel's conversion window."""
+    funnels = [
+        (name, [s.event for s in f.steps], f.window_days) for name, f in scenario.funnels.items()
+    ]
+    funnels += [(name, f.steps, f.window_days) for name, f in scenario.events.flows.items()]
+    rows = [
+        {
+            "funnel_name": name,
+            "funnel_number": number,
+            "step_number": step,
+            "event_name": event,
+            "window_days": window,
+        }
+        for number, (name, events, window) in enumerate(funnels, start=1)
+        for step, event in enumerate(events, start=1)
+    ]
+    schema = pa.schema(
+        [
+            ("funnel_name", pa.string()),
+            ("funnel_number", pa.int32()),
+            ("step_number", pa.int32()),
+            ("event_name", pa.string()),
+            ("window_days", pa.float64()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)

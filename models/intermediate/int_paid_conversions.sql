@@ -1,4 +1,5 @@
-{#- Conversions to a paid plan: every checkout event (var paid_conversion_event), with the
+{#- Conversions to a paid plan: every event the tracking plan marks as one (a completed
+    checkout; the var paid_conversion_event overrides it), with the
     revenue of the paid invoices issued at that moment. -#}
 with
 
@@ -22,7 +23,7 @@ conversions as (
         event_at as converted_at,
         event_date as conversion_date
     from events
-    where event_name = '{{ var("paid_conversion_event") }}'
+    where event_name in {{ tracked_events('is_paid_conversion', var('paid_conversion_event')) }}
 
 ),
 

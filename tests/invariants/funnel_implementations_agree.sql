@@ -1,6 +1,7 @@
 {#- The funnel() macro has a portable implementation and a faster DuckDB one (ASOF
     joins); on every configured funnel they must reach the same steps at the same times. -#}
-{%- set funnels = var('funnels') -%}
+{%- set funnels = world_funnels() -%}
+-- depends_on: {{ ref('fct_events') }}
 with
 
 portable as (
@@ -13,6 +14,8 @@ portable as (
             ) }}
         ) as portable_{{ loop.index }}
         {% if not loop.last %}union all{% endif %}
+    {% else %}
+        {{ no_funnel_rows() }}
     {% endfor %}
 
 ),
@@ -25,6 +28,8 @@ dispatched as (
             {{ funnel(name, spec['steps'], spec.get('window_days', 14)) }}
         ) as dispatched_{{ loop.index }}
         {% if not loop.last %}union all{% endif %}
+    {% else %}
+        {{ no_funnel_rows() }}
     {% endfor %}
 
 ),

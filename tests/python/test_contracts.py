@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 import yaml
 
@@ -77,17 +78,38 @@ def test_every_model_has_a_primary_key_test(manifest):
     assert models - tested == set()
 
 
-def test_dbt_funnels_read_the_planted_funnels_as_planted():
-    """Funnel steps live in the scenario and in dbt's `funnels` var: they must agree."""
-    from generator.scenario import DEFAULT_FUNNEL_WINDOW_DAYS, load_scenario
+def test_the_tracking_plan_is_the_scenarios(built_world):
+    """raw.event_catalog and raw.funnel_steps, which the warehouse reads to know the world,
+    say what the scenario says: its events and their roles, its funnels and flows."""
+    from generator.scenario import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "study_assistant.yml")
-    configured = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["funnels"]
-    for name, funnel in scenario.funnels.items():
-        assert name in configured, name
-        assert configured[name]["steps"] == [s.event for s in funnel.steps]
-        window = configured[name].get("window_days", DEFAULT_FUNNEL_WINDOW_DAYS)
-        assert window == funnel.window_days
+    con = duckdb.connect(str(built_world), read_only=True)
+    catalog = con.execute(
+        "select event_name, is_session_start, is_signup, is_paid_conversion from raw.event_catalog"
+    ).fetchall()
+    steps = con.execute(
+        "select funnel_name, event_name, window_days from raw.funnel_steps "
+        "order by funnel_number, step_number"
+    ).fetchall()
+    con.close()
+    assert [row[0] for row in catalog] == scenario.event_names() + scenario.funnel_events()
+    session_start, signup, paid_conversion = ([r[0] for r in catalog if r[i]] for i in (1, 2, 3))
+    assert session_start == [scenario.events.session_start]
+    assert signup == [scenario.events.signup]
+    conversion_funnels = [f for f in scenario.funnels.values() if f.entry == "plan_conversion"]
+    assert paid_conversion == [f.steps[-1].event for f in conversion_funnels]
+    planted = [
+        (name, step.event, funnel.window_days)
+        for name, funnel in scenario.funnels.items()
+        for step in funnel.steps
+    ]
+    flows = [
+        (name, event, flow.window_days)
+        for name, flow in scenario.events.flows.items()
+        for event in flow.steps
+    ]
+    assert steps == planted + flows
 
 
 def test_a_world_without_subscriptions_funnels_experiments_or_marketing_builds(tmp_path):
@@ -117,10 +139,19 @@ def test_dbt_experiment_windows_are_the_planted_windows():
     assert configured["experiment_windows"] == EXPERIMENT_WINDOWS
 
 
-def test_dbt_experiment_funnel_is_the_one_truth_measures():
+def test_dbt_measures_the_experiment_funnel_truth_measures(built_world):
+    """fct_experiment_exposures measures the first funnel that starts at the signup
+    (macro experiment_funnel); truth's counterfactual metrics measure the same one."""
     from generator.dynamics.experiments import experiment_funnel
     from generator.scenario import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "study_assistant.yml")
-    configured = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
-    assert configured["experiment_funnel"] == experiment_funnel(scenario)
+    con = duckdb.connect(str(built_world), read_only=True)
+    first = con.execute(
+        "select plan.funnel_name from raw.funnel_steps as plan "
+        "inner join raw.event_catalog as catalog using (event_name) "
+        "where plan.step_number = 1 and catalog.is_signup "
+        "order by plan.funnel_number limit 1"
+    ).fetchone()
+    con.close()
+    assert first is not None and first[0] == experiment_funnel(scenario)

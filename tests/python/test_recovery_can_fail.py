@@ -51,13 +51,11 @@ BREAKS = {
         "fct_mrr int_mrr_movements_by_customer",
         "recovers_plan_churn_and_upgrades",
     ),
-    # the onboarding funnel read with a 2-day window instead of the planted 14 days
+    # funnels read from the tracking plan with at most a 2-day window (onboarding's is 14)
     "funnel_window_too_short": (
-        "dbt_project.yml",
-        'steps: ["sign_up", "email_verified", "profile_completed", "study_plan_created"]\n'
-        "      window_days: 14",
-        'steps: ["sign_up", "email_verified", "profile_completed", "study_plan_created"]\n'
-        "      window_days: 2",
+        "macros/tracking_plan/tracking_plan.sql",
+        "'steps': [], 'window_days': row[2],",
+        "'steps': [], 'window_days': [row[2], 2] | min,",
         "fct_funnel_conversion",
         "recovers_funnel_conversion",
     ),

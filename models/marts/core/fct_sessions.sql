@@ -16,7 +16,13 @@ sessions as (
         max({{ dbt.dateadd('millisecond', 'duration_ms', 'event_at') }}) as ended_at,
         count(*) as events,
         count(distinct feature) as features_used,
-        max(case when event_name = 'sign_up' then 1 else 0 end) = 1 as is_signup_session
+        max(
+            case
+                when event_name in {{ tracked_events('is_signup', var('signup_event')) }}
+                    then 1
+                else 0
+            end
+        ) = 1 as is_signup_session
     from events
     group by session_id, user_id
 

@@ -3,8 +3,11 @@
     Windows count whole days after the exposure day (the exposure day itself is left
     out); see the experiment_windows var. -#}
 {%- set w = var('experiment_windows') -%}
-{%- set funnel = var('funnels')[var('experiment_funnel')] -%}
-{%- set funnel_window = funnel.get('window_days', 14) -%}
+{%- set funnel = experiment_funnel() -%}
+{%- set funnel_window = funnel.window_days if funnel is not none else 0 -%}
+{%- set sessions = tracked_events('is_session_start', var('experiment_session_event')) -%}
+{%- set checkouts = tracked_events('is_paid_conversion', var('paid_conversion_event')) -%}
+-- depends_on: {{ ref('stg_app__funnel_steps') }}
 with
 
 exposures as (
@@ -18,11 +21,11 @@ events as (
     select
         user_id,
         event_name,
-        event_date
+        event_date,
+        event_name in {{ sessions }} as is_session_start,
+        event_name in {{ checkouts }} as is_paid_conversion
     from {{ ref('fct_events') }}
-    where event_name in (
-            '{{ var("experiment_session_event") }}', '{{ var("paid_conversion_event") }}'
-        )
+    where event_name in {{ sessions }} or event_name in {{ checkouts }}
 
 ),
 
@@ -63,7 +66,11 @@ funnel_completions as (
         user_id,
         event_at
     from {{ ref('fct_events') }}
-    where event_name = '{{ funnel.steps[-1] }}'
+    {% if funnel is not none -%}
+        where event_name = '{{ funnel.steps[-1] }}'
+    {%- else -%}
+        where false  -- the world has no funnel that starts at the signup
+    {%- endif %}
 
 ),
 
@@ -101,7 +108,8 @@ event_days as (
     select
         first_exposures.experiment_key,
         first_exposures.user_id,
-        events.event_name,
+        events.is_session_start,
+        events.is_paid_conversion,
         {{ dbt.datediff('first_exposures.exposed_date', 'events.event_date', 'day') }}
             as day_number
     from first_exposures
@@ -119,8 +127,8 @@ event_metrics as (
     select
         experiment_key,
         user_id,
-        {%- set session = "event_name = '" ~ var('experiment_session_event') ~ "'" %}
-        {%- set checkout = "event_name = '" ~ var('paid_conversion_event') ~ "'" %}
+        {%- set session = "is_session_start" %}
+        {%- set checkout = "is_paid_conversion" %}
         sum(
             case
                 when {{ session }} and day_number between -{{ w.pre_days }} and -1 then 1

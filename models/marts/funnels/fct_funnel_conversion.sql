@@ -1,8 +1,10 @@
-{#- Every funnel in var('funnels'), through the funnel() macro (PostHog semantics:
-    ordered steps, conversion window from step 1, best attempt per user), counted per
-    step overall and by observable breakdown. -#}
+{#- Every funnel of the world's tracking plan (or the funnels var), through the funnel()
+    macro (PostHog semantics: ordered steps, conversion window from step 1, best attempt
+    per user), counted per step overall and by observable breakdown. A world that
+    reports no funnel gives no rows. -#}
 {%- set breakdowns = var('funnel_breakdowns') -%}
-{%- set funnels = var('funnels') -%}
+{%- set funnels = world_funnels() -%}
+-- depends_on: {{ ref('fct_events') }}
 with
 
 reached as (
@@ -13,6 +15,8 @@ reached as (
             {{ funnel(name, spec['steps'], spec.get('window_days', 14)) }}
         ) as funnel_{{ loop.index }}
         {% if not loop.last %}union all{% endif %}
+    {% else %}
+        {{ no_funnel_rows() }}
     {% endfor %}
 
 ),
@@ -55,6 +59,12 @@ funnel_steps as (
             {% if not loop.last %}union all{% endif %}
         {% endfor %}
         {% if not loop.last %}union all{% endif %}
+    {% else %}
+        select
+            funnel_name,
+            step_number,
+            event_name
+        from ({{ no_funnel_rows() }}) as no_funnel
     {% endfor %}
 
 ),

@@ -1,0 +1,76 @@
+{#- What the warehouse must know about a world comes from the world's tracking plan,
+    raw.event_catalog and raw.funnel_steps read through staging, as a team keeps an
+    event dictionary; a var set to something other than null overrides it. -#}
+
+{% macro tracked_events(flag, override=none) -%}
+    {#- A parenthesised list of event names for `in`: the override's (a name or a list),
+        else the catalogue's events whose `flag` column is true. -#}
+    {%- if override is not none -%}
+        {%- set names = [override] if override is string else override -%}
+        ({% for name in names %}'{{ name }}'{{ ", " if not loop.last }}{% endfor %})
+    {%- else -%}
+        (select event_name from {{ ref('stg_app__event_catalog') }} where {{ flag }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro world_funnels() -%}
+    {#- The funnels to report, in order: var('funnels') when set, else the tracking
+        plan's, as {name: {'steps': [event, ...], 'window_days': days,
+        'starts_at_signup': bool}}. Empty while dbt parses, or before staging is built. -#}
+    {%- if var('funnels') is not none -%}
+        {{ return(var('funnels')) }}
+    {%- endif -%}
+    {%- set plan = ref('stg_app__funnel_steps') -%}
+    {%- set catalog = ref('stg_app__event_catalog') -%}
+    {%- if not execute
+        or adapter.get_relation(plan.database, plan.schema, plan.identifier) is none -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set rows = run_query(
+        "select plan.funnel_name, plan.event_name, plan.window_days,"
+        ~ " coalesce(catalog.is_signup, false) as is_signup"
+        ~ " from " ~ plan ~ " as plan left join " ~ catalog ~ " as catalog"
+        ~ " on plan.event_name = catalog.event_name"
+        ~ " order by plan.funnel_number, plan.step_number"
+    ) -%}
+    {%- set funnels = {} -%}
+    {%- for row in rows -%}
+        {%- if row[0] not in funnels -%}
+            {%- do funnels.update({row[0]: {
+                'steps': [], 'window_days': row[2], 'starts_at_signup': row[3]
+            }}) -%}
+        {%- endif -%}
+        {%- do funnels[row[0]]['steps'].append(row[1]) -%}
+    {%- endfor -%}
+    {{ return(funnels) }}
+{%- endmacro %}
+
+
+{% macro experiment_funnel() -%}
+    {#- The funnel experiments measure for users exposed at signup: var('experiment_funnel')
+        when set, else the first funnel that starts at the signup; none if there is none. -#}
+    {%- set funnels = world_funnels() -%}
+    {%- if var('experiment_funnel') is not none -%}
+        {{ return(funnels.get(var('experiment_funnel'))) }}
+    {%- endif -%}
+    {%- for name, spec in funnels.items() -%}
+        {%- if spec.get('starts_at_signup') -%}
+            {{ return(spec) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
+{% macro no_funnel_rows() -%}
+    {#- The funnel() macro's columns with no row: what a world without funnels reports. -#}
+    select
+        cast(null as {{ dbt.type_string() }}) as funnel_name,
+        cast(null as {{ dbt.type_string() }}) as user_id,
+        cast(null as {{ dbt.type_int() }}) as step_number,
+        cast(null as {{ dbt.type_string() }}) as event_name,
+        cast(null as {{ dbt.type_timestamp() }}) as reached_at,
+        cast(null as {{ dbt.type_float() }}) as seconds_from_start
+    where 1 = 0
+{%- endmacro %}

@@ -1,0 +1,26 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'event_catalog') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- strings
+        event_name,
+        feature,
+        event_type,
+
+        ---------- booleans
+        is_session_start,
+        is_signup,
+        is_paid_conversion
+
+    from source
+
+)
+
+select * from renamed
