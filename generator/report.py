@@ -32,13 +32,21 @@ class ReportError(Exception):
 
 @dataclass
 class Section:
-    key: str
-    title: str
     text: str
     figures: list[go.Figure] = field(default_factory=list)
     html_blocks: list[str] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)
     tables_after_charts: bool = False
+    key: str = ""
+    title: str = ""
+
+
+class NoRows(Exception):
+    """A section's query found nothing: the world has no such behaviour."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
 
 
 @dataclass
@@ -64,17 +72,21 @@ class _Queries:
         self.sql_dir = sql_dir
         self.text: dict[str, str] = {}
 
-    def __call__(self, name: str) -> pd.DataFrame:
+    def __call__(self, name: str, may_be_empty: bool = False) -> pd.DataFrame:
+        """The query's rows; NoRows when it has none and must have some."""
         path = self.sql_dir / f"{name}.sql"
         if not path.exists():
             raise ReportError(f"{path}: no such query file")
         sql = path.read_text()
         self.text[name] = sql
         try:
-            return self.con.execute(sql).df()
+            frame = self.con.execute(sql).df()
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise ReportError(f"{path}: {first}") from exc
+        if frame.empty and not may_be_empty:
+            raise NoRows(name)
+        return frame
 
 
 def _pct(x: float) -> str:
@@ -108,10 +120,14 @@ def _kpi_tiles(q: _Queries) -> Section:
         ("MAU", _num(t.mau), "28 days ending that day"),
         ("DAU / MAU", _pct(t.dau_mau), "stickiness"),
         ("Day-7 retention", _pct(t.day_7_retention), "all cohorts"),
-        ("MRR", f"{t.mrr:,.0f}", f"end of {t.mrr_month:%B %Y}"),
-        ("Paying customers", _num(t.paying_customers), f"end of {t.mrr_month:%B %Y}"),
-        ("Logo churn", _pct(t.logo_churn_rate), f"in {t.mrr_month:%B %Y}"),
     ]
+    paying = not pd.isna(t.mrr_month)  # a world without subscriptions has no revenue tiles
+    if paying:
+        tiles += [
+            ("MRR", f"{t.mrr:,.0f}", f"end of {t.mrr_month:%B %Y}"),
+            ("Paying customers", _num(t.paying_customers), f"end of {t.mrr_month:%B %Y}"),
+            ("Logo churn", _pct(t.logo_churn_rate), f"in {t.mrr_month:%B %Y}"),
+        ]
     cells = "".join(
         f'<div class="tile"><div class="tile-label">{html.escape(label)}</div>'
         f'<div class="tile-value">{html.escape(value)}</div>'
@@ -121,12 +137,15 @@ def _kpi_tiles(q: _Queries) -> Section:
     text = (
         f"The warehouse holds {_num(t.users)} users up to {t.as_of_date:%d %B %Y}. On that "
         f"day {_num(t.dau)} of them were active, {_pct(t.dau_mau)} of the month's active "
-        f"users; {_num(t.paying_customers)} customers paid {t.mrr:,.0f} of monthly "
-        "recurring revenue."
+        "users"
     )
+    if paying:
+        text += (
+            f"; {_num(t.paying_customers)} customers paid {t.mrr:,.0f} of monthly recurring revenue"
+        )
+    text += "."
+
     return Section(
-        "kpis",
-        "Key numbers",
         text,
         html_blocks=[f'<div class="tiles">{cells}</div>'],
         queries=["kpi_tiles"],
@@ -135,8 +154,8 @@ def _kpi_tiles(q: _Queries) -> Section:
 
 def _activity(q: _Queries) -> Section:
     kpi = q("kpi_daily")
-    planted = q("kpi_anomalies_planted")
-    flagged = q("kpi_anomalies_flagged")
+    planted = q("kpi_anomalies_planted", may_be_empty=True)
+    flagged = q("kpi_anomalies_flagged", may_be_empty=True)
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -213,8 +232,6 @@ def _activity(q: _Queries) -> Section:
         f"sessions (circles), {len(caught)} of them planted."
     )
     return Section(
-        "activity",
-        "Activity and anomalies",
         text,
         [fig],
         queries=["kpi_daily", "kpi_anomalies_planted", "kpi_anomalies_flagged"],
@@ -284,8 +301,6 @@ def _retention(q: _Queries) -> Section:
         f"analyst can observe; in week 4: {roles}."
     )
     return Section(
-        "retention",
-        "Retention",
         text,
         [heat, fig],
         queries=["retention_heatmap", "retention_curves"],
@@ -331,7 +346,7 @@ def _funnels(q: _Queries) -> Section:
         + f". The leakiest step is {worst.funnel_name}'s {worst.event_name}, reached by "
         f"{_pct(worst.conversion_from_previous)} of those at the step before."
     )
-    return Section("funnels", "Funnels", text, [fig], queries=["funnels"])
+    return Section(text, [fig], queries=["funnels"])
 
 
 def _lifecycle(q: _Queries) -> Section:
@@ -375,8 +390,6 @@ def _lifecycle(q: _Queries) -> Section:
         f"{shares}."
     )
     return Section(
-        "lifecycle",
-        "Lifecycle",
         text,
         [fig, fig2],
         queries=["lifecycle_status", "lifecycle_stages"],
@@ -441,7 +454,7 @@ def _revenue(q: _Queries) -> Section:
         f"(quick ratio {last.quick_ratio:.2f}). Annual plans count as a twelfth of their "
         "price each month; the bridge holds every month (a dbt test)."
     )
-    return Section("revenue", "Revenue", text, [fig, water], queries=["mrr_bridge"])
+    return Section(text, [fig, water], queries=["mrr_bridge"])
 
 
 def _experiments(q: _Queries) -> Section:
@@ -507,7 +520,7 @@ def _experiments(q: _Queries) -> Section:
             else "No sample-ratio mismatch detected."
         )
     )
-    return Section("experiments", "Experiments", text, [fig], queries=["experiments"])
+    return Section(text, [fig], queries=["experiments"])
 
 
 def _attribution(q: _Queries) -> Section:
@@ -555,7 +568,7 @@ def _attribution(q: _Queries) -> Section:
         + ", ".join(f"{c} {last.cac[c]:,.2f}" for c in channels)
         + "."
     )
-    return Section("attribution", "Marketing attribution", text, [fig], queries=["attribution"])
+    return Section(text, [fig], queries=["attribution"])
 
 
 def _adoption(q: _Queries) -> Section:
@@ -633,7 +646,7 @@ def _adoption(q: _Queries) -> Section:
             else ""
         )
     )
-    return Section("adoption", "Feature adoption", text, figs, queries=["adoption"])
+    return Section(text, figs, queries=["adoption"])
 
 
 def _llm(q: _Queries) -> Section:
@@ -678,7 +691,7 @@ def _llm(q: _Queries) -> Section:
         )
         + "."
     )
-    return Section("llm", "LLM answer quality", text, [fig], queries=["llm_quality"])
+    return Section(text, [fig], queries=["llm_quality"])
 
 
 AREAS = [
@@ -743,13 +756,13 @@ def _planted_vs_measured(q: _Queries) -> tuple[Section, int, int]:
         f"comparisons the recovery tests make. {within} of {len(c)} lie within it."
     )
     section = Section(
-        "planted",
-        "Planted vs measured",
         text,
         [fig],
         [table],
         ["planted_vs_measured"],
         tables_after_charts=True,
+        key="planted",
+        title="Planted vs measured",
     )
     return section, len(c), within
 
@@ -764,18 +777,33 @@ def _fmt(x: float) -> str:
     return f"{x:.4f}"
 
 
-SECTIONS: list[Callable[[_Queries], Section]] = [
-    _kpi_tiles,
-    _activity,
-    _retention,
-    _funnels,
-    _lifecycle,
-    _revenue,
-    _experiments,
-    _attribution,
-    _adoption,
-    _llm,
+# key, title, what a world without it lacks, and the function drawing it
+SECTIONS: list[tuple[str, str, str, Callable[[_Queries], Section]]] = [
+    ("kpis", "Key numbers", "activity", _kpi_tiles),
+    ("activity", "Activity and anomalies", "activity", _activity),
+    ("retention", "Retention", "activity", _retention),
+    ("funnels", "Funnels", "funnels", _funnels),
+    ("lifecycle", "Lifecycle", "activity", _lifecycle),
+    ("revenue", "Revenue", "subscriptions", _revenue),
+    ("experiments", "Experiments", "experiments", _experiments),
+    ("attribution", "Marketing attribution", "marketing", _attribution),
+    ("adoption", "Feature adoption", "feature launches", _adoption),
+    ("llm", "LLM answer quality", "LLM answers", _llm),
 ]
+
+
+def _draw(key: str, title: str, lacking: str, make: Callable[[_Queries], Section], q) -> Section:
+    """A section, or a note that this world has nothing for it."""
+    try:
+        section = make(q)
+    except NoRows as empty:
+        section = Section(
+            f"Nothing to show: this world has no {lacking} (reports/{empty.name}.sql "
+            "returned no rows)."
+        )
+    section.key, section.title = key, title
+    return section
+
 
 # --- page -----------------------------------------------------------------------------
 
@@ -884,7 +912,7 @@ def build_report(
         if not marts or marts[0] == 0:
             raise ReportError(f"{db}: no marts yet (run dbt build, or make build)")
         queries = _Queries(con, sql_dir)
-        sections = [make(queries) for make in SECTIONS]
+        sections = [_draw(*entry, queries) for entry in SECTIONS]
         planted, checks, within = _planted_vs_measured(queries)
         sections.append(planted)
     finally:

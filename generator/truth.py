@@ -108,6 +108,16 @@ def parameters(scenario: Scenario, seed: int) -> pa.Table:
                     "share",
                     f"share of the segment's users with {attr_name} = {value}",
                 )
+    roles = list(dict.fromkeys(seg.role for seg in scenario.segments.values()))
+    for seg_name, seg in scenario.segments.items():
+        for role in roles:  # a segment's role is an attribute with one value
+            add(
+                "attribute.role",
+                f"{seg_name}/{role}",
+                1.0 if seg.role == role else 0.0,
+                "share",
+                f"share of the segment's users with role = {role}",
+            )
     act = scenario.activity
     add(
         "activity.sessions_per_day",

@@ -59,5 +59,5 @@ select
     latest_month.customers_at_end as paying_customers,
     latest_month.logo_churn_rate
 from latest_day
-cross join latest_month
 cross join user_totals
+left join latest_month on true  -- a world without subscriptions has no revenue month

@@ -1,8 +1,8 @@
 {#- Observable attributes in dim_users against the planted shares: within each hidden
     segment (joined from truth.users), and over all users, where the planted share is the
     segments' shares mixed by the planted segment shares. Each within 4 binomial standard
-    errors. -#}
-{%- set attributes = ['country', 'device', 'acquisition_channel'] -%}
+    errors (a segment's role is planted with share 1, so it must hold exactly). -#}
+{%- set attributes = ['role', 'country', 'device', 'acquisition_channel'] -%}
 with
 
 users as (
