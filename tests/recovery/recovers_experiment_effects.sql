@@ -8,8 +8,12 @@
     planted sample-ratio mismatch is detected (p < 0.001) wherever the lost exposures make
     it detectable (the chi-square's noncentrality, from the users truth assigned and the
     planted loss, at least (3.29 + 4)^2), and none is reported where none was planted.
-    Fails too when no planted effect could be checked. -#}
+    Fails too when no planted effect could be checked. A variant or control arm of fewer
+    than {{ min_users }} users is not judged: the normal approximation behind these intervals
+    is poor there for skewed metrics (experiment_arms_too_small_to_judge lists them, as a
+    warning). -#}
 {%- set z = normal_quantile_upper(0.0005) -%}
+{%- set min_users = experiment_min_arm_users() -%}
 with
 
 all_results as (
@@ -18,10 +22,27 @@ all_results as (
 
 ),
 
+controls as (
+
+    select
+        experiment_key,
+        metric,
+        users as control_users
+    from all_results
+    where is_control
+
+),
+
 results as (
 
-    select * from all_results
-    where not is_control
+    select all_results.*
+    from all_results
+    inner join controls
+        on all_results.experiment_key = controls.experiment_key
+        and all_results.metric = controls.metric
+    where not all_results.is_control
+        and all_results.users >= {{ min_users }}
+        and controls.control_users >= {{ min_users }}
 
 ),
 
@@ -94,6 +115,7 @@ arm_means as (
         on all_results.experiment_key = planted.experiment_key
         and all_results.variant = planted.variant
         and all_results.metric = planted.metric
+    where all_results.users >= {{ min_users }}
 
 ),
 
