@@ -1,7 +1,8 @@
 """A world other than the default builds with plain `dbt build` and gets its report: here
 one whose signup and session events have other names, whose segment shares differ, with
-no subscriptions, no LLM and no marketing. The warehouse learns the events from the world's tracking plan; the
-sections of behaviours the world lacks say so instead of failing."""
+no subscriptions, no LLM and no marketing. The warehouse learns the events from the
+world's tracking plan; the sections of behaviours the world lacks say so instead of
+failing."""
 
 from __future__ import annotations
 
