@@ -4,7 +4,7 @@ with
 
 mrr as (
 
-    select * from {{ ref('fct_mrr') }}
+    select * from {{ ref('int_invoices_covering_months') }}
 
 ),
 

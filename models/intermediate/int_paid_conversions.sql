@@ -5,7 +5,7 @@ with
 
 events as (
 
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('stg_app__events') }}
 
 ),
 

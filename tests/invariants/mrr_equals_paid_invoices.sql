@@ -5,7 +5,7 @@ with
 
 invoices as (
 
-    select * from {{ source('raw', 'invoices') }}
+    select * from {{ source('billing', 'invoices') }}
 
 ),
 

@@ -37,18 +37,18 @@ BREAKS = {
     ),
     # annual invoices counted whole in the month they cover instead of 1/12 of the year
     "annual_plans_not_normalised": (
-        "models/marts/revenue/fct_mrr.sql",
+        "models/intermediate/int_invoices_covering_months.sql",
         "cast(invoices.amount / invoices.interval_months as {{ dbt.type_numeric() }}) as mrr",
         "cast(invoices.amount as {{ dbt.type_numeric() }}) as mrr",
-        "fct_mrr",
+        "int_invoices_covering_months fct_mrr",
         "mrr_equals_paid_invoices",
     ),
     # failed payments counted as revenue
     "failed_payments_counted": (
-        "models/marts/revenue/fct_mrr.sql",
+        "models/intermediate/int_invoices_covering_months.sql",
         "    where invoices.is_paid\n",
         "\n",
-        "fct_mrr int_mrr_movements_by_customer",
+        "int_invoices_covering_months fct_mrr int_mrr_movements_by_customer",
         "recovers_plan_churn_and_upgrades",
     ),
     # funnels read from the tracking plan with at most a 2-day window (onboarding's is 14)

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'event_catalog') }}
+    select * from {{ source('app', 'event_catalog') }}
 
 ),
 

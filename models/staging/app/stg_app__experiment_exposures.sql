@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'experiment_exposures') }}
+    select * from {{ source('app', 'experiment_exposures') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'experiments') }}
+    select * from {{ source('app', 'experiments') }}
 
 ),
 

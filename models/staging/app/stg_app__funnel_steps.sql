@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'funnel_steps') }}
+    select * from {{ source('app', 'funnel_steps') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'llm_responses') }}
+    select * from {{ source('app', 'llm_responses') }}
 
 ),
 

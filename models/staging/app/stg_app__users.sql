@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'users') }}
+    select * from {{ source('app', 'users') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'subscription_changes') }}
+    select * from {{ source('billing', 'subscription_changes') }}
 
 ),
 

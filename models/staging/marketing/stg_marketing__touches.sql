@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'marketing_touches') }}
+    select * from {{ source('marketing', 'marketing_touches') }}
 
 ),
 
