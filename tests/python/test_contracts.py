@@ -93,6 +93,27 @@ def test_descriptions_are_comments_in_the_warehouse(built_world):
     assert bare_relations == [] and bare_columns == []
 
 
+def test_every_marts_user_id_is_a_key_of_dim_users(manifest):
+    """Foreign keys of the marts are tested: a user_id column relates to dim_users."""
+    related = {
+        (n["attached_node"], n["column_name"])
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "test"
+        and n.get("test_metadata", {}).get("name") == "relationships"
+        and "model.proving_ground.dim_users" in n["depends_on"]["nodes"]
+    }
+    missing = [
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+        and "/marts/" in node["original_file_path"]
+        and node["name"] != "dim_users"
+        and "user_id" in node["columns"]
+        and (uid, "user_id") not in related
+    ]
+    assert missing == []
+
+
 def test_every_recovery_test_reads_truth_and_a_mart(manifest):
     recovery = [n for n in manifest["nodes"].values() if "recovery" in n.get("tags", [])]
     assert len(recovery) >= 6
