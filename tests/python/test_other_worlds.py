@@ -86,3 +86,24 @@ def test_the_report_says_what_the_world_lacks(renamed, tmp_path):
         assert f"Nothing to show: this world has no {lacking}" in page
     assert "Nothing to show: this world has no funnels" not in page
     assert "Nothing to show: this world has no experiments" not in page
+
+
+def test_the_ready_analyses_ask_about_this_world(renamed):
+    project = renamed.parent / "project"
+    result = run_dbt(project, renamed, "compile", "--select", "resource_type:analysis")
+    assert result.returncode == 0, result.stdout[-3000:]
+    compiled = project / "target" / "compiled" / "proving_ground" / "analyses"
+    con = duckdb.connect(str(renamed), read_only=True)
+    try:
+        answers = {
+            path.stem: con.execute(path.read_text()).fetchall() for path in compiled.glob("*.sql")
+        }
+    finally:
+        con.close()
+    assert answers["which_features_go_with_retention"]
+    leaks = answers["where_funnels_leak_by_role"]
+    assert {(row[0], row[3]) for row in leaks if row[2] == 1} >= {
+        ("onboarding", SIGNUP),
+        ("quiz_flow", SESSION_START),
+    }
+    assert answers["which_channel_is_worth_its_spend"] == []  # no marketing in this world
