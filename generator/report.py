@@ -23,6 +23,7 @@ from generator.outputs import OutputError, open_read_only, run_token
 DEFAULT_SQL_DIR = "reports"
 TEMPLATE = "plotly_white"
 REPORT_MARK = "<title>Proving Ground report</title>"  # how a report is recognised
+MAX_CURVE_PANELS = 4
 PALETTE = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04"]
 
 
@@ -261,9 +262,13 @@ def _retention(q: _Queries) -> Section:
     heat.update_xaxes(title="months since signup")
     _layout(heat, "Monthly retention by signup cohort", 560)
 
-    breakdowns = ["role", "device", "acquisition_channel"]
+    # the role and the world's attributes, as many as fit side by side
+    breakdowns = ["role", *sorted(set(curves.breakdown) - {"role"})][:MAX_CURVE_PANELS]
     fig = make_subplots(
-        rows=1, cols=3, shared_yaxes=True, subplot_titles=[b.replace("_", " ") for b in breakdowns]
+        rows=1,
+        cols=len(breakdowns),
+        shared_yaxes=True,
+        subplot_titles=[b.replace("_", " ") for b in breakdowns],
     )
     for col, b in enumerate(breakdowns, start=1):
         part = curves[curves.breakdown == b]

@@ -8,7 +8,9 @@ before anything is written, with one line naming the key path and the reason.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -514,16 +516,17 @@ class Scenario(Strict):
         return self
 
     def _check_attribute_columns(self) -> None:
-        """Attributes are columns of raw.users: the scenario declares exactly those."""
-        from generator.schema import USER_ATTRIBUTE_COLUMNS  # noqa: PLC0415
+        """Attributes become columns of raw.users and dim_users: plain lower-case names
+        that no column of those tables already has."""
+        from generator.schema import RESERVED_USER_COLUMNS  # noqa: PLC0415
 
-        carried = ", ".join(USER_ATTRIBUTE_COLUMNS)
         for name in self.attributes:
-            if name not in USER_ATTRIBUTE_COLUMNS:
-                raise _at(f"attributes.{name}", f"raw.users has no column for it ({carried})")
-        for name in USER_ATTRIBUTE_COLUMNS:
-            if name not in self.attributes:
-                raise _at("attributes", f"missing '{name}' (a column of raw.users)")
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise _at(f"attributes.{name}", "a column name: lower-case letters, digits and _")
+            if name in RESERVED_USER_COLUMNS:
+                raise _at(f"attributes.{name}", "the users' tables already have a column so named")
+            if name in _sql_keywords():
+                raise _at(f"attributes.{name}", "a reserved word of SQL")
 
     def peak_sessions_per_user(self) -> float:
         """Sessions a user would open over the whole timeframe at the highest planted rates
@@ -863,6 +866,17 @@ class Scenario(Strict):
         for feature in adopted:
             rows.update(self.adoption[feature].transitions)
         return rows
+
+
+@functools.cache
+def _sql_keywords() -> frozenset[str]:
+    """SQL's reserved words (DuckDB's list): no column may be named after one."""
+    import duckdb  # noqa: PLC0415
+
+    rows = duckdb.execute(
+        "select keyword_name from duckdb_keywords() where keyword_category <> 'unreserved'"
+    ).fetchall()
+    return frozenset(r[0] for r in rows)
 
 
 def _states_without_exit(table: dict[str, dict[str, float]], exits: set[str]) -> list[str]:

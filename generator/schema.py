@@ -9,9 +9,7 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "signed_up_at": "TIMESTAMP",
         "email": "VARCHAR",
         "role": "VARCHAR",
-        "country": "VARCHAR",
-        "device": "VARCHAR",
-        "acquisition_channel": "VARCHAR",
+        # then one VARCHAR column per attribute the world declares (raw_tables)
     },
     "event_catalog": {
         "event_name": "VARCHAR",
@@ -274,8 +272,33 @@ EXPERIMENT_WINDOWS: dict[str, int] = {
 # A variant stays with its users until the last window of the last exposure closes.
 EXPERIMENT_WINDOW_DAYS = max(EXPERIMENT_WINDOWS.values())
 
-# raw.users' columns that carry the scenario's observable attributes (the others are the
-# account itself and its role).
-USER_ATTRIBUTE_COLUMNS: tuple[str, ...] = tuple(
-    c for c in RAW_TABLES["users"] if c not in ("user_id", "signed_up_at", "email", "role")
+# Names an attribute may not take: raw.users' own columns and the ones dim_users derives.
+RESERVED_USER_COLUMNS = frozenset(
+    [
+        *RAW_TABLES["users"],
+        "signup_date",
+        "cohort_week",
+        "cohort_month",
+        "first_active_at",
+        "last_active_at",
+        "last_active_date",
+        "lifetime_sessions",
+        "lifetime_events",
+        "days_active",
+        "active_days_last_28",
+        "days_since_last_active",
+        "account_age_days",
+        "is_retained_day_7",
+        "is_churned",
+        "lifecycle_stage",
+        "breakdown",
+        "breakdown_value",
+    ]
 )
+
+
+def raw_tables(attributes: list[str]) -> dict[str, dict[str, str]]:
+    """The raw tables of a world: raw.users carries one column per declared attribute."""
+    tables = dict(RAW_TABLES)
+    tables["users"] = {**RAW_TABLES["users"], **dict.fromkeys(attributes, "VARCHAR")}
+    return tables

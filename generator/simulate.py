@@ -28,7 +28,7 @@ from generator.dynamics.events import event_catalog
 from generator.dynamics.funnels import funnel_steps
 from generator.identity import handle_pool
 from generator.scenario import Scenario
-from generator.schema import RAW_TABLES
+from generator.schema import RAW_TABLES, raw_tables
 from generator.shard import ShardResult, simulate_shard
 from generator.writer import WarehouseWriter
 
@@ -197,7 +197,7 @@ def _write_run(
     scenario, cal, seed, run: outputs.Claim, progress, args, pool, workers, spool_dir
 ) -> RunSummary:
     summary = RunSummary()
-    warehouse = WarehouseWriter(run.scratch_db)
+    warehouse = WarehouseWriter(run.scratch_db, raw_tables(list(scenario.attributes)))
     try:
         daily: dict = {}
         retention: dict = {}

@@ -35,12 +35,13 @@ class WarehouseWriter:
     the target, `abort()` removes it. The previous warehouse is never opened for writing,
     so a failed run cannot change it."""
 
-    def __init__(self, scratch: Path):
+    def __init__(self, scratch: Path, raw: dict[str, dict[str, str]] = RAW_TABLES):
         self.tmp = scratch
+        self.tables = {"raw": raw, "truth": TRUTH_TABLES}
         self._remove_tmp()
         # Bounded, so memory does not grow with the scale: DuckDB spills to disk instead.
         self.con = duckdb.connect(str(self.tmp), config={"memory_limit": MEMORY_LIMIT})
-        for schema, tables in (("raw", RAW_TABLES), ("truth", TRUTH_TABLES)):
+        for schema, tables in self.tables.items():
             self.con.execute(f"create schema {schema}")
             for table, columns in tables.items():
                 self.con.execute(create_sql(schema, table, columns))
@@ -51,7 +52,7 @@ class WarehouseWriter:
 
     def append(self, schema: str, table: str, data: pa.Table) -> None:
         """Insert an Arrow table, casting each column to the declared type."""
-        declared = (RAW_TABLES if schema == "raw" else TRUTH_TABLES)[table]
+        declared = self.tables[schema][table]
         select = ", ".join(f"cast({c} as {t}) as {c}" for c, t in declared.items())
         self.con.register("_batch", data)
         try:

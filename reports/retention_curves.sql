@@ -1,5 +1,6 @@
--- Weekly retention curves (weeks 0-12 after signup) by observable attribute: role, device
--- and acquisition channel. A user counts for week n once it has fully elapsed, as in
+-- Weekly retention curves (weeks 0-12 after signup) by observable attribute: the role and
+-- every attribute column the world's dim_users carries (all its columns but the account's
+-- own and the derived ones). A user counts for week n once it has fully elapsed, as in
 -- fct_cohort_retention.
 with
 
@@ -28,28 +29,28 @@ active_weeks as (
 
 ),
 
-breakdowns as (
+attributes as (
 
     select
         user_id,
         account_age_days,
-        'role' as breakdown,
-        role as breakdown_value
+        cast(columns(
+            * exclude (
+                user_id, email, signed_up_at, signup_date, cohort_week, cohort_month,
+                first_active_at, last_active_at, lifetime_sessions, lifetime_events,
+                days_active, active_days_last_28, days_since_last_active, account_age_days,
+                is_retained_day_7, is_churned, lifecycle_stage
+            )
+        ) as varchar)
     from users
-    union all
-    select
-        user_id,
-        account_age_days,
-        'device' as breakdown,
-        device as breakdown_value
-    from users
-    union all
-    select
-        user_id,
-        account_age_days,
-        'acquisition_channel' as breakdown,
-        acquisition_channel as breakdown_value
-    from users
+
+),
+
+breakdowns as (
+
+    unpivot attributes
+    on columns(* exclude (user_id, account_age_days))
+    into name breakdown value breakdown_value
 
 ),
 

@@ -74,3 +74,39 @@
         cast(null as {{ dbt.type_float() }}) as seconds_from_start
     where 1 = 0
 {%- endmacro %}
+
+
+{% macro user_attributes() -%}
+    {#- The world's observable user attributes: the columns of raw.users besides the
+        account's own (user_id, signed_up_at, email, role), read when the model runs;
+        var('user_attributes') overrides them. Empty while dbt parses. -#}
+    {%- if var('user_attributes') is not none -%}
+        {{ return(var('user_attributes')) }}
+    {%- endif -%}
+    {%- set users = source('app', 'users') -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set relation = adapter.get_relation(users.database, users.schema, users.identifier) -%}
+    {%- if relation is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set own = ['user_id', 'signed_up_at', 'email', 'role'] -%}
+    {%- set names = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- if column.name | lower not in own -%}
+            {%- do names.append(column.name | lower) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+
+{% macro comment_user_attributes() -%}
+    {#- A post-hook: a comment on each attribute column of this relation, which its
+        documentation cannot name in advance (persist_docs covers the others). -#}
+    {%- for name in user_attributes() -%}
+        comment on column {{ this }}.{{ name }} is
+        'Observable attribute "{{ name }}" of the user, as the world declares it';
+    {%- endfor -%}
+{%- endmacro %}

@@ -261,14 +261,20 @@ NAMED_CASES = [
     ("end_far_away", _with("end", "9999-12-31"), "end"),
     ("users_beyond_a_machine", _with("users", 10**12), "users"),
     ("true_as_a_number", _with("churn.monthly_probability", True), "monthly_probability"),
-    ("unknown_attribute", _with("attributes.age_band", BASE["attributes"]["device"]), "age_band"),
     (
-        "missing_attribute",
-        {
-            **_copy(BASE),
-            "attributes": {k: v for k, v in BASE["attributes"].items() if k != "device"},
-        },
-        "device",
+        "attribute_named_like_a_column",
+        _with("attributes.email", BASE["attributes"]["device"]),
+        "email",
+    ),
+    (
+        "attribute_named_a_sql_word",
+        _with("attributes.select", BASE["attributes"]["device"]),
+        "select",
+    ),
+    (
+        "attribute_not_a_column_name",
+        _with("attributes.Age-Band", BASE["attributes"]["device"]),
+        "Age-Band",
     ),
     (
         "event_named_end",

@@ -1,8 +1,8 @@
 """A world other than the default builds with plain `dbt build` and gets its report: here
-one whose signup and session events have other names, whose segment shares differ, with
-no subscriptions, no LLM and no marketing. The warehouse learns the events from the
-world's tracking plan; the sections of behaviours the world lacks say so instead of
-failing."""
+one whose signup and session events have other names, whose segment shares and
+attributes differ, with no subscriptions, no LLM and no marketing. The warehouse learns
+the events from the world's tracking plan and the attributes from raw.users; the
+sections of behaviours the world lacks say so instead of failing."""
 
 from __future__ import annotations
 
@@ -29,6 +29,14 @@ def _renamed_world() -> dict:
         world.pop(section)
     world["segments"]["teacher"]["share"] = 0.15  # other shares than the default world's
     world["segments"]["casual_student"]["share"] = 0.42
+    attributes = world["attributes"]  # other attributes: renamed, dropped, added
+    attributes["platform"] = attributes.pop("device")
+    attributes.pop("country")
+    attributes["age_band"] = {
+        "values": ["under_18", "18_24", "25_plus"],
+        "shares": {segment: [0.5, 0.3, 0.2] for segment in world["segments"]},
+    }
+    attributes["age_band"]["shares"]["teacher"] = [0.0, 0.1, 0.9]
     world["funnels"].pop("upgrade")  # a plan-conversion funnel needs subscriptions
     world["experiments"] = {
         name: exp
@@ -69,6 +77,38 @@ def test_the_marts_read_the_worlds_own_events(renamed):
     assert signup_sessions == (USERS,)  # every account opens with its signup session
     assert onboarding == (SIGNUP, USERS)
     assert flows == [(SESSION_START,)]
+
+
+def test_the_worlds_attributes_reach_the_marts(renamed):
+    con = duckdb.connect(str(renamed), read_only=True)
+    columns = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'dim_users'"
+        ).fetchall()
+    }
+    breakdowns = {
+        r[0]
+        for r in con.execute(
+            "select distinct breakdown from marts.fct_funnel_conversion"
+        ).fetchall()
+    }
+    teachers_under_18 = con.execute(
+        "select count(*) from marts.dim_users where role = 'teacher' and age_band = 'under_18'"
+    ).fetchone()
+    con.close()
+    assert {"platform", "acquisition_channel", "age_band"} <= columns
+    assert not {"device", "country"} & columns
+    assert breakdowns == {
+        "(all)",
+        "role",
+        "platform",
+        "acquisition_channel",
+        "age_band",
+        "cohort_month",
+    }
+    assert teachers_under_18 == (0,)  # planted share 0
 
 
 def test_the_report_says_what_the_world_lacks(renamed, tmp_path):

@@ -10,7 +10,7 @@
     alarm over all checks. The median time from the previous step must match each
     step's planted median delay within 4 standard errors of a median
     (median x sigma x sqrt(pi / 2) / sqrt(n)). -#}
-{%- set breakdowns = ['role', 'country', 'device', 'acquisition_channel'] -%}
+{%- set breakdowns = ['role'] + user_attributes() -%}
 with
 
 conversion as (

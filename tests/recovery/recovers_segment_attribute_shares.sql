@@ -2,7 +2,7 @@
     segment (joined from truth.users), and over all users, where the planted share is the
     segments' shares mixed by the planted segment shares. Each within 4 binomial standard
     errors (a segment's role is planted with share 1, so it must hold exactly). -#}
-{%- set attributes = ['role', 'country', 'device', 'acquisition_channel'] -%}
+{%- set attributes = ['role'] + user_attributes() -%}
 with
 
 users as (

@@ -1,3 +1,4 @@
+{{ config(post_hook="{{ comment_user_attributes() }}") }}
 with
 
 users as (
@@ -46,9 +47,9 @@ joined as (
         users.user_id,
         users.email,
         users.role,
-        users.country,
-        users.device,
-        users.acquisition_channel,
+        {%- for attribute in user_attributes() %}
+        users.{{ attribute }},
+        {%- endfor %}
         users.signed_up_at,
         users.signup_date,
         {{ week_start('users.signup_date') }} as cohort_week,

@@ -3,6 +3,9 @@
     per user), counted per step overall and by observable breakdown. A world that
     reports no funnel gives no rows. -#}
 {%- set breakdowns = var('funnel_breakdowns') -%}
+{%- if breakdowns is none -%}
+    {%- set breakdowns = ['role'] + user_attributes() + ['cohort_month'] -%}
+{%- endif -%}
 {%- set funnels = world_funnels() -%}
 -- depends_on: {{ ref('fct_events') }}
 with
@@ -40,9 +43,9 @@ users as (
     select
         user_id,
         role,
-        country,
-        device,
-        acquisition_channel,
+        {%- for attribute in user_attributes() %}
+        {{ attribute }},
+        {%- endfor %}
         cast(cohort_month as {{ dbt.type_string() }}) as cohort_month
     from {{ ref('dim_users') }}
 

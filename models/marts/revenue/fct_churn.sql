@@ -4,7 +4,7 @@
     net MRR churn rate   = (churned + contraction - expansion - reactivation MRR) / starting MRR;
     ARPA                 = ending MRR / paying customers at the end of the month;
     LTV                  = ARPA / logo churn rate over the trailing 3 months. -#}
-{%- set breakdowns = ['role', 'country', 'device', 'acquisition_channel'] -%}
+{%- set breakdowns = ['role'] + user_attributes() -%}
 with
 
 movements as (

@@ -1,3 +1,4 @@
+{{ config(post_hook="{{ comment_user_attributes() }}") }}
 with
 
 source as (
@@ -15,9 +16,9 @@ renamed as (
         ---------- strings
         email,
         role,
-        country,
-        device,
-        acquisition_channel,
+        {%- for attribute in user_attributes() %}
+        {{ attribute }},
+        {%- endfor %}
 
         ---------- dates
         cast(signed_up_at as date) as signup_date,
