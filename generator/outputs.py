@@ -225,6 +225,18 @@ def _open_read_only(db: Path) -> duckdb.DuckDBPyConnection:
         raise OutputError(f"{db}: not a DuckDB database this DuckDB can open ({first})") from None
 
 
+def _exists(path: Path, kind: str) -> bool:
+    """Whether an output path exists; a symbolic link, or a file standing where a folder
+    above it should be, is refused."""
+    if path.is_symlink():
+        raise OutputError(f"{path}: a symbolic link (to {os.readlink(path)}); give a {kind} path")
+    if path.exists():
+        return True
+    if any(p.exists() and not p.is_dir() for p in path.parents):
+        raise OutputError(f"{path}: a file stands where a folder above it should be")
+    return False
+
+
 def check_warehouse(db: Path, scenario_path: Path | None = None) -> None:
     """`db` may be written: missing, an empty DuckDB file or a warehouse of ours, with no
     other process writing it."""
@@ -232,11 +244,7 @@ def check_warehouse(db: Path, scenario_path: Path | None = None) -> None:
         raise OutputError("--db: an empty path")
     if scenario_path is not None and _same_file(db, scenario_path):
         raise OutputError(f"{db}: is the scenario file; choose another --db")
-    if db.is_symlink():
-        raise OutputError(f"{db}: a symbolic link (to {os.readlink(db)}); give a file path")
-    if not db.exists():
-        if any(p.exists() and not p.is_dir() for p in db.parents):
-            raise OutputError(f"{db}: a file stands where a folder above it should be")
+    if not _exists(db, "file"):
         return
     mode = db.stat().st_mode
     if stat.S_ISDIR(mode):
@@ -287,11 +295,7 @@ def check_export(folder: Path, db: Path) -> None:
         raise OutputError(f"{folder}: the current folder or one above it; give a folder of its own")
     if resolved == db.resolve() or resolved in db.resolve().parents:
         raise OutputError(f"{folder}: holds the warehouse {db}; give a folder of its own")
-    if folder.is_symlink():
-        raise OutputError(f"{folder}: a symbolic link; give a folder path")
-    if not folder.exists():
-        if any(p.exists() and not p.is_dir() for p in folder.parents):
-            raise OutputError(f"{folder}: a file stands where a folder above it should be")
+    if not _exists(folder, "folder"):
         return
     if not folder.is_dir():
         raise OutputError(f"{folder}: exists and is not a folder")
