@@ -14,13 +14,14 @@ DUCKDB_PATH ?= warehouse.duckdb
 TEST_USERS ?= 20000
 TEST_DB := target/test_warehouse.duckdb
 BENCH_USERS ?= 50000
+RANDOM_WORLDS ?= 1,2,3,4,5,6,7,8
 
 USERS_FLAG := $(if $(USERS),--users $(USERS),)
 # dbt would make an empty warehouse at a missing path and fail later: say so at once
 NEED_WAREHOUSE = @test -f "$(DUCKDB_PATH)" || { echo "error: $(DUCKDB_PATH): no such \
 	warehouse (make generate writes one, or set DUCKDB_PATH)" >&2; exit 2; }
 
-.PHONY: help install browser generate dbt-build build docs report validate test lint pytest test-warehouse hostile bench clean
+.PHONY: help install browser generate dbt-build build docs report validate test lint pytest test-warehouse hostile worlds bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -82,6 +83,10 @@ test: lint browser pytest test-warehouse ## everything CI runs: lint, pytest, a 
 hostile: install ## the hostile-user checks at full size: 800 fuzzed scenarios and 20 random kills
 	FUZZ_EXAMPLES=800 KILLS=20 $(BIN)/pytest -q --hypothesis-show-statistics \
 		tests/python/test_hostile_input.py tests/python/test_outputs.py
+
+worlds: install ## random valid worlds (RANDOM_WORLDS=1,2,...) built with every dbt test and reported
+	RANDOM_WORLDS=$(RANDOM_WORLDS) $(BIN)/pytest -q -rA \
+		tests/python/test_random_worlds.py
 
 bench: install ## simulator event rows/s against DuckDB making the same rows in SQL
 	$(BIN)/python -m generator.bench --users $(BENCH_USERS) --workers $(WORKERS)

@@ -690,8 +690,13 @@ def _llm(q: _Queries) -> Section:
     text = (
         "Users rate some answers from 1 to 5 and flag some as hallucinations. "
         + "; ".join(
-            f"{model} (answering from {r.first_month:%b %Y}): mean rating "
-            f"{r.rating_sum / r.rated:.2f}, {_pct(r.flagged / r.responses)} flagged"
+            f"{model} (answering from {r.first_month:%b %Y}): "
+            + (
+                f"mean rating {r.rating_sum / r.rated:.2f}"
+                if pd.notna(r.rated) and r.rated > 0
+                else "no answer rated"
+            )
+            + f", {_pct(r.flagged / r.responses)} flagged"
             for model, r in totals.iterrows()
         )
         + "."
@@ -741,11 +746,16 @@ def _planted_vs_measured(q: _Queries) -> tuple[Section, int, int]:
     )
     fig.update_layout(margin={"l": 420})
 
+    def verdict(r) -> tuple[str, str]:
+        if pd.isna(r.is_within):  # nothing measured: this world cannot judge it
+            return "na", "cannot judge"
+        return ("ok", "yes") if r.is_within else ("miss", "NO")
+
     rows = "".join(
-        f'<tr class="{"ok" if r.is_within else "miss"}"><td>{html.escape(r.area)}</td>'
+        f'<tr class="{verdict(r)[0]}"><td>{html.escape(r.area)}</td>'
         f"<td>{html.escape(r.quantity)}</td><td>{_fmt(r.planted)}</td>"
         f"<td>{_fmt(r.measured)}</td><td>± {_fmt(r.tolerance)}</td>"
-        f"<td>{r.z:+.2f}</td><td>{'yes' if r.is_within else 'NO'}</td></tr>"
+        f"<td>{'–' if pd.isna(r.z) else format(r.z, '+.2f')}</td><td>{verdict(r)[1]}</td></tr>"
         for r in c.itertuples()
     )
     table = (
@@ -753,13 +763,17 @@ def _planted_vs_measured(q: _Queries) -> tuple[Section, int, int]:
         "<th>measured</th><th>tolerance (4 SE)</th><th>z</th><th>within</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
-    within = int(c.is_within.sum())
+    judged = c[c.is_within.notna()]
+    within = int(judged.is_within.astype(bool).sum())
     text = (
         "The simulator writes its answer key (schema truth) beside the data. Each row sets a "
         "planted quantity beside what the marts measure, with a tolerance of four standard "
         "errors of the sampling noise (from the sample sizes, never tuned), the same "
-        f"comparisons the recovery tests make. {within} of {len(c)} lie within it."
+        f"comparisons the recovery tests make. {within} of {len(judged)} lie within it."
     )
+    if len(judged) < len(c):
+        text += f" {len(c) - len(judged)} cannot be judged on this world: nothing was measured."
+
     section = Section(
         text,
         [fig],
@@ -769,7 +783,7 @@ def _planted_vs_measured(q: _Queries) -> tuple[Section, int, int]:
         key="planted",
         title="Planted vs measured",
     )
-    return section, len(c), within
+    return section, len(judged), within
 
 
 def _fmt(x: float) -> str:
@@ -838,6 +852,7 @@ table.checks th, table.checks td { border-bottom: 1px solid #e5e7eb; padding: 4p
                                    text-align: right; }
 table.checks th:nth-child(-n+2), table.checks td:nth-child(-n+2) { text-align: left; }
 tr.miss { background: #fee2e2; }
+tr.na { color: #6b7280; }
 .chart { margin: 8px 0; }
 """
 

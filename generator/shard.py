@@ -676,6 +676,7 @@ def billing_tables(
         "expected_transitions": history.expected_transitions,
         "transition_variance": history.transition_variance,
         "decisions": history.decisions,
+        "billed_decisions": history.billed_decisions,
         "expected_billed": history.expected_billed,
         "billed_variance": history.billed_variance,
     }

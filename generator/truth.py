@@ -674,13 +674,21 @@ def plan_transitions(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Tabl
 
 def billed_transitions(scenario: Scenario, sums: dict[str, np.ndarray]) -> pa.Table:
     """Per plan decided from: the expected decisions that leave the user paying for each
-    plan next, or for nothing ('(none)': a cancellation, a free plan or a failed payment)."""
+    plan next, or for nothing ('(none)': a cancellation, a free plan or a failed payment),
+    over the months complete by the end (what month-over-month revenue can show)."""
     names = [*present(scenario.subscriptions).plans, "(none)"]
-    return _transition_table(scenario, names, sums, "expected_billed", "billed_variance")
+    return _transition_table(
+        scenario, names, sums, "expected_billed", "billed_variance", "billed_decisions"
+    )
 
 
 def _transition_table(
-    scenario: Scenario, targets: list[str], sums: dict[str, np.ndarray], mean: str, var: str
+    scenario: Scenario,
+    targets: list[str],
+    sums: dict[str, np.ndarray],
+    mean: str,
+    var: str,
+    decisions: str = "decisions",
 ) -> pa.Table:
     """(from plan x target) rows of summed decision chances and their variance."""
     plans = list(present(scenario.subscriptions).plans)
@@ -690,7 +698,7 @@ def _transition_table(
         {
             "from_plan": [plans[i] for i in src.ravel()],
             "to_plan": [targets[j] for j in dst.ravel()],
-            "decisions": np.repeat(sums.get("decisions", np.zeros(n)), m).astype(np.int64),
+            "decisions": np.repeat(sums.get(decisions, np.zeros(n)), m).astype(np.int64),
             "expected_transitions": sums.get(mean, np.zeros((n, m))).ravel(),
             "variance": sums.get(var, np.zeros((n, m))).ravel(),
         }

@@ -79,6 +79,7 @@ class BillingHistory:
     expected_transitions: np.ndarray  # (plan, next plan)
     transition_variance: np.ndarray
     decisions: np.ndarray  # (plan,) decisions taken from each plan
+    billed_decisions: np.ndarray  # (plan,) those in months complete by the end
     # truth as the invoices show it: chances that a decision leaves the user paying for
     # each plan next (a failed payment counts as paying nothing), last column = nothing
     expected_billed: np.ndarray  # (plan, plan + nothing)
@@ -99,6 +100,16 @@ def anniversaries(start: dt.date, signup_day: np.ndarray, k: int) -> np.ndarray:
     )
     day = target.astype("datetime64[D]") + np.minimum(day_of_month, month_days - 1)
     return (day - np.datetime64(start, "D")).astype(np.int64)
+
+
+def _first_incomplete_month(start: dt.date, days: int) -> int:
+    """Day index of the first day of the month the data ends in, unless the data ends on
+    that month's last day (then `days`: every month is complete)."""
+    end = np.datetime64(start, "D") + np.timedelta64(days - 1, "D")
+    month = end.astype("datetime64[M]")
+    if (end + np.timedelta64(1, "D")).astype("datetime64[M]") != month:
+        return days
+    return int((month.astype("datetime64[D]") - np.datetime64(start, "D")).astype(np.int64))
 
 
 def _inactive_at(spells: Spells, day: np.ndarray) -> np.ndarray:
@@ -146,6 +157,10 @@ def simulate(
     expected = np.zeros((n_plans, n_plans))
     variance = np.zeros((n_plans, n_plans))
     decisions = np.zeros(n_plans)
+    billed_decisions = np.zeros(n_plans)
+    # Month-over-month revenue reads each month at its last day; a month the data ends in
+    # before its last day shows no decision of its own, so billed truth leaves it out.
+    complete_until = _first_incomplete_month(scenario.start, days)
     expected_billed = np.zeros((n_plans, n_plans + 1))
     billed_variance = np.zeros((n_plans, n_plans + 1))
     is_paid = price > 0
@@ -223,8 +238,10 @@ def simulate(
                 rows[:, ~is_paid].sum(axis=1) + f * rows[:, is_paid].sum(axis=1),
             ]
         )
-        expected_billed += by_plan @ billed
-        billed_variance += by_plan @ (billed * (1 - billed))
+        seen = by_plan * (day < complete_until)  # decisions in complete months only
+        billed_decisions += seen.sum(axis=1)
+        expected_billed += seen @ billed
+        billed_variance += seen @ (billed * (1 - billed))
         u = rng.random(len(users))
         nxt = (u[:, None] >= cum).sum(axis=1)
         free.append(
@@ -274,6 +291,7 @@ def simulate(
         expected_transitions=expected,
         transition_variance=variance,
         decisions=decisions,
+        billed_decisions=billed_decisions,
         expected_billed=expected_billed,
         billed_variance=billed_variance,
         free_plan=_by_user(

@@ -5,7 +5,9 @@
     counts have known means and variances (truth.expected_billed_transitions). Every
     (plan, next plan) count must lie within 4 standard errors. Annual plans decide only
     at renewal, which month-to-month revenue cannot tell from staying, so they are left
-    out. The planted base chance is shown beside the observed rate. -#}
+    out, and so is a last month the data ends in before its last day (truth counts the
+    decisions of complete months only). The planted base chance is shown beside the
+    observed rate. -#}
 with
 
 movements as (
@@ -34,6 +36,12 @@ observed as (
         count(*) as transitions
     from movements
     where previous_plan is not null
+        -- a month the data ends in before its last day shows no decision of its own
+        and (
+            mrr_month < {{ dbt.date_trunc('month', as_of_date()) }}
+            or {{ dbt.dateadd('day', 1, as_of_date()) }}
+            = {{ dbt.dateadd('month', 1, dbt.date_trunc('month', as_of_date())) }}
+        )
     group by previous_plan, coalesce(plan, '(none)')
 
 ),

@@ -1,0 +1,205 @@
+"""A sampler of random valid worlds, seeded: other segments, roles, attributes (names and
+values), event catalogues and chains, funnels and flows, timeframes and planted numbers
+drawn within their valid ranges, and the optional behaviours switched on and off. A draw
+the scenario refuses is drawn again (a sampler of valid worlds), at most a few times."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import yaml
+
+from conftest import DEFAULT_SCENARIO
+from generator.scenario import ScenarioError, parse_scenario
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+WORDS = (
+    "alpha", "birch", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris",
+    "juniper", "kelp", "lumen", "maple", "nova", "orbit", "prism", "quartz", "ridge",
+)  # fmt: skip
+ATTRIBUTE_NAMES = ("region", "platform", "signup_source", "age_band", "plan_interest", "tier")
+
+
+def _r(rng: np.random.Generator, low: float, high: float, digits: int = 3) -> float:
+    return round(float(rng.uniform(low, high)), digits)
+
+
+def _shares(rng: np.random.Generator, n: int) -> list[float]:
+    """n shares summing to exactly 1 at 3 decimals."""
+    raw = rng.dirichlet(np.full(n, 3.0))
+    shares = [round(float(x), 3) for x in raw[:-1]]
+    return [*shares, round(1.0 - sum(shares), 3)]
+
+
+def _names(rng: np.random.Generator, n: int, prefix: str) -> list[str]:
+    picked = rng.choice(len(WORDS), size=n, replace=False)
+    return [f"{prefix}_{WORDS[i]}" for i in picked]
+
+
+def _chain(rng: np.random.Generator, events: list[str]) -> dict[str, dict[str, float]]:
+    """A Markov chain over the events where every row can end the session."""
+    rows = {}
+    for event in events:
+        targets = [e for e in events[2:] if rng.random() < 0.6] or [events[2]]
+        shares = _shares(rng, len(targets) + 1)
+        end = max(shares[-1], 0.15)
+        scale = (1.0 - end) / sum(shares[:-1])
+        row = {t: round(s * scale, 3) for t, s in zip(targets, shares[:-1], strict=True)}
+        row["end"] = round(1.0 - sum(row.values()), 3)
+        rows[event] = row
+    return rows
+
+
+def _draw(rng: np.random.Generator) -> dict:
+    base = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    start = dt.date(2021, 1, 1) + dt.timedelta(days=int(rng.integers(0, 700)))
+    end = start + dt.timedelta(days=int(rng.integers(540, 1100)))
+    world: dict = {
+        "name": f"random_{WORDS[int(rng.integers(len(WORDS)))]}",
+        "start": start,
+        "end": end,
+        "users": 3000,
+    }
+    world["arrivals"] = {
+        "growth": {"kind": "exponential", "annual_rate": _r(rng, -0.2, 0.8)},
+        "weekday_weights": {d: _r(rng, 0.5, 1.5, 2) for d in WEEKDAYS},
+        "month_seasonality": {m: _r(rng, 0.5, 1.5, 2) for m in MONTHS},
+        "hour_weights": [_r(rng, 0.2, 2.0, 2) for _ in range(24)],
+        "anomalies": [
+            {
+                "name": f"day_{i}",
+                "date": start + dt.timedelta(days=int(rng.integers(30, (end - start).days))),
+                "signups": _r(rng, 0.3, 4.0, 2),
+                "activity": _r(rng, 0.3, 2.0, 2),
+            }
+            for i in range(int(rng.integers(0, 3)))
+        ],
+    }
+    segments = _names(rng, int(rng.integers(2, 6)), "seg")
+    roles = _names(rng, int(rng.integers(1, 4)), "role")
+    world["segments"] = {
+        name: {
+            "share": share,
+            "role": roles[i % len(roles)],
+            "activity": _r(rng, 0.4, 2.5, 2),
+            "session_depth": _r(rng, 0.7, 1.4, 2),
+            "churn": _r(rng, 0.3, 2.5, 2),
+            "reengagement": _r(rng, 0.0, 0.4, 2),
+        }
+        for i, (name, share) in enumerate(zip(segments, _shares(rng, len(segments)), strict=True))
+    }
+    attributes = rng.choice(ATTRIBUTE_NAMES, size=int(rng.integers(1, 4)), replace=False)
+    world["attributes"] = {}
+    for attribute in attributes:
+        values = _names(rng, int(rng.integers(2, 6)), "v")
+        world["attributes"][str(attribute)] = {
+            "values": values,
+            "shares": {s: _shares(rng, len(values)) for s in segments},
+        }
+    curve = np.cumprod([1.0, *rng.uniform(0.7, 1.0, size=int(rng.integers(3, 10)))])
+    world["activity"] = {
+        "sessions_per_day": _r(rng, 0.15, 0.5),
+        "heterogeneity_shape": _r(rng, 1.0, 4.0, 2),
+        "age_decay": {"unit": "month", "curve": [round(float(c), 3) for c in curve]},
+        "cohort_trend_per_year": _r(rng, -0.3, 0.2),
+        "weekday_weights": {d: _r(rng, 0.6, 1.4, 2) for d in WEEKDAYS},
+        "month_seasonality": {m: _r(rng, 0.6, 1.4, 2) for m in MONTHS},
+    }
+    world["churn"] = {
+        "monthly_probability": _r(rng, 0.05, 0.25),
+        "reengagement_gap_days": {"median": _r(rng, 20, 90, 1), "sigma": _r(rng, 0.3, 0.8, 2)},
+    }
+    events = _names(rng, int(rng.integers(5, 10)), "ev")
+    features = _names(rng, 3, "ft")
+    catalog = {}
+    for i, event in enumerate(events):
+        entry: dict = {"gap_seconds": {"median": _r(rng, 5, 120, 1), "sigma": _r(rng, 0.3, 0.9, 2)}}
+        if i >= 2 and rng.random() < 0.7:
+            entry["feature"] = features[int(rng.integers(len(features)))]
+        catalog[event] = entry
+    world["events"] = {
+        "session_start": events[0],
+        "signup": events[1],
+        "catalog": catalog,
+        "transitions": _chain(rng, events),
+        "flows": {"main_flow": {"steps": [events[0], events[2], events[3]], "window_days": 1}},
+    }
+    world["funnels"] = {}
+    if rng.random() < 0.7:
+        world["funnels"]["activation"] = {
+            "window_days": int(rng.integers(3, 21)),
+            "steps": [
+                {"event": events[1]},
+                *(
+                    {
+                        "event": f"step_{k}_done",
+                        "rate": _r(rng, 0.4, 0.95, 2),
+                        "hours": {"median": _r(rng, 0.2, 24, 2), "sigma": _r(rng, 0.5, 1.0, 2)},
+                    }
+                    for k in range(1, int(rng.integers(2, 4)))
+                ),
+            ],
+        }
+    featured = [e for e, v in catalog.items() if "feature" in v]
+    if rng.random() < 0.6:  # subscriptions, with the default world's plans and upgrade funnel
+        subscriptions = base["subscriptions"]
+        subscriptions["segment_multipliers"] = {
+            s: {"upgrade": _r(rng, 0.5, 1.8, 2), "churn": _r(rng, 0.5, 1.8, 2)} for s in segments
+        }
+        world["subscriptions"] = subscriptions
+        world["funnels"]["upgrade"] = base["funnels"]["upgrade"]
+        if rng.random() < 0.5:
+            world["marketing"] = base["marketing"]
+    if featured and rng.random() < 0.6:
+        requested = sorted(set(featured[: int(rng.integers(1, len(featured) + 1))]))
+        request_features = list(dict.fromkeys(catalog[e]["feature"] for e in requested))
+        midpoint = start + (end - start) / 2
+        world["llm"] = {
+            "requests": requested,
+            "rating_event": events[-1],
+            "models": {
+                "model-a": {
+                    "live_from": start,
+                    "latency_ms": {"median": _r(rng, 500, 4000, 0), "sigma": 0.4},
+                    "hallucination": _r(rng, 0.01, 0.1),
+                    "rating": {f: _r(rng, 3.0, 4.3, 2) for f in request_features},
+                },
+                "model-b": {
+                    "live_from": midpoint,
+                    "latency_ms": {"median": _r(rng, 500, 4000, 0), "sigma": 0.4},
+                    "hallucination": _r(rng, 0.01, 0.1),
+                    "rating": {f: _r(rng, 3.0, 4.5, 2) for f in request_features},
+                },
+            },
+            "rating_sigma": _r(rng, 0.5, 1.0, 2),
+            "hallucination_reported": _r(rng, 0.1, 0.4, 2),
+            "hallucination_detected": _r(rng, 0.3, 0.7, 2),
+        }
+    if rng.random() < 0.5:
+        exp_start = start + dt.timedelta(days=int(rng.integers(60, 200)))
+        world["experiments"] = {
+            "nudge": {
+                "start": exp_start,
+                "end": exp_start + dt.timedelta(days=int(rng.integers(30, 90))),
+                "variants": {"control": 0.5, "treatment": 0.5},
+                "effects": {"treatment": {"session_rate": {"lift": _r(rng, 0.0, 0.2, 2)}}},
+            }
+        }
+    return world
+
+
+def random_world(seed: int, attempts: int = 20) -> dict:
+    """A valid world drawn from `seed`: the first of its draws the scenario accepts."""
+    rng = np.random.default_rng(seed)
+    last = ""
+    for _ in range(attempts):
+        world = _draw(rng)
+        try:
+            parse_scenario(world)
+        except ScenarioError as exc:
+            last = str(exc)
+            continue
+        return world
+    raise AssertionError(f"seed {seed}: no valid world in {attempts} draws (last: {last})")
