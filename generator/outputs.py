@@ -58,14 +58,6 @@ def _scratch_pattern(target: Path) -> re.Pattern[str]:
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM stopped the run."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
 @dataclass
 class Stop:
     """The signal that stopped a run, if one did (DuckDB may turn the exception raised
@@ -76,15 +68,15 @@ class Stop:
 
 @contextlib.contextmanager
 def stopped_by_signals() -> Iterator[Stop]:
-    """SIGINT and SIGTERM raise Interrupted in the main process; a second one, during the
-    clean-up that follows, is ignored."""
+    """SIGINT and SIGTERM raise KeyboardInterrupt in the main process and are recorded in
+    the Stop yielded; a second one, during the clean-up that follows, is ignored."""
     stop = Stop()
 
     def handler(signum: int, _frame: object) -> None:
         for s in STOP_SIGNALS:
             signal.signal(s, signal.SIG_IGN)
         stop.signum = signum
-        raise Interrupted(signum)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
 
     # a signal ignored when the run started (a background job's SIGINT) stays ignored
     watched = [s for s in STOP_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
@@ -386,25 +378,22 @@ def claim(
 ) -> Iterator[Claim]:
     """Check and lock a run's outputs, sweep what a stopped run left, and on the way out
     remove this run's scratch and release the locks."""
-    db = Path(db)
-    export_path = Path(export) if export is not None else None
-    check_warehouse(db, Path(scenario_path) if scenario_path is not None else None)
-    if export_path is not None:
-        check_export(export_path, db)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    run = Claim(db, export_path)
+    run = Claim(Path(db), Path(export) if export is not None else None)
+    scenario = Path(scenario_path) if scenario_path is not None else None
+
+    def check() -> None:
+        check_warehouse(run.db, scenario)
+        if run.export is not None:
+            check_export(run.export, run.db)
+
+    check()  # before anything is created beside the outputs
     try:
-        for target in [db] + ([export_path] if export_path is not None else []):
-            if export_path is not None and target == export_path:
-                target.parent.mkdir(parents=True, exist_ok=True)
-            lock = Lock(target).acquire()
-            run.locks.append(lock)
+        for target in [run.db] + ([run.export] if run.export is not None else []):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            run.locks.append(Lock(target).acquire())
             run.swept += sweep(target)
-        # checked again under the lock: another run may have written it meanwhile
-        check_warehouse(db, Path(scenario_path) if scenario_path is not None else None)
-        if export_path is not None:
-            check_export(export_path, db)
-        run.db_state = file_state(db)
+        check()  # again under the lock: another run may have written them meanwhile
+        run.db_state = file_state(run.db)
         yield run
     finally:
         run.remove_scratch()

@@ -32,23 +32,18 @@ def unspool(path: Path) -> pa.Table:
 
 class WarehouseWriter:
     """Writes a new warehouse into the run's scratch file; `commit()` swaps it in place of
-    the target, `abort()` removes it. The previous warehouse is never opened for writing,
-    so a failed run cannot change it."""
+    the target, `abort()` closes it (the run removes it). The previous warehouse is never
+    opened for writing, so a failed run cannot change it."""
 
     def __init__(self, scratch: Path, raw: dict[str, dict[str, str]] = RAW_TABLES):
         self.tmp = scratch
         self.tables = {"raw": raw, "truth": TRUTH_TABLES}
-        self._remove_tmp()
         # Bounded, so memory does not grow with the scale: DuckDB spills to disk instead.
         self.con = duckdb.connect(str(self.tmp), config={"memory_limit": MEMORY_LIMIT})
         for schema, tables in self.tables.items():
             self.con.execute(f"create schema {schema}")
             for table, columns in tables.items():
                 self.con.execute(create_sql(schema, table, columns))
-
-    def _remove_tmp(self) -> None:
-        for p in (self.tmp, self.tmp.with_name(self.tmp.name + ".wal")):
-            p.unlink(missing_ok=True)
 
     def append(self, schema: str, table: str, data: pa.Table) -> None:
         """Insert an Arrow table, casting each column to the declared type."""
@@ -79,7 +74,5 @@ class WarehouseWriter:
         Path(str(target) + ".wal").unlink(missing_ok=True)
 
     def abort(self) -> None:
-        try:
-            self.con.close()
-        finally:
-            self._remove_tmp()
+        """Close the scratch file; the run's claim removes it (outputs.Claim)."""
+        self.con.close()
