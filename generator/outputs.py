@@ -111,7 +111,6 @@ class Lock:
         self.target = target
         self.path = target.with_name(target.name + ".lock")
         self.fd: int | None = None
-        self.previous_owner: str = ""
 
     def acquire(self) -> Lock:
         while True:
@@ -136,8 +135,8 @@ class Lock:
             if same:
                 break
             os.close(fd)
-        self.previous_owner = os.read(fd, 64).decode(errors="replace").strip()
-        if not re.fullmatch(r"\d*", self.previous_owner):  # not a lock file of ours
+        previous_owner = os.read(fd, 64).decode(errors="replace").strip()
+        if not re.fullmatch(r"\d*", previous_owner):  # not a lock file of ours
             fcntl.lockf(fd, fcntl.LOCK_UN)
             os.close(fd)
             raise OutputError(f"{self.path}: exists and is not a lock of Proving Ground's")
