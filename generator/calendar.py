@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from generator.scenario import MONTHS, WEEKDAYS, Scenario, Seasonal
+from generator.section import MONTHS, WEEKDAYS, Seasonal
+
+if TYPE_CHECKING:
+    from generator.scenario import Scenario
 
 SECONDS_PER_DAY = 86_400
 MS_PER_DAY = SECONDS_PER_DAY * 1000

@@ -22,10 +22,12 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from generator import outputs, truth, writer
+from generator.behaviours.arrivals.simulate import draw_signup_days
+from generator.behaviours.events.simulate import reference_tables as tracking_plan
+from generator.behaviours.experiments.simulate import reference_tables as flag_registry
+from generator.behaviours.funnels.simulate import reference_tables as funnel_plan
+from generator.behaviours.marketing.simulate import reference_tables as ad_spend
 from generator.calendar import Calendar
-from generator.dynamics import arrivals
-from generator.dynamics.events import event_catalog
-from generator.dynamics.funnels import funnel_steps
 from generator.identity import handle_pool
 from generator.scenario import Scenario
 from generator.schema import RAW_TABLES, raw_tables
@@ -64,7 +66,9 @@ def _shard_args(scenario: Scenario, seed: int, signup_day: np.ndarray, pool: lis
 def _run_shard(args, spool_dir: Path | None = None) -> ShardResult:
     result = simulate_shard(*args)
     if spool_dir is not None:  # in a worker: hand the big table over through a file
-        result.events = writer.spool(result.events, spool_dir / f"events-{result.index}.arrow")
+        result.raw["events"] = writer.spool(
+            result.raw["events"], spool_dir / f"events-{result.index}.arrow"
+        )
     return result
 
 
@@ -112,8 +116,8 @@ def _results(
     )
     while pending:
         result = pending.popleft().get()
-        if isinstance(result.events, Path):
-            result.events = writer.unspool(result.events)
+        if isinstance(result.raw["events"], Path):
+            result.raw["events"] = writer.unspool(result.raw["events"])
         nxt = next(queue, None)
         if nxt is not None:
             pending.append(pool.apply_async(_run_shard, (nxt, spool_dir)))
@@ -121,31 +125,14 @@ def _results(
 
 
 def _numbered(data: pa.Table, table: str, last_ids: dict[str, int]) -> pa.Table:
-    """Prepend the table's id column, numbering on from the previous shard's last id."""
-    first = last_ids[table] + 1
-    last_ids[table] += data.num_rows
+    """Prepend the table's id column when the rows come without it, numbering on from the
+    previous shard's last id."""
     id_column = next(iter(RAW_TABLES[table]))
+    if id_column in data.column_names:
+        return data
+    first = last_ids.get(table, 0) + 1
+    last_ids[table] = first - 1 + data.num_rows
     return data.add_column(0, id_column, pa.array(np.arange(first, first + data.num_rows)))
-
-
-def _experiment_registry(scenario: Scenario) -> pa.Table:
-    """The feature-flag system's experiment definitions: every variant and its weight."""
-    rows = [
-        (name, i, variant, weight, exp.start, exp.end)
-        for name, exp in scenario.experiments.items()
-        for i, (variant, weight) in enumerate(exp.variants.items())
-    ]
-    cols = list(zip(*rows, strict=True))
-    return pa.table(
-        {
-            "experiment_key": list(cols[0]),
-            "variant_index": pa.array(cols[1], type=pa.int32()),
-            "variant": list(cols[2]),
-            "weight": pa.array(cols[3], type=pa.float64()),
-            "starts_on": pa.array(cols[4], type=pa.date32()),
-            "ends_on": pa.array(cols[5], type=pa.date32()),
-        }
-    )
 
 
 def _add(total: dict, part: dict) -> None:
@@ -177,7 +164,7 @@ def generate(
             )
         cal = Calendar.of(scenario)
         arrivals_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
-        signup_day = arrivals.draw_signup_days(scenario, cal, arrivals_rng)
+        signup_day = draw_signup_days(scenario, cal, arrivals_rng)
         args = list(_shard_args(scenario, seed, signup_day, handle_pool(seed)))
 
         # pyarrow imports pandas on its first numpy conversion: pay that once, before the
@@ -199,22 +186,9 @@ def _write_run(
     summary = RunSummary()
     warehouse = WarehouseWriter(run.scratch_db, raw_tables(list(scenario.attributes)))
     try:
-        daily: dict = {}
-        retention: dict = {}
+        sums: dict = {}
         session_offset = 0
-        transitions: dict = {}
-        experiment_sums: dict = {}
-        adoption: dict = {}
-        marketing_sums: dict = {}
-        rating_sums: dict = {}
-        last_ids = {
-            "events": 0,
-            "subscription_changes": 0,
-            "invoices": 0,
-            "llm_responses": 0,
-            "experiment_exposures": 0,
-            "marketing_touches": 0,
-        }
+        last_ids: dict[str, int] = {}
         bar = tqdm(
             total=scenario.users,
             desc="simulate users",
@@ -223,86 +197,28 @@ def _write_run(
             file=sys.stderr,
         )
         for result in _results(args, pool, 2 * workers, spool_dir):
-            events = _numbered(result.events, "events", last_ids).add_column(
-                2, "session_id", pa.array(result.event_session + np.int64(session_offset + 1))
-            )
+            for table, data in result.raw.items():
+                data = _numbered(data, table, last_ids)
+                if table == "events":
+                    sessions = result.event_session + np.int64(session_offset + 1)
+                    data = data.add_column(2, "session_id", pa.array(sessions))
+                warehouse.append("raw", table, data)
             session_offset += result.n_sessions
-            warehouse.append("raw", "users", result.users)
-            warehouse.append("raw", "events", events)
-            warehouse.append("truth", "users", result.truth_users)
-            warehouse.append("truth", "funnel_users", result.funnel_truth)
-            if result.lifecycle_truth.num_columns:
-                warehouse.append("truth", "lifecycle_paths", result.lifecycle_truth)
-            if result.llm_responses is not None:
-                warehouse.append(
-                    "raw",
-                    "llm_responses",
-                    _numbered(result.llm_responses, "llm_responses", last_ids),
-                )
-            if result.exposures is not None:
-                warehouse.append(
-                    "raw",
-                    "experiment_exposures",
-                    _numbered(result.exposures, "experiment_exposures", last_ids),
-                )
-                warehouse.append("truth", "experiment_assignments", result.assignments)
-            _add(experiment_sums, result.experiment_sums)
-            _add(adoption, result.adoption)
-            _add(rating_sums, result.llm_rating_sums)
-            if result.touches is not None:
-                warehouse.append(
-                    "raw",
-                    "marketing_touches",
-                    _numbered(result.touches, "marketing_touches", last_ids),
-                )
-            _add(marketing_sums, result.marketing)
-            for table, data in result.billing.items():
-                warehouse.append("raw", table, _numbered(data, table, last_ids))
-            _add(transitions, result.transitions)
-            _add(daily, result.daily)
-            _add(retention, result.retention)
-            bar.update(result.users.num_rows)
-            bar.set_postfix(events=f"{last_ids['events']:,}")
+            for table, data in result.truth.items():
+                warehouse.append("truth", table, data)
+            _add(sums, result.sums)
+            bar.update(result.raw["users"].num_rows)
+            bar.set_postfix(events=f"{last_ids.get('events', 0):,}")
         bar.close()
 
-        steps = [
-            ("truth.parameters", truth.parameters(scenario, seed)),
-            ("truth.anomalies", truth.anomalies(scenario)),
-            ("truth.signup_curve", truth.signup_curve(scenario, cal)),
-            ("truth.daily_activity", truth.daily_activity(cal, daily)),
-            ("truth.expected_retention", truth.expected_retention(cal, retention)),
-        ]
-        if scenario.subscriptions is not None:
-            steps += [
-                ("truth.plans", truth.plans(scenario)),
-                ("truth.expected_plan_transitions", truth.plan_transitions(scenario, transitions)),
-                (
-                    "truth.expected_billed_transitions",
-                    truth.billed_transitions(scenario, transitions),
-                ),
-            ]
-        if scenario.llm is not None:
-            steps += [
-                ("truth.llm_ratings", truth.llm_ratings(scenario)),
-                ("truth.llm_rating_sums", truth.llm_rating_sums(scenario, rating_sums)),
-            ]
-        if scenario.marketing is not None:
-            warehouse.append("raw", "marketing_spend", truth.marketing_spend(scenario, cal))
-            steps += [
-                ("truth.marketing_daily", truth.marketing_daily(scenario, cal, marketing_sums)),
-                ("truth.marketing_response", truth.marketing_response(scenario, marketing_sums)),
-            ]
-        if scenario.adoption:
-            steps += [("truth.feature_adoption", truth.feature_adoption(scenario, cal, adoption))]
-        warehouse.append("raw", "event_catalog", event_catalog(scenario))
-        warehouse.append("raw", "funnel_steps", funnel_steps(scenario))
-        if scenario.experiments:
-            warehouse.append("raw", "experiments", _experiment_registry(scenario))
-            steps += [
-                ("truth.experiment_metrics", truth.experiment_metrics(scenario, experiment_sums))
-            ]
-        for name, table in tqdm(steps, desc="write truth", disable=not progress, file=sys.stderr):
-            warehouse.append("truth", name.split(".")[1], table)
+        for reference in (tracking_plan, funnel_plan, flag_registry, ad_spend):
+            for table, data in reference(scenario, cal).items():
+                warehouse.append("raw", table, data)
+        steps = truth.tables(scenario, cal, seed, sums)
+        for name, table in tqdm(
+            steps.items(), desc="write truth", disable=not progress, file=sys.stderr
+        ):
+            warehouse.append("truth", name, table)
         if run.export is not None:
             if progress:
                 print(f"export parquet to {run.export}", file=sys.stderr)
@@ -311,8 +227,8 @@ def _write_run(
         for schema_table in [*(f"raw.{t}" for t in RAW_TABLES), "truth.users"]:
             counted = warehouse.con.execute(f"select count(*) from {schema_table}").fetchone()
             summary.rows[schema_table] = counted[0] if counted else 0
-        for name, table in steps:
-            summary.rows[name] = table.num_rows
+        for name, table in steps.items():
+            summary.rows[f"truth.{name}"] = table.num_rows
         warehouse.close()
     except BaseException:
         warehouse.abort()

@@ -198,7 +198,7 @@ def test_a_world_without_subscriptions_funnels_experiments_or_marketing_builds(t
 
 def test_dbt_experiment_windows_are_the_planted_windows():
     """Truth's counterfactual metrics use the simulator's windows, the marts dbt's var."""
-    from generator.schema import EXPERIMENT_WINDOWS
+    from generator.behaviours.experiments.section import WINDOWS as EXPERIMENT_WINDOWS
 
     configured = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
     assert configured["experiment_windows"] == EXPERIMENT_WINDOWS
@@ -207,7 +207,7 @@ def test_dbt_experiment_windows_are_the_planted_windows():
 def test_dbt_measures_the_experiment_funnel_truth_measures(built_world):
     """fct_experiment_exposures measures the first funnel that starts at the signup
     (macro experiment_funnel); truth's counterfactual metrics measure the same one."""
-    from generator.dynamics.experiments import experiment_funnel
+    from generator.behaviours.experiments.simulate import experiment_funnel
     from generator.scenario import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "study_assistant.yml")

@@ -7,17 +7,14 @@ import numpy as np
 import pytest
 
 from conftest import DEFAULT_SCENARIO
-from generator import simulate
+from generator import maths, simulate
+from generator.behaviours.arrivals import simulate as arrivals
+from generator.behaviours.churn import simulate as churn
+from generator.behaviours.events import simulate as events
+from generator.behaviours.lifecycle import simulate as lifecycle
+from generator.behaviours.segments import simulate as segments
+from generator.behaviours.subscriptions import simulate as subscriptions
 from generator.calendar import Calendar
-from generator.dynamics import (
-    arrivals,
-    churn,
-    events,
-    funnels,
-    lifecycle,
-    segments,
-    subscriptions,
-)
 from generator.scenario import load_scenario
 
 
@@ -132,7 +129,7 @@ def test_alias_tables_reproduce_each_rows_distribution_exactly():
     rng = np.random.default_rng(6)
     rows = rng.dirichlet(np.ones(9) * 0.5, size=40)
     rows[0] = [0, 0, 1, 0, 0, 0, 0, 0, 0]  # a certain next event
-    prob, alias = events.alias_tables(rows)
+    prob, alias = maths.alias_tables(rows)
     k = rows.shape[1]
     implied = prob / k
     for r in range(rows.shape[0]):
@@ -194,7 +191,7 @@ def test_normal_cdf_matches_the_error_function():
 
     z = np.linspace(-6, 6, 241)
     exact = np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z])
-    assert np.max(np.abs(funnels.normal_cdf(z) - exact)) < 2e-7
+    assert np.max(np.abs(maths.normal_cdf(z) - exact)) < 2e-7
 
 
 def test_every_completed_checkout_is_a_move_from_free_to_a_paid_plan(small_world):
@@ -255,9 +252,9 @@ def test_lifecycle_paths_follow_the_planted_stage_machine(scenario):
         seen = here & (paths.entered_day <= days - m - 1)
         short = ((paths.left_day - paths.entered_day)[seen] <= m).sum()
         p = float(
-            funnels.normal_cdf(
-                np.array([np.log((m + 0.5) / stage.days.median) / stage.days.sigma])
-            )[0]
+            maths.normal_cdf(np.array([np.log((m + 0.5) / stage.days.median) / stage.days.sigma]))[
+                0
+            ]
         )
         assert abs(short - p * seen.sum()) <= 4 * np.sqrt(p * (1 - p) * seen.sum()), name
 

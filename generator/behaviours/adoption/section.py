@@ -1,0 +1,69 @@
+"""The adoption section: feature launches that spread by Bass diffusion, each with the
+event that marks adopting it and the event-chain rows an adopter walks from then on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
+
+from generator.section import (
+    MAX_PER_YEAR,
+    SESSION_END,
+    Date,
+    Name,
+    Probability,
+    Strict,
+    at,
+    check_chain_rows,
+    states_without_exit,
+)
+
+if TYPE_CHECKING:
+    from generator.scenario import Scenario
+
+
+MAX_ADOPTED_FEATURES = 4  # each doubles the event chains
+
+
+class Adoption(Strict):
+    """A feature launch. Users who would ever adopt (the market share) adopt at a time
+    drawn from a Bass diffusion since the launch (innovation p and imitation q per day);
+    one who signs up after that time adopts at signup, one who had churned by then never
+    does. Adopting is the feature's own event, logged as a one-event session; from then
+    on the feature's event-chain rows join the user's (after the segment's and stage's)."""
+
+    launch: Date
+    innovation: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="Bass p: adoption from outside, per day"
+    )
+    imitation: Annotated[float, Field(ge=0.0, le=MAX_PER_YEAR)] = Field(
+        description="Bass q: adoption by imitation, per day"
+    )
+    market: Probability = Field(description="share of users who would ever adopt")
+    event: Name = Field(description="the adoption event (an event with this feature)")
+    transitions: dict[Name, dict[Name, Probability]] = Field(
+        {}, description="event-chain rows that replace the user's once adopted"
+    )
+
+
+def check(world: Scenario) -> None:
+    if len(world.adoption) > MAX_ADOPTED_FEATURES:
+        raise at("adoption", f"at most {MAX_ADOPTED_FEATURES} feature launches")
+    known = set(world.events.catalog)
+    for name, launch in world.adoption.items():
+        base = f"adoption.{name}"
+        if not world.start <= launch.launch <= world.end:
+            raise at(f"{base}.launch", f"lies outside the timeframe {world.start}..{world.end}")
+        if launch.event not in known:
+            raise at(f"{base}.event", f"unknown event '{launch.event}'")
+        if world.events.catalog[launch.event].feature is None:
+            raise at(f"{base}.event", f"event '{launch.event}' has no feature")
+        check_chain_rows(f"{base}.transitions", launch.transitions, known)
+    for seg in world.segments:
+        for stage in world.stage_names():
+            stuck = states_without_exit(
+                world.transitions_for(seg, stage, tuple(world.adoption)), {SESSION_END}
+            )
+            if stuck:
+                raise at("adoption", f"no path to '{SESSION_END}' from {stuck}")

@@ -1,0 +1,148 @@
+"""Feature adoption: a Bass diffusion per launched feature. A user who would ever adopt
+(the market share) has an adoption time drawn from the Bass curve since the launch; one
+who signs up after it adopts a minute after signing up, one who is not using the product
+then (churned, not back) never does. For truth, every day's expected new adopters and
+the expectation and variance of the cumulative count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from generator.behaviours.adoption.section import Adoption
+from generator.behaviours.churn.simulate import Spells
+from generator.calendar import MS_PER_DAY, Calendar
+from generator.maths import expand_ranges
+from generator.scenario import Scenario
+from generator.state import Shard
+
+AT_SIGNUP_DELAY_MS = 60_000
+
+
+def bass_cdf(t: np.ndarray, p: float, q: float) -> np.ndarray:
+    """Share of the market adopted t days after the launch (0 before it)."""
+    x = np.exp(-(p + q) * np.maximum(t, 0.0))
+    return np.where(t > 0, (1 - x) / (1 + q / p * x), 0.0)
+
+
+def bass_quantile(u: np.ndarray, p: float, q: float) -> np.ndarray:
+    """Days after the launch by which a share u of the market has adopted."""
+    return -np.log((1 - u) / (1 + u * q / p)) / (p + q)
+
+
+def bass_midpoint_days(p: float, q: float) -> float:
+    """Days after the launch when half the market has adopted."""
+    return float(bass_quantile(np.array(0.5), p, q))
+
+
+@dataclass(frozen=True)
+class Adoptions:
+    user: np.ndarray  # shard-local
+    feature: np.ndarray  # index into scenario.adoption
+    at_ms: np.ndarray
+    expected: dict[str, np.ndarray]  # truth, per feature x day
+
+
+def draw_adoptions(
+    scenario: Scenario,
+    cal: Calendar,
+    signup_ms: np.ndarray,
+    spells: Spells,
+    rng: np.random.Generator,
+) -> Adoptions:
+    n = len(signup_ms)
+    signed_up = signup_ms / MS_PER_DAY
+    users, features, times = [], [], []
+    n_features = len(scenario.adoption)
+    expected = {
+        k: np.zeros((n_features, cal.days))
+        for k in ("expected_new", "expected_cumulative", "cumulative_variance")
+    }
+    for f, launch in enumerate(scenario.adoption.values()):
+        start = (launch.launch - cal.start).days
+        ever = rng.random(n) < launch.market
+        at = start + bass_quantile(rng.random(n), launch.innovation, launch.imitation)
+        at_ms = np.where(
+            at * MS_PER_DAY <= signup_ms,
+            signup_ms + AT_SIGNUP_DELAY_MS,
+            np.floor(at * MS_PER_DAY).astype(np.int64),
+        )
+        day = at_ms / MS_PER_DAY
+        alive = np.zeros(n, dtype=bool)
+        for a, b in spells.intervals(signed_up):
+            alive |= (day >= a) & (day < b)
+        took = np.flatnonzero(ever & alive & (at_ms < cal.days * MS_PER_DAY))
+        users.append(took)
+        features.append(np.full(len(took), f))
+        times.append(at_ms[took])
+        for key, values in _expected(launch, start, cal.days, signed_up, spells).items():
+            expected[key][f] = values
+    return Adoptions(
+        user=np.concatenate(users) if users else np.zeros(0, dtype=np.int64),
+        feature=np.concatenate(features) if features else np.zeros(0, dtype=np.int64),
+        at_ms=np.concatenate(times) if times else np.zeros(0, dtype=np.int64),
+        expected=expected,
+    )
+
+
+def _expected(
+    launch: Adoption, start: int, days: int, signed_up: np.ndarray, spells: Spells
+) -> dict[str, np.ndarray]:
+    """Per day: expected new adopters, and the mean and variance of the cumulative count
+    (a sum of each user's chance of having adopted by the end of the day)."""
+    p, q, m = launch.innovation, launch.imitation, launch.market
+    n = len(signed_up)
+    owners, day_parts, masses = [], [], []
+    # a user joining after their time adopts at signup: the curve's mass before signup
+    joined = (signed_up >= start) & (signed_up < days)
+    owners.append(np.flatnonzero(joined))
+    day_parts.append(np.floor(signed_up[joined]).astype(np.int64))
+    masses.append(m * bass_cdf(signed_up[joined] - start, p, q))
+    # while using the product, the curve's mass as time passes, day by day
+    for a, b in spells.intervals(signed_up):
+        hi = np.minimum(b, days)
+        lo = np.minimum(np.maximum(a, start), hi)  # an empty spell: lo = hi
+        first = np.floor(np.where(np.isfinite(lo), lo, 0)).astype(np.int64)
+        length = np.where(hi > lo, np.ceil(hi).astype(np.int64) - first, 0)
+        owner, day = expand_ranges(np.arange(n), first, length)
+        left = np.maximum(day, lo[owner])
+        right = np.minimum(day + 1, hi[owner])
+        owners.append(owner)
+        day_parts.append(day)
+        masses.append(m * (bass_cdf(right - start, p, q) - bass_cdf(left - start, p, q)))
+    owner, day, mass = (np.concatenate(x) for x in (owners, day_parts, masses))
+    # each part runs by user then day, and the parts follow each other in time
+    order = np.argsort(owner, kind="stable")
+    owner, day, mass = owner[order], day[order], mass[order]
+    new = np.bincount(day, weights=mass, minlength=days)[:days]
+    total = np.cumsum(mass)
+    first_of_user = np.r_[True, owner[1:] != owner[:-1]]
+    before = np.maximum.accumulate(np.where(first_of_user, np.r_[0.0, total[:-1]], 0.0))
+    cumulative = total - before
+    # each user's chance by the end of a day holds from that day until the next one of theirs
+    last_of_day = np.r_[(owner[1:] != owner[:-1]) | (day[1:] != day[:-1]), True]
+    owner, day, level = owner[last_of_day], day[last_of_day], cumulative[last_of_day]
+    until = np.r_[np.where(owner[1:] == owner[:-1], day[1:], days), days] if len(day) else day
+    diff_mean = np.zeros(days + 1)
+    diff_var = np.zeros(days + 1)
+    np.add.at(diff_mean, day, level)
+    np.add.at(diff_mean, until, -level)
+    np.add.at(diff_var, day, level * (1 - level))
+    np.add.at(diff_var, until, -level * (1 - level))
+    return {
+        "expected_new": new,
+        "expected_cumulative": np.cumsum(diff_mean)[:days],
+        "cumulative_variance": np.cumsum(diff_var)[:days],
+    }
+
+
+def draw(s: Shard) -> None:
+    """Who adopts each launched feature, and when."""
+    s.adopted = draw_adoptions(s.scenario, s.cal, s.signup_ms, s.spells, s.rng["adoption"])
+    s.adopted_at = np.full((len(s.scenario.adoption), s.n), np.iinfo(np.int64).max)
+    s.adopted_at[s.adopted.feature, s.adopted.user] = s.adopted.at_ms
+
+
+def record(s: Shard) -> None:
+    s.sums["adoption"] = s.adopted.expected

@@ -1,0 +1,87 @@
+"""The answer key of this behaviour: signup parameters, the anomalies and the expected
+signup curve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from generator.behaviours.arrivals import simulate as arrivals
+from generator.calendar import Calendar
+from generator.columns import Add, dates
+from generator.scenario import Scenario
+from generator.section import MONTHS, WEEKDAYS
+
+
+def parameters(scenario: Scenario, add: Add) -> None:
+    growth = scenario.arrivals.growth
+    if growth.kind == "exponential":
+        add(
+            "arrivals.growth.annual_rate",
+            "",
+            growth.annual_rate,
+            "log per year",
+            "continuous growth rate of expected daily signups",
+        )
+    else:
+        add(
+            "arrivals.growth.steepness_per_year",
+            "",
+            growth.steepness_per_year,
+            "per year",
+            f"logistic growth steepness, midpoint {growth.midpoint}",
+        )
+    for d in WEEKDAYS:
+        add(
+            "arrivals.weekday_weight",
+            d,
+            scenario.arrivals.weekday_weights[d],
+            "relative",
+            "signup multiplier by weekday",
+        )
+    for m in MONTHS:
+        add(
+            "arrivals.month_weight",
+            m,
+            scenario.arrivals.month_seasonality[m],
+            "relative",
+            "signup multiplier by calendar month",
+        )
+    for h, w in enumerate(scenario.arrivals.hour_weights):
+        add("arrivals.hour_weight", str(h), w, "relative", "signup and session hour-of-day weight")
+    for a in scenario.arrivals.anomalies:
+        add("anomaly.signup_multiplier", a.name, a.signups, "ratio", f"signups on {a.date}")
+        add("anomaly.activity_multiplier", a.name, a.activity, "ratio", f"session rate on {a.date}")
+
+
+def tables(scenario: Scenario, cal: Calendar, sums: dict[str, Any]) -> dict[str, pa.Table]:
+    """The truth tables made from the shards' summed truth."""
+    return {
+        "anomalies": anomalies(scenario),
+        "signup_curve": signup_curve(scenario, cal),
+    }
+
+
+def anomalies(scenario: Scenario) -> pa.Table:
+    a = scenario.arrivals.anomalies
+    return pa.table(
+        {
+            "anomaly_name": [x.name for x in a],
+            "anomaly_date": pa.array([x.date for x in a], type=pa.date32()),
+            "signup_multiplier": [x.signups for x in a],
+            "activity_multiplier": [x.activity for x in a],
+        }
+    )
+
+
+def signup_curve(scenario: Scenario, cal: Calendar) -> pa.Table:
+    curve = arrivals.signup_curve(scenario, cal)
+    return pa.table(
+        {
+            "signup_date": dates(cal, np.arange(cal.days)),
+            **curve,
+            "expected_signups": curve["expected_share"] * scenario.users,
+        }
+    )

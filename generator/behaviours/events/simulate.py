@@ -1,0 +1,268 @@
+"""Events inside a session: a per-segment Markov chain over event names (session depth
+scales the chance of ending), log-normal gaps between events, and sessions of one user
+kept apart by more than the tracker's inactivity timeout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from generator.behaviours.arrivals.simulate import draw_seconds_of_day
+from generator.calendar import MS_PER_DAY, Calendar
+from generator.columns import dictionary, timestamps
+from generator.maths import alias_tables
+from generator.scenario import Scenario
+from generator.section import SESSION_END
+from generator.state import Shard
+
+MAX_EVENTS_PER_SESSION = 200
+MAX_GAP_MS = 25 * 60 * 1000  # the tracker ends a session after 30 idle minutes
+SESSION_SEPARATION_MS = 31 * 60 * 1000
+
+
+def chain_index(
+    segment: np.ndarray, stage: np.ndarray, n_stages: int, adopted: np.ndarray, n_adopted: int
+) -> np.ndarray:
+    """Row of transition_matrices for a segment in a lifecycle stage having adopted the
+    features of the bit mask `adopted` (of n_adopted launched features)."""
+    return (segment.astype(np.int32) * n_stages + stage) * (1 << n_adopted) + adopted
+
+
+def transition_matrices(scenario: Scenario) -> np.ndarray:
+    """(chain, event, next event or end) probabilities, session depth applied; one chain
+    per segment x lifecycle stage x set of adopted features (see chain_index)."""
+    names = scenario.event_names()
+    n = len(names)
+    stages = scenario.stage_names()
+    launched = list(scenario.adoption)
+    sets = [
+        tuple(f for i, f in enumerate(launched) if mask >> i & 1)
+        for mask in range(1 << len(launched))
+    ]
+    chains = [
+        (seg, stage, adopted)
+        for seg in scenario.segments.items()
+        for stage in stages
+        for adopted in sets
+    ]
+    out = np.zeros((len(chains), n, n + 1))
+    for s, ((seg_name, seg), stage, adopted) in enumerate(chains):
+        for state, row in scenario.transitions_for(seg_name, stage, adopted).items():
+            i = names.index(state)
+            for target, p in row.items():
+                out[s, i, n if target == SESSION_END else names.index(target)] = p
+        p_end = out[s, :, n].copy()
+        # a row that can only end stays so; otherwise depth scales the chance of ending
+        new_end = np.where(p_end >= 1, 1.0, np.minimum(p_end / seg.session_depth, 1.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(p_end < 1, (1 - new_end) / (1 - p_end), 0.0)
+        out[s, :, :n] *= scale[:, None]
+        out[s, :, n] = new_end
+    return out
+
+
+def walk_sessions(
+    matrices: np.ndarray,
+    session_chain: np.ndarray,  # row of the matrices (chain_index) of each session
+    first_event: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run every session's chain in lock-step; returns (session index, event code) ordered
+    by session then step."""
+    _, n_events, width = matrices.shape
+    prob, alias = alias_tables(matrices.reshape(-1, width))
+    prob, alias = prob.ravel(), alias.ravel().astype(np.int16)
+    chain_row = session_chain.astype(np.int32) * n_events
+    alive = np.arange(len(first_event), dtype=np.int32)
+    state = first_event.astype(np.int16)
+    sessions, codes = [], []
+    for _step in range(MAX_EVENTS_PER_SESSION):
+        if alive.size == 0:
+            break
+        sessions.append(alive)
+        codes.append(state)
+        u = rng.random(alive.size) * width
+        column = u.astype(np.int32)
+        cell = (chain_row[alive] + state) * width + column
+        nxt = np.where(u - column < prob[cell], column.astype(np.int16), alias[cell])
+        keep = nxt < n_events
+        alive, state = alive[keep], nxt[keep]
+    session = np.concatenate(sessions)
+    order = np.argsort(session, kind="stable")
+    return session[order], np.concatenate(codes)[order]
+
+
+def event_gaps_ms(scenario: Scenario, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Time from each event to the next one in its session (the last one's dwell time)."""
+    catalog = list(scenario.events.catalog.values())
+    log_median = np.log([e.gap_seconds.median * 1000 for e in catalog])
+    sigma = np.array([e.gap_seconds.sigma for e in catalog])
+    z = rng.standard_normal(len(codes), dtype=np.float32)
+    gaps = np.exp(log_median.astype(np.float32)[codes] + sigma.astype(np.float32)[codes] * z)
+    return np.minimum(gaps, MAX_GAP_MS).astype(np.int64)
+
+
+def offsets_in_session(session: np.ndarray, gaps: np.ndarray, n_sessions: int):
+    """Each event's offset from its session's start, and each session's length (ms).
+    Events come ordered by session, and every session has at least one event."""
+    ends = np.cumsum(gaps)
+    starts = ends - gaps
+    first = np.searchsorted(session, np.arange(n_sessions))
+    base = starts[first]
+    length = np.r_[base[1:], ends[-1] if len(ends) else 0] - base
+    return starts - np.repeat(base, np.diff(np.r_[first, len(session)])), length
+
+
+def keep_in_day(start_ms: np.ndarray, length_ms: np.ndarray) -> np.ndarray:
+    """Move a session that would run past midnight earlier, so it ends on the day its
+    rate was drawn for (a session's day is the day the user was active)."""
+    day_start = start_ms // MS_PER_DAY * MS_PER_DAY
+    latest = day_start + MS_PER_DAY - 1 - length_ms
+    return np.maximum(np.minimum(start_ms, latest), day_start)
+
+
+def separate_sessions(user: np.ndarray, start_ms: np.ndarray, length_ms: np.ndarray):
+    """Push each session (sorted by user then start) to begin at least the separation
+    after the same user's previous one ends: s'_i = max(s_i, s'_{i-1} + len_{i-1} + sep)."""
+    step = length_ms + SESSION_SEPARATION_MS
+    before = np.cumsum(step) - step
+    first_of_user = np.r_[True, user[1:] != user[:-1]]
+    user_base = np.maximum.accumulate(np.where(first_of_user, before, 0))
+    consumed = before - user_base  # sum of steps of the user's earlier sessions
+    if len(start_ms) == 0:
+        return start_ms
+    span = int(start_ms.max() - start_ms.min() + consumed.max() + 1)
+    key = start_ms - consumed + user.astype(np.int64) * span
+    return np.maximum.accumulate(key) - user.astype(np.int64) * span + consumed
+
+
+def event_catalog(scenario: Scenario) -> pa.Table:
+    """The tracking plan's event dictionary (raw.event_catalog): every event the product
+    logs, its feature, and the events a warehouse must know by role: the one opening a
+    session, the signup, and a conversion to a paid plan (a plan-conversion funnel's last
+    step). Every event here is a user action."""
+    names = [*scenario.event_names(), *scenario.funnel_events()]
+    features = [e.feature for e in scenario.events.catalog.values()]
+    features += [None] * len(scenario.funnel_events())
+    conversions = {
+        f.steps[-1].event for f in scenario.funnels.values() if f.entry == "plan_conversion"
+    }
+    return pa.table(
+        {
+            "event_name": names,
+            "feature": pa.array(features, type=pa.string()),
+            "event_type": ["user_action"] * len(names),
+            "is_session_start": [n == scenario.events.session_start for n in names],
+            "is_signup": [n == scenario.events.signup for n in names],
+            "is_paid_conversion": [n in conversions for n in names],
+        }
+    )
+
+
+def count_sessions(s: Shard) -> None:
+    """How many sessions each user opens on each day at risk."""
+    s.counts = s.rng["sessions"].poisson(s.days.rate)
+
+
+def draw(s: Shard) -> None:
+    """The sessions (the signup opens each user's first) and the events each walks along
+    its chain, kept within the timeframe."""
+    scenario, rng, n, days = s.scenario, s.rng, s.n, s.days
+    sess_user = np.repeat(days.user, s.counts)
+    sess_seconds = draw_seconds_of_day(
+        scenario.arrivals.hour_weights, len(sess_user), rng["sessions"]
+    )
+    sess_start = np.repeat(days.day.astype(np.int64), s.counts) * MS_PER_DAY + sess_seconds * 1000
+    # The signup happens in each user's first session.
+    all_user = np.concatenate([np.arange(n, dtype=np.int32), sess_user])
+    all_start = np.concatenate([s.signup_ms, sess_start])
+    names = scenario.event_names()
+    first_event = np.concatenate(
+        [
+            np.full(n, names.index(scenario.events.signup), dtype=np.int16),
+            np.full(len(sess_user), names.index(scenario.events.session_start), dtype=np.int16),
+        ]
+    )
+    all_stage = np.concatenate([np.full(n, s.initial_stage), np.repeat(s.day_stage, s.counts)])
+    order = np.lexsort((all_start, all_user))
+    all_user, all_start, first_event = all_user[order], all_start[order], first_event[order]
+    # sessions after a user adopted a feature walk the chain with the feature's rows
+    adopted_at = s.adopted_at
+    mask = (all_start[None, :] >= adopted_at[:, all_user]) << np.arange(len(adopted_at))[:, None]
+    chain = chain_index(
+        s.segment[all_user],
+        all_stage[order],
+        len(scenario.stage_names()),
+        mask.sum(axis=0),
+        len(scenario.adoption),
+    )
+    n_sessions = len(all_user)
+
+    matrices = transition_matrices(scenario)
+    ev_session, ev_code = walk_sessions(matrices, chain, first_event, rng["events"])
+    gaps = event_gaps_ms(scenario, ev_code, rng["events"])
+    offset, length = offsets_in_session(ev_session, gaps, n_sessions)
+    opened = keep_in_day(all_start, length)  # when the app asks for feature flags
+    start = separate_sessions(all_user, opened, length)
+    # The extract ends with the timeframe: drop what spills past midnight of the last day.
+    event_ms = start[ev_session] + offset
+    inside = event_ms < s.cal.days * MS_PER_DAY
+    if not inside.all():
+        ev_session, ev_code, gaps, event_ms = (
+            ev_session[inside],
+            ev_code[inside],
+            gaps[inside],
+            event_ms[inside],
+        )
+    s.session_user, s.session_opened_ms, s.session_start_ms = all_user, opened, start
+    s.session_day = all_start // MS_PER_DAY
+    s.session_first_event, s.n_sessions = first_event, n_sessions
+    s.event_session, s.event_code, s.event_gap_ms, s.event_ms = ev_session, ev_code, gaps, event_ms
+    # The account exists from the signup event as logged (its session may have moved).
+    is_signup = first_event == names.index(scenario.events.signup)
+    s.signed_up_ms = np.empty(n, dtype=np.int64)
+    s.signed_up_ms[all_user[is_signup]] = start[is_signup]
+
+
+def log(s: Shard) -> None:
+    """raw.events: the sessions' events, then funnel steps and adoptions, each of those
+    logged as a one-event session of its own."""
+    scenario, run, adopted = s.scenario, s.funnel_run, s.adopted
+    names = scenario.event_names()
+    adoption_code = np.array([names.index(a.event) for a in scenario.adoption.values()], dtype=int)
+    s.forced_user = np.concatenate([run.event_user, adopted.user]).astype(np.int64)
+    s.forced_ms = np.concatenate([run.event_ms, adopted.at_ms]).astype(np.int64)
+    n_funnel = len(run.event_user)
+    event_user = np.concatenate([s.session_user[s.event_session], s.forced_user]).astype(np.int64)
+    ev_code = np.concatenate(
+        [s.event_code, run.event_code + len(names), adoption_code[adopted.feature]]
+    )
+    event_ms = np.concatenate([s.event_ms, s.forced_ms])
+    gaps = np.concatenate(
+        [
+            s.event_gap_ms,
+            event_gaps_ms(scenario, np.zeros(n_funnel, dtype=np.int64), s.rng["funnels"]),
+            event_gaps_ms(scenario, adoption_code[adopted.feature], s.rng["adoption"]),
+        ]
+    )
+    s.event_session = np.concatenate(
+        [s.event_session, s.n_sessions + np.arange(len(s.forced_user))]
+    )
+    s.n_sessions += len(s.forced_user)
+    features = [e.feature for e in scenario.events.catalog.values()]
+    all_names = [*names, *scenario.funnel_events()]
+    all_features = [*features, *[None] * len(scenario.funnel_events())]
+    s.raw["events"] = pa.table(
+        {
+            "user_id": pa.array(s.user_id[event_user]),
+            "event_name": dictionary(ev_code, all_names),
+            "feature": dictionary(ev_code, all_features),
+            "event_at": timestamps(s.cal, event_ms),
+            "duration_ms": pa.array(gaps.astype(np.int32)),
+        }
+    )
+
+
+def reference_tables(scenario: Scenario, cal: Calendar) -> dict[str, pa.Table]:
+    """The tracking plan: the event catalogue."""
+    return {"event_catalog": event_catalog(scenario)}

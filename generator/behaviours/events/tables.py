@@ -1,0 +1,25 @@
+"""The tables this behaviour adds, with their DuckDB types: raw.events as the tracker logs
+them, and the tracking plan's event catalogue."""
+
+from __future__ import annotations
+
+RAW: dict[str, dict[str, str]] = {
+    "event_catalog": {
+        "event_name": "VARCHAR",
+        "feature": "VARCHAR",
+        "event_type": "VARCHAR",
+        "is_session_start": "BOOLEAN",
+        "is_signup": "BOOLEAN",
+        "is_paid_conversion": "BOOLEAN",
+    },
+    "events": {
+        "event_id": "BIGINT",
+        "user_id": "BIGINT",
+        "session_id": "BIGINT",
+        "event_name": "VARCHAR",
+        "feature": "VARCHAR",
+        "event_at": "TIMESTAMP",
+        "duration_ms": "INTEGER",
+    },
+}
+TRUTH: dict[str, dict[str, str]] = {}

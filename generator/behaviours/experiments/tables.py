@@ -1,0 +1,42 @@
+"""The tables this behaviour adds, with their DuckDB types: The feature-flag system's
+experiments and exposure logs, and every assignment and metric expectation."""
+
+from __future__ import annotations
+
+RAW: dict[str, dict[str, str]] = {
+    "experiments": {
+        "experiment_key": "VARCHAR",
+        "variant_index": "INTEGER",
+        "variant": "VARCHAR",
+        "weight": "DOUBLE",
+        "starts_on": "DATE",
+        "ends_on": "DATE",
+    },
+    "experiment_exposures": {
+        "exposure_id": "BIGINT",
+        "user_id": "BIGINT",
+        "experiment_key": "VARCHAR",
+        "variant": "VARCHAR",
+        "exposed_at": "TIMESTAMP",
+    },
+}
+TRUTH: dict[str, dict[str, str]] = {
+    "experiment_assignments": {
+        "user_id": "BIGINT",
+        "experiment_key": "VARCHAR",
+        "variant": "VARCHAR",
+        "exposed_on": "DATE",
+        "is_logged": "BOOLEAN",
+    },
+    "experiment_metrics": {
+        "experiment_key": "VARCHAR",
+        "segment": "VARCHAR",
+        "variant": "VARCHAR",
+        "metric": "VARCHAR",
+        "users": "BIGINT",
+        "expected_numerator": "DOUBLE",
+        "expected_denominator": "DOUBLE",
+        "expected_value": "DOUBLE",
+        "expected_lift": "DOUBLE",
+    },
+}

@@ -1,0 +1,120 @@
+"""The funnels section: ordered steps after signup or after a free-plan decision, each
+with its rate and delay, within a window; and the chance of step 1 a plan-conversion
+funnel needs to match the planted conversion."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import numpy as np
+from pydantic import Field
+
+from generator.behaviours.subscriptions.section import transition_tables
+from generator.section import (
+    MAX_DAYS,
+    Days,
+    Multiplier,
+    Name,
+    Probability,
+    Sigma,
+    Strict,
+    at,
+    present,
+)
+
+if TYPE_CHECKING:
+    from generator.scenario import Scenario
+
+
+DEFAULT_FUNNEL_WINDOW_DAYS = 14  # the funnel() macro's default too
+
+
+class Hours(Strict):
+    median: Annotated[float, Field(gt=0.0, le=24 * MAX_DAYS)]
+    sigma: Sigma
+
+
+class FunnelStep(Strict):
+    event: Name
+    rate: Probability = Field(1.0, description="chance of this step given the previous one")
+    hours: Hours | None = Field(None, description="log-normal delay after the previous step")
+
+
+class Funnel(Strict):
+    """Ordered steps, each reached with its rate (times the segment's multiplier, capped at
+    1) after a log-normal delay, all within the window from step 1. A `signup` funnel
+    starts at the signup event; a `plan_conversion` funnel is tried at each monthly plan
+    decision on the free plan and its last step is the move to a paid plan, so the chance
+    of step 1 follows from the plan's conversion chance. Step events other than the signup
+    are the funnel's own, logged as one-event sessions."""
+
+    entry: Literal["signup", "plan_conversion"] = "signup"
+    window_days: Days = Field(
+        DEFAULT_FUNNEL_WINDOW_DAYS, description="days from step 1 within which steps count"
+    )
+    steps: list[FunnelStep] = Field(min_length=2, max_length=100)
+    segment_multipliers: dict[Name, Multiplier] = {}
+
+
+def check(world: Scenario) -> None:
+    seen: set[str] = set(world.events.catalog)
+    for name, funnel in world.funnels.items():
+        base = f"funnels.{name}"
+        first_own = 1  # a signup funnel's step 1 is the signup itself
+        if funnel.entry == "signup" and funnel.steps[0].event != world.events.signup:
+            raise at(f"{base}.steps.0.event", f"must be the signup event '{world.events.signup}'")
+        if funnel.entry == "plan_conversion":
+            if world.subscriptions is None:
+                raise at(f"{base}.entry", "plan_conversion needs a subscriptions block")
+            first_own = 0
+        for i, step in enumerate(funnel.steps[first_own:], start=first_own):
+            if i > 0 and step.hours is None:
+                raise at(f"{base}.steps.{i}.hours", "required key is missing")
+            if step.event in seen:
+                raise at(f"{base}.steps.{i}.event", f"'{step.event}' is already logged elsewhere")
+            seen.add(step.event)
+        for seg in funnel.segment_multipliers:
+            if seg not in world.segments:
+                raise at(f"{base}.segment_multipliers.{seg}", "unknown segment")
+    for name, funnel in world.funnels.items():
+        if funnel.entry == "plan_conversion":
+            worst = conversion_entry_chances(world, funnel).max()
+            if worst > 1 + 1e-12:
+                raise at(
+                    f"funnels.{name}.steps",
+                    f"step rates too low for the planted free-plan conversion "
+                    f"(step 1 would need a chance of {worst:.3f})",
+                )
+
+
+def step_rates(world: Scenario, funnel: Funnel, cap: bool = True) -> np.ndarray:
+    """(segment, step >= 2) chances of each step given the previous one, capped at 1."""
+    mult = np.array([funnel.segment_multipliers.get(s, 1.0) for s in world.segment_names()])
+    rates = np.array([step.rate for step in funnel.steps[1:]])
+    return np.minimum(rates[None, :] * mult[:, None], 1.0 if cap else np.inf)
+
+
+def conversion_entry_chances(world: Scenario, funnel: Funnel) -> np.ndarray:
+    """(segment, is_inactive) chance of step 1 at a free-plan decision: the planted chance
+    of converting divided by the chance of going from step 1 to the last step."""
+    subs = present(world.subscriptions)
+    paid = np.array([plan.price > 0 for plan in subs.plans.values()])
+    p_convert = transition_tables(world)[:, :, 0, paid].sum(axis=2)
+    through = step_rates(world, funnel).prod(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p_convert > 0, p_convert / through[:, None], 0.0)
+
+
+def check_conversion_lift(world: Scenario, path: str, multiplier: float) -> None:
+    """The lifted chance of leaving the free plan, and of starting a plan-conversion
+    funnel, must stay a probability."""
+    tables = transition_tables(world)
+    paid = [plan.price > 0 for plan in present(world.subscriptions).plans.values()]
+    leaving = tables[:, :, 0, 1:].sum(axis=2) + (multiplier - 1) * tables[:, :, 0, paid].sum(axis=2)
+    if leaving.max() > 1 + 1e-12:
+        raise at(path, f"lifts the chance of leaving the free plan to {leaving.max():.3g}")
+    for name, funnel in world.funnels.items():
+        if funnel.entry == "plan_conversion":
+            entry = conversion_entry_chances(world, funnel).max() * multiplier
+            if entry > 1:
+                raise at(path, f"lifts funnel '{name}' step 1's chance to {entry:.3g}")

@@ -1,0 +1,250 @@
+"""Funnels: ordered steps after signup. Each step is reached with its planted rate (times
+the segment's multiplier, capped at 1) after a log-normal delay from the previous step,
+and only within the funnel's window from step 1 and before the data ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from generator.behaviours.funnels.section import step_rates
+from generator.calendar import MS_PER_DAY, Calendar
+from generator.columns import dictionary
+from generator.maths import lognormal_cdf
+from generator.scenario import Scenario
+from generator.state import Shard
+
+MS_PER_HOUR = 3_600_000
+
+
+@dataclass(frozen=True)
+class FunnelChances:
+    """The experiment funnel as planted for each user: step rates (segment multipliers
+    and every experiment's lifts applied, before capping at 1) and whether the user's
+    drawn delays fit the window (so completing is the product of the rates, or 0)."""
+
+    rates: np.ndarray  # (user, later step)
+    fits: np.ndarray  # (user,)
+
+
+@dataclass(frozen=True)
+class FunnelRun:
+    """Step events of a shard's users, and for truth every step a user could take."""
+
+    event_user: np.ndarray
+    event_code: np.ndarray  # index into scenario.funnel_events()
+    event_ms: np.ndarray
+    # truth: one row per (user, funnel, step) the user had a chance of reaching: the
+    # summed chance over their opportunities until they reached it, and its variance
+    truth_user: np.ndarray
+    truth_funnel: np.ndarray
+    truth_step: np.ndarray  # 1, 2, ... (a signup funnel's step 1 is certain: no row)
+    truth_expected: np.ndarray
+    truth_variance: np.ndarray
+    truth_reached: np.ndarray
+    # per signup funnel, each user's step rates and whether their delays fit the window
+    chances: dict[str, FunnelChances]
+
+
+@dataclass(frozen=True)
+class FreePlanDecisions:
+    """Monthly plan decisions taken on the free plan, ordered by user then time."""
+
+    user: np.ndarray
+    at_ms: np.ndarray
+    p_convert: np.ndarray  # chance the decision moves the user to a paid plan
+    converted: np.ndarray
+
+
+def simulate(
+    scenario: Scenario,
+    days: int,
+    signup_ms: np.ndarray,
+    segment: np.ndarray,
+    rng: np.random.Generator,
+    decisions: FreePlanDecisions | None = None,
+    multipliers: dict[str, np.ndarray] | None = None,
+) -> FunnelRun:
+    """`multipliers`, when given, lift a signup funnel's step rates per (user, step)."""
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in FunnelRun.__dataclass_fields__ if k != "chances"
+    }
+    chances = {}
+    code = 0
+    for f, (name, funnel) in enumerate(scenario.funnels.items()):
+        if funnel.entry == "signup":
+            rates = step_rates(scenario, funnel, cap=False)[segment]
+            if multipliers is not None and name in multipliers:
+                rates = rates * multipliers[name]
+            chances[name] = _after_signup(funnel, f, code, days, signup_ms, rates, rng, parts)
+        elif decisions is not None:
+            _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, parts)
+        code += len(scenario.own_events(funnel))
+    kinds = {"truth_expected": np.float64, "truth_variance": np.float64, "truth_reached": bool}
+    arrays = {
+        k: np.concatenate(v) if v else np.zeros(0, dtype=kinds.get(k, np.int64))
+        for k, v in parts.items()
+    }
+    return FunnelRun(**arrays, chances=chances)
+
+
+def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, parts) -> FunnelChances:
+    end_ms = days * MS_PER_DAY
+    rates = np.minimum(uncapped, 1.0)
+    fits = np.ones(len(signup_ms), dtype=bool)
+    limit = np.minimum(signup_ms + funnel.window_days * MS_PER_DAY, end_ms)
+    reached = np.ones(len(signup_ms), dtype=bool)
+    at = signup_ms.astype(np.float64)
+    for k, step in enumerate(funnel.steps[1:], start=2):
+        p = rates[:, k - 2]
+        median = step.hours.median * MS_PER_HOUR
+        delay = median * np.exp(step.hours.sigma * rng.standard_normal(len(at)))
+        takes = rng.random(len(at)) < p
+        candidates = np.flatnonzero(reached)
+        chance = p[candidates] * lognormal_cdf(
+            limit[candidates] - at[candidates], median, step.hours.sigma
+        )
+        parts["truth_user"].append(candidates)
+        parts["truth_funnel"].append(np.full(len(candidates), f))
+        parts["truth_step"].append(np.full(len(candidates), k))
+        parts["truth_expected"].append(chance)
+        parts["truth_variance"].append(chance * (1 - chance))
+        at = at + delay
+        fits &= (at <= limit) & (at < end_ms)
+        reached = reached & takes & fits
+        parts["truth_reached"].append(reached[candidates])
+        users = np.flatnonzero(reached)
+        parts["event_user"].append(users)
+        parts["event_code"].append(np.full(len(users), code + k - 2))
+        parts["event_ms"].append(np.floor(at[users]).astype(np.int64))
+    return FunnelChances(uncapped, fits)
+
+
+def _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, parts) -> None:
+    """At each free-plan decision an attempt reaches step s (0 = none): the last step
+    exactly when the decision converted, otherwise s < last with the chances that make
+    every step's rate the planted one. Steps are laid out backwards from the decision,
+    each delay capped so the whole attempt fits in the window."""
+    n_steps = len(funnel.steps)
+    user = decisions.user
+    if len(user) == 0:
+        return
+    p_convert = decisions.p_convert
+    rates = step_rates(scenario, funnel)[segment[user]]  # (decision, step >= 2)
+    through = np.cumprod(np.column_stack([np.ones(len(user)), rates]), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entry = np.where(p_convert > 0, p_convert / through[:, -1], 0.0)
+    q = entry[:, None] * through  # (decision, step k = 1..n): chance the attempt reaches k
+    # deepest step of a non-converting attempt: P(s = j) = q_j - q_(j+1), P(0) = 1 - q_1
+    stay = np.column_stack([1 - q[:, 0], q[:, :-1] - q[:, 1:]])
+    cumulative = np.cumsum(stay, axis=1) / np.maximum(1 - p_convert, 1e-300)[:, None]
+    deepest = (rng.random(len(user))[:, None] >= cumulative[:, :-1]).sum(axis=1)
+    deepest = np.where(decisions.converted, n_steps, deepest)
+
+    cap = funnel.window_days * MS_PER_DAY / n_steps
+    at = decisions.at_ms.astype(np.float64)
+    times = [at]
+    for step in funnel.steps[:0:-1]:
+        median = step.hours.median * MS_PER_HOUR
+        delay = median * np.exp(step.hours.sigma * rng.standard_normal(len(user)))
+        times.append(times[-1] - np.minimum(delay, cap))
+    times = times[::-1]  # step 1 .. n
+    for k in range(1, n_steps + 1):
+        logged = deepest >= k
+        parts["event_user"].append(user[logged])
+        parts["event_code"].append(np.full(int(logged.sum()), code + k - 1))
+        parts["event_ms"].append(np.floor(times[k - 1][logged]).astype(np.int64))
+
+    # Truth: summed chances of each step over the decisions before the user first reached
+    # it (the compensator of "ever reached"), so counts of users have a known mean.
+    users, first = np.unique(user, return_index=True)
+    group = np.repeat(np.arange(len(users)), np.diff(np.append(first, len(user))))
+    key = group * (n_steps + 1) + deepest
+    best_so_far = np.maximum.accumulate(key) - group * (n_steps + 1)
+    before = np.where(np.r_[True, group[1:] != group[:-1]], 0, np.r_[0, best_so_far[:-1]])
+    best = np.maximum.reduceat(deepest, first)
+    for k in range(1, n_steps + 1):
+        open_ = before < k
+        chance = q[:, k - 1] * open_
+        parts["truth_user"].append(users)
+        parts["truth_funnel"].append(np.full(len(users), f))
+        parts["truth_step"].append(np.full(len(users), k))
+        parts["truth_expected"].append(np.bincount(group, weights=chance, minlength=len(users)))
+        parts["truth_variance"].append(
+            np.bincount(group, weights=chance * (1 - chance), minlength=len(users))
+        )
+        parts["truth_reached"].append(best >= k)
+
+
+def funnel_steps(scenario: Scenario) -> pa.Table:
+    """The tracking plan's funnels (raw.funnel_steps): the planted funnels, then the flows
+    worth reporting, each step in order with the funnel's conversion window."""
+    funnels = [
+        (name, [s.event for s in f.steps], f.window_days) for name, f in scenario.funnels.items()
+    ]
+    funnels += [(name, f.steps, f.window_days) for name, f in scenario.events.flows.items()]
+    rows = [
+        {
+            "funnel_name": name,
+            "funnel_number": number,
+            "step_number": step,
+            "event_name": event,
+            "window_days": window,
+        }
+        for number, (name, events, window) in enumerate(funnels, start=1)
+        for step, event in enumerate(events, start=1)
+    ]
+    schema = pa.schema(
+        [
+            ("funnel_name", pa.string()),
+            ("funnel_number", pa.int32()),
+            ("step_number", pa.int32()),
+            ("event_name", pa.string()),
+            ("window_days", pa.float64()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def draw(s: Shard, multipliers: dict[str, np.ndarray]) -> None:
+    """Each funnel's step events; `multipliers` (per signup funnel, user x later step)
+    scale the step rates, as experiments do."""
+    s.funnel_run = simulate(
+        s.scenario,
+        s.cal.days,
+        s.signed_up_ms,
+        s.segment,
+        s.rng["funnels"],
+        s.history.free_plan if s.history is not None else None,
+        multipliers,
+    )
+
+
+def record(s: Shard) -> None:
+    s.truth["funnel_users"] = _funnel_truth(s.scenario, s.funnel_run, s.user_id)
+
+
+def _funnel_truth(scenario: Scenario, run: FunnelRun, user_id: np.ndarray) -> pa.Table:
+    """Each step a user had a chance of reaching: the summed chance and whether they did."""
+    funnel_names = list(scenario.funnels)
+    step_events = [s.event for f in scenario.funnels.values() for s in f.steps]
+    first_step = np.cumsum([0, *[len(f.steps) for f in scenario.funnels.values()]])[:-1]
+    step_code = first_step[run.truth_funnel] + run.truth_step - 1
+    return pa.table(
+        {
+            "user_id": pa.array(user_id[run.truth_user]),
+            "funnel_name": dictionary(run.truth_funnel, funnel_names),
+            "step_number": pa.array(run.truth_step.astype(np.int32)),
+            "event_name": dictionary(step_code, step_events),
+            "expected_reach": pa.array(run.truth_expected),
+            "variance": pa.array(run.truth_variance),
+            "is_reached": pa.array(run.truth_reached),
+        }
+    )
+
+
+def reference_tables(scenario: Scenario, cal: Calendar) -> dict[str, pa.Table]:
+    """The tracking plan's funnels."""
+    return {"funnel_steps": funnel_steps(scenario)}

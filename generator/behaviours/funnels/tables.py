@@ -1,0 +1,25 @@
+"""The tables this behaviour adds, with their DuckDB types: The funnels' steps as the
+tracking plan lists them, and each user's chance at each step."""
+
+from __future__ import annotations
+
+RAW: dict[str, dict[str, str]] = {
+    "funnel_steps": {
+        "funnel_name": "VARCHAR",
+        "funnel_number": "INTEGER",
+        "step_number": "INTEGER",
+        "event_name": "VARCHAR",
+        "window_days": "DOUBLE",
+    },
+}
+TRUTH: dict[str, dict[str, str]] = {
+    "funnel_users": {
+        "user_id": "BIGINT",
+        "funnel_name": "VARCHAR",
+        "step_number": "INTEGER",
+        "event_name": "VARCHAR",
+        "expected_reach": "DOUBLE",
+        "variance": "DOUBLE",
+        "is_reached": "BOOLEAN",
+    },
+}

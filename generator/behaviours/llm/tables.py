@@ -1,0 +1,38 @@
+"""The tables this behaviour adds, with their DuckDB types: The LLM gateway's answers, and
+the planted rating distributions."""
+
+from __future__ import annotations
+
+RAW: dict[str, dict[str, str]] = {
+    "llm_responses": {
+        "response_id": "BIGINT",
+        "user_id": "BIGINT",
+        "feature": "VARCHAR",
+        "model_version": "VARCHAR",
+        "requested_at": "TIMESTAMP",
+        "latency_ms": "INTEGER",
+        "rating": "INTEGER",
+        "hallucination_flag": "BOOLEAN",
+        "flag_source": "VARCHAR",
+    },
+}
+TRUTH: dict[str, dict[str, str]] = {
+    "llm_ratings": {
+        "model_version": "VARCHAR",
+        "live_from": "DATE",
+        "feature": "VARCHAR",
+        "role": "VARCHAR",
+        "expected_rating": "DOUBLE",
+        "rating_variance": "DOUBLE",
+        "hallucination_probability": "DOUBLE",
+        "flag_probability": "DOUBLE",
+    },
+    "llm_rating_sums": {
+        "model_version": "VARCHAR",
+        "feature": "VARCHAR",
+        "role": "VARCHAR",
+        "ratings": "BIGINT",
+        "expected_rating_sum": "DOUBLE",
+        "rating_variance_sum": "DOUBLE",
+    },
+}

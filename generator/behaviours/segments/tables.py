@@ -1,0 +1,38 @@
+"""The tables this behaviour adds, with their DuckDB types: raw.users: who the users are
+(one VARCHAR column per declared attribute follows)."""
+
+from __future__ import annotations
+
+RAW: dict[str, dict[str, str]] = {
+    "users": {
+        "user_id": "BIGINT",
+        "signed_up_at": "TIMESTAMP",
+        "email": "VARCHAR",
+        "role": "VARCHAR",
+    },
+}
+TRUTH: dict[str, dict[str, str]] = {}
+
+# Names an attribute may not take: raw.users' own columns and the ones dim_users derives.
+RESERVED_USER_COLUMNS = frozenset(
+    [
+        *RAW["users"],
+        "signup_date",
+        "cohort_week",
+        "cohort_month",
+        "first_active_at",
+        "last_active_at",
+        "last_active_date",
+        "lifetime_sessions",
+        "lifetime_events",
+        "days_active",
+        "active_days_last_28",
+        "days_since_last_active",
+        "account_age_days",
+        "is_retained_day_7",
+        "is_churned",
+        "lifecycle_stage",
+        "breakdown",
+        "breakdown_value",
+    ]
+)
