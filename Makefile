@@ -14,7 +14,8 @@ DUCKDB_PATH ?= warehouse.duckdb
 TEST_USERS ?= 20000
 TEST_DB := target/test_warehouse.duckdb
 BENCH_USERS ?= 50000
-RANDOM_WORLDS ?= 1,2,3,4,5,6,7,8
+TEST_WORLDS ?= 1,2,3,4
+RANDOM_WORLDS ?= $(shell seq -s, 1 40)
 
 USERS_FLAG := $(if $(USERS),--users $(USERS),)
 # dbt would make an empty warehouse at a missing path and fail later: say so at once
@@ -68,8 +69,8 @@ lint: install ## ruff and mypy on the generator, sqlfluff (dbt templater, DuckDB
 	DUCKDB_PATH=target/lint.duckdb $(BIN)/sqlfluff lint models tests analyses
 	$(BIN)/sqlfluff lint --templater raw reports
 
-pytest: install ## the generator's and the project's Python tests
-	$(BIN)/pytest -q
+pytest: install ## the generator's and the project's Python tests, random worlds TEST_WORLDS among them
+	RANDOM_WORLDS=$(TEST_WORLDS) $(BIN)/pytest -q
 
 test-warehouse: install ## a small world (TEST_USERS, default 20000) built with every dbt test
 	mkdir -p target
@@ -84,7 +85,7 @@ hostile: install ## the hostile-user checks at full size: 800 fuzzed scenarios a
 	FUZZ_EXAMPLES=800 KILLS=20 $(BIN)/pytest -q --hypothesis-show-statistics \
 		tests/python/test_hostile_input.py tests/python/test_outputs.py
 
-worlds: install ## random valid worlds (RANDOM_WORLDS=1,2,...) built with every dbt test and reported
+worlds: install ## random valid worlds (RANDOM_WORLDS, default seeds 1-40) built with every dbt test and reported
 	RANDOM_WORLDS=$(RANDOM_WORLDS) $(BIN)/pytest -q -rA \
 		tests/python/test_random_worlds.py
 

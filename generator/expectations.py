@@ -5,28 +5,26 @@ range 4 standard errors wide for the sample at hand, run against a warehouse."""
 from __future__ import annotations
 
 import logging
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from generator.behaviours.events import expect as events
+from generator.behaviours.experiments import expect as experiments
+from generator.behaviours.llm import expect as llm
+from generator.behaviours.marketing import expect as marketing
+from generator.behaviours.segments import expect as segments
+from generator.behaviours.subscriptions import expect as subscriptions
+from generator.checks import Check
 from generator.outputs import OutputError, open_read_only
-from generator.scenario import Scenario, present
+from generator.scenario import Scenario
 
-Z = 4.0  # standard errors either side of a planted share or median
-
-
-@dataclass(frozen=True)
-class Check:
-    """One expectation on one derived frame (a query on the raw tables)."""
-
-    frame: str
-    expectation: Any
+# the behaviours whose raw tables carry expectations, in the order their checks run
+EXPECTING = (segments, events, subscriptions, llm, experiments, marketing)
 
 
 @dataclass(frozen=True)
@@ -39,143 +37,11 @@ class Outcome:
     success: bool
 
 
-def _frames(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> dict[str, pd.DataFrame]:
-    """Small frames computed in DuckDB: one row per user, or per distinct value."""
-    frames = {
-        "users": con.execute("select * from raw.users").df(),
-        "event_names": con.execute("select distinct event_name from raw.events").df(),
-    }
-    if scenario.subscriptions is not None:
-        frames["invoices"] = con.execute("select plan, amount, status from raw.invoices").df()
-    if scenario.llm is not None:
-        frames["llm_responses"] = con.execute(
-            "select model_version, latency_ms, rating from raw.llm_responses"
-        ).df()
-    if scenario.experiments:
-        frames["exposures"] = con.execute(
-            "select distinct experiment_key, variant from raw.experiment_exposures"
-        ).df()
-    if scenario.marketing is not None:
-        frames["touch_channels"] = con.execute(
-            "select distinct channel from raw.marketing_touches"
-        ).df()
-    return frames
-
-
-def _share_range(p: float, n: int) -> tuple[float, float]:
-    half = Z * math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
-    return max(p - half, 0.0), min(p + half, 1.0)
-
-
 def suite(scenario: Scenario, frames: dict[str, pd.DataFrame]) -> list[Check]:
     """The expectations the scenario implies for these frames (sample sizes from them)."""
     import great_expectations as gx  # noqa: PLC0415
 
-    e = gx.expectations
-    users = frames["users"]
-    n = len(users)
-    checks = [
-        Check("users", e.ExpectTableRowCountToEqual(value=scenario.users)),
-        Check("users", e.ExpectColumnValuesToBeUnique(column="user_id")),
-    ]
-    share = {s: seg.share for s, seg in scenario.segments.items()}
-    roles = sorted({seg.role for seg in scenario.segments.values()})
-    checks.append(Check("users", e.ExpectColumnValuesToBeInSet(column="role", value_set=roles)))
-    for role in roles:
-        p = sum(share[s] for s, seg in scenario.segments.items() if seg.role == role)
-        low, high = _share_range(p, n)
-        users[f"is_{role}"] = (users["role"] == role).astype(float)
-        checks.append(
-            Check(
-                "users",
-                e.ExpectColumnMeanToBeBetween(column=f"is_{role}", min_value=low, max_value=high),
-            )
-        )
-    for name, attr in scenario.attributes.items():
-        checks.append(
-            Check("users", e.ExpectColumnValuesToBeInSet(column=name, value_set=attr.values))
-        )
-        for i, value in enumerate(attr.values):
-            p = sum(share[s] * attr.shares[s][i] for s in scenario.segments)
-            low, high = _share_range(p, n)
-            column = f"is_{name}_{value}"
-            users[column] = (users[name] == value).astype(float)
-            checks.append(
-                Check(
-                    "users",
-                    e.ExpectColumnMeanToBeBetween(column=column, min_value=low, max_value=high),
-                )
-            )
-    names = [*scenario.event_names(), *scenario.funnel_events()]
-    checks.append(
-        Check("event_names", e.ExpectColumnValuesToBeInSet(column="event_name", value_set=names))
-    )
-    if "invoices" in frames:
-        subs = present(scenario.subscriptions)
-        prices = [plan.price for plan in subs.plans.values() if plan.price > 0]
-        invoices = frames["invoices"]
-        invoices["amount"] = invoices["amount"].astype(float)
-        invoices["is_failed"] = (invoices["status"] == "failed").astype(float)
-        low, high = _share_range(subs.failed_payment_probability, len(invoices))
-        checks += [
-            Check("invoices", e.ExpectColumnValuesToBeInSet(column="amount", value_set=prices)),
-            Check(
-                "invoices",
-                e.ExpectColumnMeanToBeBetween(column="is_failed", min_value=low, max_value=high),
-            ),
-        ]
-    if "llm_responses" in frames:
-        llm_spec = present(scenario.llm)
-        responses = frames["llm_responses"]
-        checks += [
-            Check(
-                "llm_responses",
-                e.ExpectColumnValuesToBeInSet(
-                    column="model_version", value_set=list(llm_spec.models)
-                ),
-            ),
-            Check(
-                "llm_responses",
-                e.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5),
-            ),
-        ]
-        for name, model in llm_spec.models.items():
-            # the median of a log-normal sample: standard error median x sigma x sqrt(pi/2n)
-            frame = f"latency_{name}"
-            frames[frame] = responses.loc[responses["model_version"] == name, ["latency_ms"]]
-            m = max(len(frames[frame]), 1)
-            se = model.latency_ms.median * model.latency_ms.sigma * math.sqrt(math.pi / (2 * m))
-            checks.append(
-                Check(
-                    frame,
-                    e.ExpectColumnMedianToBeBetween(
-                        column="latency_ms",
-                        min_value=model.latency_ms.median - Z * se - 1,
-                        max_value=model.latency_ms.median + Z * se + 1,
-                    ),
-                )
-            )
-    if "exposures" in frames:
-        variants = sorted({v for exp in scenario.experiments.values() for v in exp.variants})
-        checks += [
-            Check(
-                "exposures",
-                e.ExpectColumnValuesToBeInSet(
-                    column="experiment_key", value_set=list(scenario.experiments)
-                ),
-            ),
-            Check("exposures", e.ExpectColumnValuesToBeInSet(column="variant", value_set=variants)),
-        ]
-    if "touch_channels" in frames:
-        checks.append(
-            Check(
-                "touch_channels",
-                e.ExpectColumnValuesToBeInSet(
-                    column="channel", value_set=list(present(scenario.marketing).channels)
-                ),
-            )
-        )
-    return checks
+    return [c for b in EXPECTING for c in b.checks(scenario, frames, gx.expectations)]
 
 
 def run(scenario: Scenario, db: str | Path) -> list[Outcome]:
@@ -186,7 +52,7 @@ def run(scenario: Scenario, db: str | Path) -> list[Outcome]:
 
     con = open_read_only(db)
     try:
-        frames = _frames(con, scenario)
+        frames = {k: v for b in EXPECTING for k, v in b.frames(con, scenario).items()}
     except duckdb.CatalogException as exc:
         first = str(exc).splitlines()[0]
         raise OutputError(f"{db}: not a warehouse of this scenario ({first})") from None

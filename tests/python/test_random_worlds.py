@@ -1,8 +1,9 @@
 """Random valid worlds (tests/python/random_worlds.py) built with plain `dbt build`, every
-test included, and given their report. A long check: `make worlds` runs it on the seeds
-in RANDOM_WORLDS (comma-separated); without them it is skipped. At 3,000 users some
-planted effects are beyond what the recovery tests can judge reliably (heavy-tailed
-revenue in small experiment arms), which the closing notes of the work record."""
+test included, and given their report, on the seeds in RANDOM_WORLDS (comma-separated):
+`make test` runs a few (TEST_WORLDS), `make worlds` forty; without it the test is
+skipped. Each world is simulated at its own 3,000 users: where a planted effect is beyond
+what that size can judge (heavy-tailed revenue in small experiment arms), the recovery
+tests leave it out and say so in a warning, and the world still has to pass."""
 
 from __future__ import annotations
 

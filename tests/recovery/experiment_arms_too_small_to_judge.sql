@@ -1,17 +1,22 @@
 {{ config(severity='warn') }}
-{#- Says which experiment arms recovers_experiment_effects could not judge: an arm the
-    marts measured with fewer users than experiment_min_arm_users(), beside the users truth
-    assigned to it. A warning, not a failure: the world is too small to test those planted
+{#- Says which experiment arm x metric recovers_experiment_effects could not judge: an
+    arm with fewer users than normal_tail_users() says the metric's skewness needs at the
+    lift check's bound (or a metric that did not vary), beside the users truth assigned to
+    the arm. A warning, not a failure: the world is too small to test those planted
     effects, which is no fault of the marts. -#}
+{%- set z = normal_quantile_upper(0.0005) -%}
 with
 
-measured as (
+arms as (
 
-    select distinct
+    select
         experiment_key,
         variant,
-        users
-    from {{ ref('fct_experiment_results') }}
+        metric,
+        users,
+        {{ sample_skewness('users', 'metric_sum', 'metric_sum_squares', 'metric_sum_cubes') }}
+            as skewness
+    from {{ ref('fct_experiment_statistics') }}
 
 ),
 
@@ -24,15 +29,27 @@ assigned as (
     from {{ source('truth', 'experiment_assignments') }}
     group by experiment_key, variant
 
+),
+
+needed as (
+
+    select
+        *,
+        {{ normal_tail_users('skewness', z) }} as users_needed
+    from arms
+
 )
 
 select
-    measured.experiment_key,
-    measured.variant,
-    measured.users,
+    needed.experiment_key,
+    needed.variant,
+    needed.metric,
+    needed.users,
+    needed.skewness,
+    needed.users_needed,
     assigned.assigned_users
-from measured
+from needed
 left join assigned
-    on measured.experiment_key = assigned.experiment_key
-    and measured.variant = assigned.variant
-where measured.users < {{ experiment_min_arm_users() }}
+    on needed.experiment_key = assigned.experiment_key
+    and needed.variant = assigned.variant
+where needed.users_needed is null or needed.users < needed.users_needed

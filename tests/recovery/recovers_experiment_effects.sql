@@ -8,13 +8,26 @@
     planted sample-ratio mismatch is detected (p < 0.001) wherever the lost exposures make
     it detectable (the chi-square's noncentrality, from the users truth assigned and the
     planted loss, at least (3.29 + 4)^2), and none is reported where none was planted.
-    Fails too when no planted effect could be checked. A variant or control arm of fewer
-    than {{ min_users }} users is not judged: the normal approximation behind these intervals
-    is poor there for skewed metrics (experiment_arms_too_small_to_judge lists them, as a
-    warning). -#}
+    Fails too when no planted effect could be checked. An arm x metric is judged only
+    with the users normal_tail_users() says its skewness needs at the check's bound (a
+    lift needs both its arm and the control's): below that the normal approximation
+    behind these intervals is too poor in their tails, and a pass or a failure there
+    would be luck (experiment_arms_too_small_to_judge lists them, as a warning). -#}
 {%- set z = normal_quantile_upper(0.0005) -%}
-{%- set min_users = experiment_min_arm_users() -%}
 with
+
+arms as (
+
+    select
+        experiment_key,
+        variant,
+        metric,
+        users,
+        {{ sample_skewness('users', 'metric_sum', 'metric_sum_squares', 'metric_sum_cubes') }}
+            as skewness
+    from {{ ref('fct_experiment_statistics') }}
+
+),
 
 all_results as (
 
@@ -22,14 +35,28 @@ all_results as (
 
 ),
 
-controls as (
+judged_arms as (
 
     select
         experiment_key,
-        metric,
-        users as control_users
+        variant,
+        metric
+    from arms
+    where users >= {{ normal_tail_users('skewness', z) }}
+
+),
+
+controls as (
+
+    select
+        all_results.experiment_key,
+        all_results.metric
     from all_results
-    where is_control
+    inner join judged_arms
+        on all_results.experiment_key = judged_arms.experiment_key
+        and all_results.variant = judged_arms.variant
+        and all_results.metric = judged_arms.metric
+    where all_results.is_control
 
 ),
 
@@ -40,9 +67,11 @@ results as (
     inner join controls
         on all_results.experiment_key = controls.experiment_key
         and all_results.metric = controls.metric
+    inner join judged_arms
+        on all_results.experiment_key = judged_arms.experiment_key
+        and all_results.variant = judged_arms.variant
+        and all_results.metric = judged_arms.metric
     where not all_results.is_control
-        and all_results.users >= {{ min_users }}
-        and controls.control_users >= {{ min_users }}
 
 ),
 
@@ -99,7 +128,7 @@ lift_misses as (
 
 ),
 
-arm_means as (
+measured_means as (
 
     select
         all_results.experiment_key,
@@ -108,6 +137,7 @@ arm_means as (
         all_results.mean,
         all_results.variance,
         all_results.users,
+        arms.skewness,
         planted.expected_value,
         count(*) over () as checks
     from all_results
@@ -115,7 +145,19 @@ arm_means as (
         on all_results.experiment_key = planted.experiment_key
         and all_results.variant = planted.variant
         and all_results.metric = planted.metric
-    where all_results.users >= {{ min_users }}
+    inner join arms
+        on all_results.experiment_key = arms.experiment_key
+        and all_results.variant = arms.variant
+        and all_results.metric = arms.metric
+
+),
+
+arm_means as (
+
+    select *
+    from measured_means
+    where users
+        >= {{ normal_tail_users('skewness', normal_quantile_upper('0.0005 / checks')) }}
 
 ),
 
@@ -148,8 +190,44 @@ false_discoveries as (
 
 ),
 
+planted_effects as (
+
+    select
+        planted.experiment_key,
+        planted.variant,
+        planted.metric,
+        judged_variant.variant is not null and controls.metric is not null as is_judgeable
+    from planted
+    left join judged_arms as judged_variant
+        on planted.experiment_key = judged_variant.experiment_key
+        and planted.variant = judged_variant.variant
+        and planted.metric = judged_variant.metric
+    left join controls
+        on planted.experiment_key = controls.experiment_key
+        and planted.metric = controls.metric
+    where abs(planted.expected_lift) > 1e-9
+
+),
+
+measured_effects as (
+
+    select count(*) as measured
+    from compared
+    where has_planted_effect and relative_lift_se is not null
+
+),
+
+measured_arms as (
+
+    select count(*) as arms
+    from arms
+
+),
+
 nothing_checked as (
 
+    {#- a world that plants effects, none of them measured: a failure when one of them
+        could have been judged, or when the marts measured no arm at all -#}
     select
         cast(null as {{ dbt.type_string() }}) as experiment_key,
         cast(null as {{ dbt.type_string() }}) as variant,
@@ -157,10 +235,15 @@ nothing_checked as (
         cast(null as {{ dbt.type_float() }}) as relative_lift,
         cast(null as {{ dbt.type_float() }}) as expected_lift,
         'no planted effect was measured' as failure
-    from compared
-    having sum(
-            case when has_planted_effect and relative_lift_se is not null then 1 else 0 end
-        ) = 0
+    from planted_effects
+    cross join measured_effects
+    cross join measured_arms
+    group by measured_effects.measured, measured_arms.arms
+    having measured_effects.measured = 0
+        and (
+            sum(case when planted_effects.is_judgeable then 1 else 0 end) > 0
+            or measured_arms.arms = 0
+        )
 
 ),
 

@@ -1,6 +1,6 @@
 {#- One row per experiment x variant x metric: the sufficient statistics every test in
     fct_experiment_results is computed from (GrowthBook's engine reads the same): users,
-    sums and sums of squares of the metric, of a ratio metric's denominator and of the
+    sums, sums of squares and of cubes (its skewness) of the metric, of a ratio metric's denominator and of the
     pre-exposure covariate, and their sums of products. Portable SQL; any engine can
     finish the statistics from here. -#}
 {%- set metrics = [
@@ -36,6 +36,7 @@ exposures as (
             count(*) as users,
             sum({{ x }}) as metric_sum,
             sum({{ x }} * {{ x }}) as metric_sum_squares,
+            sum({{ x }} * {{ x }} * {{ x }}) as metric_sum_cubes,
             sum({{ d }}) as denominator_sum,
             sum({{ d }} * {{ d }}) as denominator_sum_squares,
             sum({{ x }} * {{ d }}) as metric_denominator_sum_products,

@@ -1,0 +1,24 @@
+"""What raw.events must show: only the events the world logs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+
+from generator.checks import Check
+
+if TYPE_CHECKING:
+    from generator.scenario import Scenario
+
+
+def frames(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> dict[str, pd.DataFrame]:
+    return {"event_names": con.execute("select distinct event_name from raw.events").df()}
+
+
+def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[Check]:
+    names = [*scenario.event_names(), *scenario.funnel_events()]
+    return [
+        Check("event_names", e.ExpectColumnValuesToBeInSet(column="event_name", value_set=names))
+    ]
