@@ -1,5 +1,6 @@
 {#- A new session starts at a user's first event and after every gap longer than
-    var('session_timeout_minutes') (30): the rule of GA, Amplitude and PostHog. -#}
+    var('session_timeout_minutes') (30): the rule of GA, Amplitude and PostHog. The gap is
+    compared on exact timestamps (not whole seconds), so 30:00.383 starts a new session. -#}
 with
 
 events as (
@@ -25,8 +26,9 @@ flagged as (
         *,
         case
             when previous_event_at is null then 1
-            when {{ dbt.datediff('previous_event_at', 'event_at', 'second') }}
-                > {{ var('session_timeout_minutes') }} * 60 then 1
+            when event_at > {{ dbt.dateadd(
+                'minute', var('session_timeout_minutes'), 'previous_event_at'
+            ) }} then 1
             else 0
         end as is_session_start
     from with_previous
