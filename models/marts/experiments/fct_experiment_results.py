@@ -130,6 +130,8 @@ def model(dbt, session):
         plan = plan.sort_values("variant_index")
         control = plan.loc[plan["is_control"], "variant"].iloc[0]
         mine = stats[stats["experiment_key"] == experiment]
+        if mine.empty:  # nobody exposed yet (it starts after the as-of date): no results
+            continue
         users = mine[mine["metric"] == mine["metric"].iloc[0]].set_index("variant")["users"]
         observed = [float(users.get(v, 0)) for v in plan["variant"]]
         chi_square = sum(

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('app', 'events') }}
+    where {{ known_by_as_of_date('event_at') }}
 
 ),
 

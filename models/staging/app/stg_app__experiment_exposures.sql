@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('app', 'experiment_exposures') }}
+    where {{ known_by_as_of_date('exposed_at') }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('app', 'llm_responses') }}
+    where {{ known_by_as_of_date('requested_at') }}
 
 ),
 

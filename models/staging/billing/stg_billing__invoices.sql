@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('billing', 'invoices') }}
+    where {{ known_by_as_of_date('issued_at') }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('billing', 'subscription_changes') }}
+    where {{ known_by_as_of_date('changed_at') }}
 
 ),
 

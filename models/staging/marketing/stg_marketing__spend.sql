@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('marketing', 'marketing_spend') }}
+    where {{ known_by_as_of_date('spend_date') }}
 
 ),
 

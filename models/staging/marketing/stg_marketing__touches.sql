@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('marketing', 'marketing_touches') }}
+    where {{ known_by_as_of_date('touched_at') }}
 
 ),
 
