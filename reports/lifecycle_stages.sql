@@ -6,4 +6,5 @@ select
     users,
     share_of_users
 from marts.fct_lifecycle_stages_weekly
+where is_complete  -- the unfinished as-of week's counts are not final
 order by week_start, lifecycle_stage

@@ -6,4 +6,5 @@ select
     users,
     signed_users
 from marts.fct_user_lifecycle
+where is_complete  -- the unfinished as-of week's counts are not final
 order by lifecycle_week, status

@@ -1,7 +1,14 @@
 {#- Per channel x month x attribution model: spend, conversions and revenue attributed to
     the channel, cost per acquisition (spend / conversions) and return on ad spend
-    (revenue / spend). The no-touch channel has no spend. -#}
+    (revenue / spend). The no-touch channel has no spend. The month the as-of date falls
+    inside is flagged is_complete = false. -#}
 with
+
+as_of as (
+
+    select {{ as_of_date() }} as as_of
+
+),
 
 spend as (
 
@@ -71,7 +78,9 @@ final as (
         coalesce(monthly_attribution.attributed_conversions, 0) as attributed_conversions,
         coalesce(monthly_attribution.attributed_revenue, 0) as attributed_revenue,
         monthly_spend.spend / nullif(monthly_attribution.attributed_conversions, 0) as cac,
-        monthly_attribution.attributed_revenue / nullif(monthly_spend.spend, 0) as roas
+        monthly_attribution.attributed_revenue / nullif(monthly_spend.spend, 0) as roas,
+        {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'spine.month')) }}
+        <= (select as_of.as_of from as_of) as is_complete
     from spine
     cross join models
     left join monthly_spend

@@ -1,7 +1,8 @@
 {#- Each user's inferred lifecycle stage (macro lifecycle_stage) at the end of every week
     from their signup week to the as-of week, counted per week and stage. Weeks run
     Monday to Sunday, so the 28 days ending on a Sunday are exactly its last four weeks;
-    the as-of week ends on the as-of date. -#}
+    the as-of week ends on the as-of date, flagged is_complete = false until it has its
+    seven days. -#}
 with
 
 users as (
@@ -125,7 +126,9 @@ final as (
         lifecycle_stage,
         users,
         cast(users as {{ dbt.type_float() }}) / sum(users) over (partition by week_start)
-            as share_of_users
+            as share_of_users,
+        {{ dbt.dateadd('day', 6, 'week_start') }} <= (select as_of.as_of from as_of)
+            as is_complete
     from counted
 
 )

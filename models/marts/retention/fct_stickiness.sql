@@ -1,6 +1,13 @@
 {#- Stickiness (PostHog / Amplitude): how many days of a week or a calendar month each
-    active user was active, counted over users. -#}
+    active user was active, counted over users. A period the as-of date falls inside is
+    flagged is_complete = false: its users have had fewer days to be active. -#}
 with
+
+as_of as (
+
+    select {{ as_of_date() }} as as_of
+
+),
 
 activity as (
 
@@ -52,7 +59,12 @@ final as (
         days_active,
         users,
         cast(users as {{ dbt.type_float() }})
-        / sum(users) over (partition by period_type, period_start) as share_of_active_users
+        / sum(users) over (partition by period_type, period_start) as share_of_active_users,
+        case
+            when period_type = 'week'
+                then {{ dbt.dateadd('day', 6, 'period_start') }}
+            else {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'period_start')) }}
+        end <= (select as_of.as_of from as_of) as is_complete
     from counted
 
 )

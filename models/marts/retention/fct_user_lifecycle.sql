@@ -3,7 +3,9 @@
     returning    - active this week and the week before;
     resurrecting - active this week, not the week before, signed up earlier;
     dormant      - active the week before, not this week (PostHog charts it negative;
-                   here it is a positive count with its own status). -#}
+                   here it is a positive count with its own status).
+    The as-of week is kept, flagged is_complete = false when it has not ended: its
+    dormant count is not final. -#}
 with
 
 users as (
@@ -20,7 +22,9 @@ activity as (
 
 as_of as (
 
-    select {{ week_start(as_of_date()) }} as last_week
+    select
+        {{ week_start(as_of_date()) }} as last_week,
+        {{ as_of_date() }} as as_of
 
 ),
 
@@ -106,7 +110,9 @@ final as (
         lifecycle_week,
         status,
         users,
-        case when status = 'dormant' then -users else users end as signed_users
+        case when status = 'dormant' then -users else users end as signed_users,
+        {{ dbt.dateadd('day', 6, 'lifecycle_week') }} <= (select as_of.as_of from as_of)
+            as is_complete
     from counted
 
 )
