@@ -29,3 +29,16 @@
             )
     end
 {%- endmacro %}
+
+{#- Each experiment arm x metric with its users and the skewness of its metric (a ratio's
+    numerator), from fct_experiment_statistics: what normal_tail_users() judges by. -#}
+{% macro experiment_arm_skewness() -%}
+    select
+        experiment_key,
+        variant,
+        metric,
+        users,
+        {{ sample_skewness('users', 'metric_sum', 'metric_sum_squares', 'metric_sum_cubes') }}
+            as skewness
+    from {{ ref('fct_experiment_statistics') }}
+{%- endmacro %}

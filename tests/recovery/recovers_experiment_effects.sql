@@ -18,14 +18,7 @@ with
 
 arms as (
 
-    select
-        experiment_key,
-        variant,
-        metric,
-        users,
-        {{ sample_skewness('users', 'metric_sum', 'metric_sum_squares', 'metric_sum_cubes') }}
-            as skewness
-    from {{ ref('fct_experiment_statistics') }}
+    {{ experiment_arm_skewness() }}
 
 ),
 
