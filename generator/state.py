@@ -34,7 +34,6 @@ class Shard:
     signup_ms: np.ndarray
     spells: Spells
     adopted: Adoptions
-    adopted_at: np.ndarray  # (feature, user) ms of adopting, int64 max if never
     touches: Touches | None = None
     # when they are active (activity, lifecycle, experiments)
     days: UserDays
@@ -49,9 +48,7 @@ class Shard:
     # sessions and their events (events); a shard-local session index per event
     session_user: np.ndarray  # per session, sorted by user then start
     session_opened_ms: np.ndarray  # when the app asked for feature flags
-    session_start_ms: np.ndarray  # as logged, after separating a user's sessions
     session_day: np.ndarray  # the day each session was drawn on
-    session_first_event: np.ndarray
     n_sessions: int
     event_session: np.ndarray
     event_code: np.ndarray

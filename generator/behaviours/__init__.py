@@ -9,6 +9,8 @@
 - tables.py: the raw and truth tables it adds (RAW, TRUTH), with their DuckDB types;
 - expect.py, where its raw tables carry them: its Great Expectations checks.
 
-A new behaviour is a new package here plus one line in each of generator/scenario.py (its
-section and check), generator/shard.py (its steps), generator/truth.py and
-generator/schema.py (its truth and tables)."""
+A new behaviour is a new package here plus one line in each list that composes them:
+generator/scenario.py (its section and check), generator/shard.py (its steps),
+generator/truth.py (PARAMETERS, TABLES) and generator/schema.py (its tables); and, when it
+has them, generator/simulate.py (its reference tables) and generator/expectations.py
+(EXPECTING)."""

@@ -17,9 +17,10 @@
     skewness g. The first Edgeworth term moves the tail beyond z of a mean of n values by
     g / (6 sqrt(n)) x (z^2 - 1) x phi(z); with phi(z) close to z x P(Z > z), that move is
     at most the tail itself (the test's false-alarm rate at most doubles) when
-    n >= (g z (z^2 - 1) / 6)^2. At least 150 users, so that the skewness itself is known
-    to about 0.2 (its standard error is near sqrt(6 / n)). Null, not judged, for a metric
-    that does not vary. -#}
+    n >= (g z (z^2 - 1) / 6)^2. At least 150 users, so that the skewness itself is
+    estimated from a sample of some size (its standard error is sqrt(6 / n), about 0.2,
+    for normal data; more for heavy tails, which is why the floor is no lower). Null, not
+    judged, for a metric that does not vary. -#}
 {% macro normal_tail_users(skewness, z) -%}
     case
         when {{ skewness }} is not null

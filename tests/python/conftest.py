@@ -111,6 +111,19 @@ def run_dbt(project: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def build_world(base: Path, *generator_args: str) -> tuple[Path, str]:
+    """Simulate a world into base/warehouse.duckdb (the generator's arguments as given) and
+    build it with plain `dbt build` on a copy of the project, every test included; a
+    failure names each failing node. Returns the warehouse and dbt's output."""
+    db = base / "warehouse.duckdb"
+    generated = run_generator(*generator_args, "--db", str(db))
+    assert generated.returncode == 0, generated.stderr
+    built = run_dbt(copy_project(base / "project"), db, "build")
+    failed = [line for line in built.stdout.splitlines() if " FAIL " in line or " ERROR " in line]
+    assert built.returncode == 0, "\n".join(failed) or built.stdout[-3000:]
+    return db, built.stdout
+
+
 @pytest.fixture(scope="session")
 def built_world(tmp_path_factory) -> Path:
     """A small world (6,000 users, seed 11) built with dbt, every test passing; the

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 import yaml
 
-from conftest import DEFAULT_SCENARIO, ROOT, copy_project, run_dbt, run_generator
+from conftest import DEFAULT_SCENARIO, ROOT, build_world, run_dbt
 
 USERS = 3000
 SIGNUP, SESSION_START = "account_created", "session_started"
@@ -52,11 +52,7 @@ def renamed(tmp_path_factory):
     base = tmp_path_factory.mktemp("renamed")
     scenario = base / "renamed.yml"
     scenario.write_text(yaml.safe_dump(_renamed_world(), sort_keys=False))
-    db = base / "warehouse.duckdb"
-    generated = run_generator("--scenario", str(scenario), "--users", str(USERS), "--db", str(db))
-    assert generated.returncode == 0, generated.stderr
-    built = run_dbt(copy_project(base / "project"), db, "build")
-    assert built.returncode == 0, built.stdout[-3000:]
+    db, _ = build_world(base, "--scenario", str(scenario), "--users", str(USERS))
     return db
 
 

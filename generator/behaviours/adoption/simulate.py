@@ -140,8 +140,6 @@ def _expected(
 def draw(s: Shard) -> None:
     """Who adopts each launched feature, and when."""
     s.adopted = draw_adoptions(s.scenario, s.cal, s.signup_ms, s.spells, s.rng["adoption"])
-    s.adopted_at = np.full((len(s.scenario.adoption), s.n), np.iinfo(np.int64).max)
-    s.adopted_at[s.adopted.feature, s.adopted.user] = s.adopted.at_ms
 
 
 def record(s: Shard) -> None:

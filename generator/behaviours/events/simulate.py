@@ -187,7 +187,8 @@ def draw(s: Shard) -> None:
     order = np.lexsort((all_start, all_user))
     all_user, all_start, first_event = all_user[order], all_start[order], first_event[order]
     # sessions after a user adopted a feature walk the chain with the feature's rows
-    adopted_at = s.adopted_at
+    adopted_at = np.full((len(scenario.adoption), n), np.iinfo(np.int64).max)
+    adopted_at[s.adopted.feature, s.adopted.user] = s.adopted.at_ms
     mask = (all_start[None, :] >= adopted_at[:, all_user]) << np.arange(len(adopted_at))[:, None]
     chain = chain_index(
         s.segment[all_user],
@@ -214,9 +215,9 @@ def draw(s: Shard) -> None:
             gaps[inside],
             event_ms[inside],
         )
-    s.session_user, s.session_opened_ms, s.session_start_ms = all_user, opened, start
+    s.session_user, s.session_opened_ms = all_user, opened
     s.session_day = all_start // MS_PER_DAY
-    s.session_first_event, s.n_sessions = first_event, n_sessions
+    s.n_sessions = n_sessions
     s.event_session, s.event_code, s.event_gap_ms, s.event_ms = ev_session, ev_code, gaps, event_ms
     # The account exists from the signup event as logged (its session may have moved).
     is_signup = first_event == names.index(scenario.events.signup)
