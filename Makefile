@@ -16,13 +16,15 @@ TEST_DB := target/test_warehouse.duckdb
 BENCH_USERS ?= 50000
 TEST_WORLDS ?= 1,2,3,4
 RANDOM_WORLDS ?= $(shell seq -s, 1 40)
+SEEDS ?= 30
+CALIBRATION_USERS ?= 20000
 
 USERS_FLAG := $(if $(USERS),--users $(USERS),)
 # dbt would make an empty warehouse at a missing path and fail later: say so at once
 NEED_WAREHOUSE = @test -f "$(DUCKDB_PATH)" || { echo "error: $(DUCKDB_PATH): no such \
 	warehouse (make generate writes one, or set DUCKDB_PATH)" >&2; exit 2; }
 
-.PHONY: help install browser generate dbt-build build docs report validate test lint pytest test-warehouse hostile worlds bench clean
+.PHONY: help install browser generate dbt-build build docs report validate test lint pytest test-warehouse hostile worlds calibrate bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -88,6 +90,10 @@ hostile: install ## the hostile-user checks at full size: 800 fuzzed scenarios a
 worlds: install ## random valid worlds (RANDOM_WORLDS, default seeds 1-40) built with every dbt test and reported
 	RANDOM_WORLDS=$(RANDOM_WORLDS) $(BIN)/pytest -q -rA \
 		tests/python/test_random_worlds.py
+
+calibrate: install ## the recovery tests' statistics over SEEDS worlds (30) of CALIBRATION_USERS; target/calibration/
+	$(BIN)/python -m generator calibrate --scenario $(SCENARIO) --users $(CALIBRATION_USERS) \
+		--seeds $(SEEDS) --workers $(WORKERS)
 
 bench: install ## simulator event rows/s against DuckDB making the same rows in SQL
 	$(BIN)/python -m generator.bench --users $(BENCH_USERS) --workers $(WORKERS)

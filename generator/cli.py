@@ -56,7 +56,35 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
     rep.add_argument("--out", default="target/report.html", help="HTML file to write")
     rep.add_argument("--sql-dir", default="reports", help="folder of the report's queries")
+    cal = sub.add_parser(
+        "calibrate", help="judge the recovery tests' statistics over many seeds of a world"
+    )
+    cal.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario YAML file")
+    cal.add_argument("--users", type=int, help="override the scenario's number of users")
+    cal.add_argument("--seeds", type=int, default=30, help="worlds to build: seeds 1..N")
+    cal.add_argument("--first-seed", type=int, default=1, help="the first seed")
+    cal.add_argument("--workers", type=int, default=2, help="worker processes per world")
+    cal.add_argument("--dir", default="target/calibration", help="folder to write into")
     return parser
+
+
+def _calibrate(args: argparse.Namespace, scenario) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from generator.calibration import CalibrationError, calibrate  # noqa: PLC0415
+
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    try:
+        result = calibrate(scenario, seeds, Path(args.dir), Path.cwd(), workers=args.workers)
+    except CalibrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in result.lines:
+        print(line)
+    if not result.ok:
+        print("calibration is off: see the rows marked above", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _expect(scenario, db: str) -> int:
@@ -95,12 +123,23 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise ScenarioError("--scenario: an empty path")
     if getattr(args, "users", None) is not None and args.users < 1:
         raise ScenarioError(f"--users: must be at least 1 (got {args.users})")
-    if args.command != "generate":
+    if args.command == "calibrate":
+        if args.seeds < 3:
+            raise ScenarioError(
+                f"--seeds: at least 3 are needed to judge a spread (got {args.seeds})"
+            )
+        if not 0 <= args.first_seed < 2**63 - args.seeds:
+            raise ScenarioError(
+                f"--first-seed: must be between 0 and 2^63 - 1 - seeds (got {args.first_seed})"
+            )
+    if args.command not in ("generate", "calibrate"):
         return
     if not 1 <= args.workers <= MAX_WORKERS:
         raise ScenarioError(
             f"--workers: must be between 1 and {MAX_WORKERS} on this machine (got {args.workers})"
         )
+    if args.command == "calibrate":
+        return
     if not 0 <= args.seed < 2**63:
         raise ScenarioError(f"--seed: must be between 0 and 2^63 - 1 (got {args.seed})")
     if args.parquet == "":
@@ -150,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "expect":
             return _expect(scenario, args.db)
+        if args.command == "calibrate":
+            return _calibrate(args, scenario)
     except (ScenarioError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

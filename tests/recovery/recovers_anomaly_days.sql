@@ -39,13 +39,24 @@ scored as (
 
 ),
 
-validation_errors as (
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (  -- noqa: ST03
 
+    select
+        metric || ' on a planted anomaly day' as quantity,
+        cast(anomaly_date as {{ dbt.type_string() }}) as cell,
+        observed as measured,
+        expected,
+        expected_sd as standard_error
+    from scored
+
+)
+
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
     select *
     from scored
     where abs(z_vs_planted) > 4
         or (is_detectable and abs(z_vs_baseline) <= 4)
-
-)
-
-select * from validation_errors
+{% endif %}

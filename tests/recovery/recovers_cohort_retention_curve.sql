@@ -131,12 +131,57 @@ cohort_errors as (
 
 ),
 
-validation_errors as (
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (  -- noqa: ST03
 
-    select * from pooled_errors
+    select
+        'retained on the period, pooled over cohorts' as quantity,
+        period_type || ' ' || period_number as cell,
+        retained_on as measured,
+        expected_retained_on as expected,
+        sqrt(variance_on) as standard_error
+    from checked_cells
     union all
-    select * from cohort_errors
+    select
+        'retained on month 1, by cohort' as quantity,
+        cast(cohort_month as {{ dbt.type_string() }}) as cell,
+        retained_on as measured,
+        expected_retained_on as expected,
+        sqrt(variance_on) as standard_error
+    from joined
+    where period_type = 'month' and period_number = 1
+    union all
+    select
+        'retained on or after the period, pooled over cohorts' as quantity,
+        period_type || ' ' || period_number as cell,
+        retained_on_or_after as measured,
+        expected_retained_on_or_after as expected,
+        sqrt(variance_on_or_after) as standard_error
+    from checked_cells
+    union all
+    select
+        'retained on or after month 1, by cohort' as quantity,
+        cast(cohort_month as {{ dbt.type_string() }}) as cell,
+        retained_on_or_after as measured,
+        expected_retained_on_or_after as expected,
+        sqrt(variance_on_or_after) as standard_error
+    from joined
+    where period_type = 'month' and period_number = 1
+    union all
+    select
+        'eligible users' as quantity,
+        period_type || ' ' || period_number as cell,
+        eligible_users as measured,
+        expected_eligible as expected,
+        0 as standard_error
+    from checked_cells
 
 )
 
-select * from validation_errors
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select * from pooled_errors
+    union all
+    select * from cohort_errors
+{% endif %}

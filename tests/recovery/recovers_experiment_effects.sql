@@ -95,6 +95,9 @@ compared as (
         results.metric,
         results.relative_lift,
         results.relative_lift_se,
+        results.ci_lower,
+        results.ci_upper,
+        results.p_value,
         results.p_value_adjusted,
         planted.expected_lift,
         abs(planted.expected_lift) > 1e-9 as has_planted_effect
@@ -315,14 +318,58 @@ mismatches as (
         and max(results.srm_p_value) >= 0.001
     ) or (not noncentrality.has_planted_mismatch and min(results.srm_p_value) < 0.001)
 
+),
+
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (  -- noqa: ST03
+
+    select
+        'relative lift: ' || metric as quantity,
+        experiment_key || ' / ' || variant as cell,
+        relative_lift as measured,
+        expected_lift as expected,
+        relative_lift_se as standard_error,
+        case when not has_planted_effect then p_value end as p_value,
+        expected_lift between ci_lower and ci_upper as covered
+    from compared
+    where relative_lift_se is not null
+    union all
+    select
+        'arm mean: ' || metric as quantity,
+        experiment_key || ' / ' || variant as cell,
+        mean as measured,
+        expected_value as expected,
+        sqrt(variance / users) as standard_error,
+        null as p_value,
+        null as covered
+    from arm_means
+    union all
+    select
+        'sample ratio, no mismatch planted' as quantity,
+        noncentrality.experiment_key as cell,
+        null as measured,
+        null as expected,
+        null as standard_error,
+        max(results.srm_p_value) as p_value,
+        null as covered
+    from noncentrality
+    inner join results
+        on noncentrality.experiment_key = results.experiment_key
+    where not noncentrality.has_planted_mismatch
+    group by noncentrality.experiment_key
+
 )
 
-select * from lift_misses
-union all
-select * from mean_misses
-union all
-select * from false_discoveries
-union all
-select * from nothing_checked
-union all
-select * from mismatches
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons', p_value='p_value', covered='covered') }}
+{% else %}
+    select * from lift_misses
+    union all
+    select * from mean_misses
+    union all
+    select * from false_discoveries
+    union all
+    select * from nothing_checked
+    union all
+    select * from mismatches
+{% endif %}

@@ -5,7 +5,12 @@
     And the adoption midpoint (the first day cumulative adopters reach half of truth's
     expected adopters by the last day) lies within 4 standard errors of the day truth's
     curve reaches it: the count's standard deviation there over the curve's slope (new
-    adopters a day, averaged over the week around it), plus one day for the rounding. -#}
+    adopters a day, averaged over the week around it), plus one day for the rounding.
+    That standard error takes the count as normal, which a count of H adopters (skewness
+    about 1 / sqrt(H)) is in its tails at 4 standard errors when H is at least
+    (4 (4^2 - 1) / 6)^2 = 100, the first Edgeworth term at most doubling them: a midpoint
+    with fewer adopters by then is not judged (a world of a few hundred users). -#}
+{%- set fewest_at_midpoint = (4 * (4 * 4 - 1) / 6) ** 2 -%}
 with
 
 adoption as (
@@ -87,7 +92,8 @@ midpoint_spread as (
                     then sqrt(joined.cumulative_variance)
             end
         ) as count_sd,
-        avg(joined.expected_new_adopters) as slope
+        avg(joined.expected_new_adopters) as slope,
+        max(joined.half_way) as half_way
     from planted_midpoints
     inner join joined
         on planted_midpoints.feature = joined.feature
@@ -122,12 +128,43 @@ midpoint_misses as (
     from midpoint_spread
     left join midpoint_lags
         on midpoint_spread.feature = midpoint_lags.feature
-    where midpoint_lags.days_late is null
-        or abs(midpoint_lags.days_late)
-        > 4 * midpoint_spread.count_sd / midpoint_spread.slope + 1
+    where midpoint_spread.half_way >= {{ fewest_at_midpoint }}
+        and (
+            midpoint_lags.days_late is null
+            or abs(midpoint_lags.days_late)
+            > 4 * midpoint_spread.count_sd / midpoint_spread.slope + 1
+        )
+
+),
+
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (  -- noqa: ST03
+
+    select
+        'cumulative adopters' as quantity,
+        feature || ' ' || cast(adoption_date as {{ dbt.type_string() }}) as cell,
+        cumulative_adopters as measured,
+        expected_cumulative_adopters as expected,
+        sqrt(cumulative_variance) as standard_error
+    from joined
+    union all
+    select
+        'adoption midpoint, days late' as quantity,
+        midpoint_spread.feature as cell,
+        midpoint_lags.days_late as measured,
+        0 as expected,
+        midpoint_spread.count_sd / midpoint_spread.slope as standard_error
+    from midpoint_spread
+    inner join midpoint_lags
+        on midpoint_spread.feature = midpoint_lags.feature
+    where midpoint_spread.half_way >= {{ fewest_at_midpoint }}
 
 )
 
-select * from curve_misses
-union all
-select * from midpoint_misses
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select * from curve_misses
+    union all
+    select * from midpoint_misses
+{% endif %}

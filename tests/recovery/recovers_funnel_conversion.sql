@@ -142,8 +142,48 @@ time_errors as (
         > 4 * planted_delays.median_seconds * planted_delays.sigma * sqrt(pi() / 2)
         / sqrt(conversion.users_reaching)
 
+),
+
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (  -- noqa: ST03
+
+    select
+        'users reaching a funnel step' as quantity,
+        funnel_name || ' ' || step_number || ' | ' || breakdown || ' = ' || breakdown_value
+            as cell,
+        observed_reaching as measured,
+        expected_reaching as expected,
+        sqrt(variance) as standard_error
+    from compared
+    union all
+    select
+        'users reaching a funnel step, as truth counts them' as quantity,
+        funnel_name || ' ' || step_number || ' | ' || breakdown || ' = ' || breakdown_value
+            as cell,
+        observed_reaching as measured,
+        users_reaching_in_truth as expected,
+        0 as standard_error
+    from compared
+    union all
+    select
+        'median seconds from the previous funnel step' as quantity,
+        conversion.funnel_name || ' ' || conversion.step_number as cell,
+        conversion.median_seconds_from_previous as measured,
+        planted_delays.median_seconds as expected,
+        planted_delays.median_seconds * planted_delays.sigma * sqrt(pi() / 2)
+        / sqrt(conversion.users_reaching) as standard_error
+    from conversion
+    inner join planted_delays
+        on conversion.funnel_name = planted_delays.funnel_name
+        and conversion.step_number = planted_delays.step_number
+    where conversion.breakdown = '(all)'
+
 )
 
-select * from conversion_errors
-union all
-select * from time_errors
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select * from conversion_errors
+    union all
+    select * from time_errors
+{% endif %}

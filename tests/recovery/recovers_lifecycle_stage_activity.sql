@@ -162,8 +162,28 @@ compared as (
         and expected.next_event = observed_sessions.next_event
     where expected.expected > 0
 
+),
+
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (  -- noqa: ST03
+
+    select
+        case
+            when next_event = '(sessions)' then 'sessions in a lifecycle stage'
+            else 'sessions in a lifecycle stage by their second event'
+        end as quantity,
+        stage || ' ' || next_event as cell,
+        observed as measured,
+        expected,
+        sqrt(expected) as standard_error
+    from compared
+
 )
 
-select *
-from compared
-where abs(observed - expected) > tolerance
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select *
+    from compared
+    where abs(observed - expected) > tolerance
+{% endif %}

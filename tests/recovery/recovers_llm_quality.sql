@@ -164,8 +164,29 @@ rollout_errors as (
         or quality.response_date >= windows.replaced_on
     group by quality.model_version, quality.feature, quality.role
 
+),
+
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (  -- noqa: ST03
+
+    select
+        case
+            when checked = 'mean rating' and role = '(all)' then 'mean rating, roles mixed'
+            when checked = 'mean rating' then 'mean rating by role'
+            else checked
+        end as quantity,
+        model_version || ' ' || feature || ' ' || role as cell,
+        observed as measured,
+        expected,
+        standard_error
+    from checks
+
 )
 
-select * from rating_errors
-union all
-select * from rollout_errors
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select * from rating_errors
+    union all
+    select * from rollout_errors
+{% endif %}

@@ -123,30 +123,55 @@ spend_checks as (
         and planted_monthly.month = performance.month
     group by planted_monthly.channel, planted_monthly.month
 
+),
+
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (  -- noqa: ST03
+
+    select
+        'touches per channel and month' as quantity,
+        channel || ' ' || cast(month as {{ dbt.type_string() }}) as cell,
+        observed as measured,
+        expected,
+        sqrt(expected) as standard_error
+    from touch_checks
+    union all
+    select
+        'conversions to paid by touches in the window' as quantity,
+        cast(touches_in_window as {{ dbt.type_string() }}) as cell,
+        observed as measured,
+        expected,
+        sqrt(variance) as standard_error
+    from response_checks
+
 )
 
-select
-    channel || ' ' || cast(month as {{ dbt.type_string() }}) as checked,
-    'touches' as kind,
-    cast(observed as {{ dbt.type_float() }}) as observed,
-    expected
-from touch_checks
-where abs(observed - expected)
-    > {{ normal_quantile_upper('0.0005 / checks') }} * sqrt(greatest(expected, 1))
-union all
-select
-    cast(touches_in_window as {{ dbt.type_string() }}) || ' touches in the window' as checked,
-    'conversions' as kind,
-    cast(observed as {{ dbt.type_float() }}) as observed,
-    expected
-from response_checks
-where abs(observed - expected)
-    > {{ normal_quantile_upper('0.0005 / checks') }} * sqrt(greatest(variance, 1))
-union all
-select
-    channel || ' ' || cast(month as {{ dbt.type_string() }}) as checked,
-    'spend' as kind,
-    observed,
-    expected
-from spend_checks
-where observed is null or abs(observed - expected) > tolerance
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select
+        channel || ' ' || cast(month as {{ dbt.type_string() }}) as checked,
+        'touches' as kind,
+        cast(observed as {{ dbt.type_float() }}) as observed,
+        expected
+    from touch_checks
+    where abs(observed - expected)
+        > {{ normal_quantile_upper('0.0005 / checks') }} * sqrt(greatest(expected, 1))
+    union all
+    select
+        cast(touches_in_window as {{ dbt.type_string() }}) || ' touches in the window' as checked,
+        'conversions' as kind,
+        cast(observed as {{ dbt.type_float() }}) as observed,
+        expected
+    from response_checks
+    where abs(observed - expected)
+        > {{ normal_quantile_upper('0.0005 / checks') }} * sqrt(greatest(variance, 1))
+    union all
+    select
+        channel || ' ' || cast(month as {{ dbt.type_string() }}) as checked,
+        'spend' as kind,
+        observed,
+        expected
+    from spend_checks
+    where observed is null or abs(observed - expected) > tolerance
+{% endif %}

@@ -68,8 +68,30 @@ compared as (
 
 ),
 
-validation_errors as (
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (  -- noqa: ST03
 
+    select
+        'monthly-plan customers moving to a plan' as quantity,
+        from_plan || ' -> ' || to_plan as cell,
+        transitions as measured,
+        expected_transitions as expected,
+        sqrt(variance) as standard_error
+    from compared
+    union all
+    select distinct
+        'monthly-plan decisions' as quantity,
+        from_plan as cell,
+        observed_decisions as measured,
+        decisions as expected,
+        0 as standard_error
+    from compared
+
+)
+
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
     select
         *,
         cast(transitions as double) / nullif(observed_decisions, 0) as observed_rate,
@@ -77,7 +99,4 @@ validation_errors as (
     from compared
     where observed_decisions != decisions
         or abs(transitions - expected_transitions) > 4 * greatest(sqrt(variance), 1)
-
-)
-
-select * from validation_errors
+{% endif %}

@@ -122,16 +122,31 @@ compared as (
 
 ),
 
-validation_errors as (
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (
 
     select
-        *,
-        cast(users as double) / segment_users as recovered_share
+        case
+            when segment = '(all)' then 'attribute share over all users'
+            else 'attribute share within a segment'
+        end as quantity,
+        attribute || ' = ' || attribute_value || ' | ' || segment as cell,
+        cast(users as double) / segment_users as measured,
+        planted_share as expected,
+        sqrt(planted_share * (1 - planted_share) / segment_users) as standard_error,
+        attribute,
+        segment,
+        attribute_value,
+        users,
+        segment_users
     from compared
     where segment_users > 0
-        and abs(cast(users as double) / segment_users - planted_share)
-        > 4 * sqrt(planted_share * (1 - planted_share) / segment_users)
 
 )
 
-select * from validation_errors
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select * from comparisons
+    where abs(measured - expected) > 4 * standard_error
+{% endif %}

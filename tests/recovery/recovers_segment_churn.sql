@@ -43,18 +43,27 @@ by_segment as (
 
 ),
 
-validation_errors as (
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (
 
     select
-        by_segment.*,
+        'users flagged churned' as quantity,
+        by_segment.segment as cell,
+        by_segment.churned_users as measured,
+        by_segment.expected_churned as expected,
+        sqrt(by_segment.churned_variance) as standard_error,
+        by_segment.users,
         planted.monthly_churn_probability,
         cast(by_segment.churned_users as double) / by_segment.users as churned_share,
         by_segment.expected_churned / by_segment.users as expected_share
     from by_segment
     inner join planted on by_segment.segment = planted.segment
-    where abs(by_segment.churned_users - by_segment.expected_churned)
-        > 4 * greatest(sqrt(by_segment.churned_variance), 1)
 
 )
 
-select * from validation_errors
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select * from comparisons
+    where abs(measured - expected) > 4 * greatest(standard_error, 1)
+{% endif %}

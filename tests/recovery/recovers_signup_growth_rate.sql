@@ -95,15 +95,23 @@ estimate as (
 
 ),
 
-validation_errors as (
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (
 
     select
-        planted.annual_rate,
-        estimate.*
+        'annual signup growth rate' as quantity,
+        '' as cell,
+        estimate.recovered_rate as measured,
+        planted.annual_rate as expected,
+        estimate.standard_error
     from estimate
     cross join planted
-    where abs(estimate.recovered_rate - planted.annual_rate) > 4 * estimate.standard_error
 
 )
 
-select * from validation_errors
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select * from comparisons
+    where abs(measured - expected) > 4 * standard_error
+{% endif %}

@@ -55,15 +55,24 @@ shares as (
 
 ),
 
-validation_errors as (
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (
 
     select
-        *,
+        'weekday share of signups' as quantity,
+        cast(weekday_index as {{ dbt.type_string() }}) as cell,
+        observed_share as measured,
+        expected_share as expected,
+        sqrt(expected_share * (1 - expected_share) / total_signups) as standard_error,
+        planted_weight,
         planted_weight * observed_share / expected_share as recovered_weight
     from shares
-    where abs(observed_share - expected_share)
-        > 4 * sqrt(expected_share * (1 - expected_share) / total_signups)
 
 )
 
-select * from validation_errors
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select * from comparisons
+    where abs(measured - expected) > 4 * standard_error
+{% endif %}

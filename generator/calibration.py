@@ -1,0 +1,502 @@
+"""`make calibrate`: are the recovery tests' statistics calibrated across seeds?
+
+Every recovery test compares what a mart measured with what truth expects, in units of a
+standard error (the test fails beyond about 4). With the dbt var `recovery_checks` each test
+returns every comparison it made instead of its failures (macro recovery_checks). This
+module builds one world per seed (simulate, then `dbt run` of the models the recovery tests
+read), runs those comparisons on it, and judges them over the seeds, per quantity:
+
+- bias: the mean of z = (measured - expected) / standard error, about 0;
+- spread: the standard deviation of z, about 1 (above 1, the standard errors are too small);
+- coverage: the share of the marts' 95% intervals holding the expected value, about 95%;
+- null p-values: where nothing was planted, 5% below 0.05 and a tenth in each tenth of
+  [0, 1] (uniform; the KS test's p-value is shown too, but it takes the p-values as
+  independent, which those of one world are not: the metrics share their users);
+- exact counts: a comparison with standard error 0 must match.
+
+The comparisons within one world are not independent (a cumulative curve, nested funnel
+steps, the same users in every metric), the worlds are: each figure's standard error is
+taken over the seeds (a world's checks form a cluster), and a figure is off when it lies
+further from its target than the Student t quantile with seeds - 1 degrees of freedom at the
+two-sided level of 4 normal standard errors. That bound tends to 4 standard errors with
+many seeds and widens honestly with few (10 seeds: 7.0).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+from scipy import stats
+
+from generator.outputs import OutputError
+from generator.scenario import Scenario
+from generator.simulate import generate
+
+NOMINAL_COVERAGE = 0.95  # the marts' intervals at the default experiment_alpha
+NULL_SHARE = 0.05  # p-values below 0.05 where nothing was planted
+ALARM = 2 * stats.norm.sf(4.0)  # two-sided level of 4 standard errors, per figure
+CHECK_COLUMNS = [
+    "test_name",
+    "quantity",
+    "cell",
+    "measured",
+    "expected",
+    "standard_error",
+    "p_value",
+    "covered",
+]
+PAGE_MARK = "<title>Proving Ground calibration</title>"
+
+
+class CalibrationError(Exception):
+    """The calibration cannot run (a world failed to build, too few seeds)."""
+
+
+def bound(seeds: int) -> float:
+    """How many standard errors (estimated over `seeds` worlds) a figure may be off."""
+    if seeds < 3:
+        raise CalibrationError(f"at least 3 seeds are needed to judge a spread (got {seeds})")
+    return float(stats.t.isf(ALARM / 2, seeds - 1))
+
+
+# --- building worlds and reading their comparisons --------------------------------------
+
+
+def _dbt(project: Path, db: Path, target: Path, *args: str) -> None:
+    dbt = Path(sys.executable).with_name("dbt")
+    env = {**os.environ, "DUCKDB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    command = [str(dbt), "--quiet", *args, "--target-path", str(target)]
+    done = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
+        raise CalibrationError(f"dbt {args[0]} failed on {db}: " + " | ".join(tail))
+
+
+def compile_checks(project: Path, db: Path, target: Path) -> dict[str, str]:
+    """The recovery tests compiled to return their comparisons, by test name."""
+    select = ["--select", "path:tests/recovery", "--vars", "{recovery_checks: true}"]
+    _dbt(project, db, target, "compile", *select)
+    files = sorted(target.glob("compiled/*/tests/recovery/*.sql"))
+    if not files:
+        raise CalibrationError(f"dbt compiled no recovery test into {target}")
+    return {f.stem: f.read_text() for f in files}
+
+
+def world_checks(db: Path, queries: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """Every comparison the recovery tests make on the warehouse at `db`, and the names of
+    the tests that make none in this shape (a detection rather than an estimate)."""
+    frames, other = [], []
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for name, sql in queries.items():
+            df = con.execute(sql).df()
+            if list(df.columns) != CHECK_COLUMNS:
+                other.append(name)
+                continue
+            frames.append(df)
+    finally:
+        con.close()
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CHECK_COLUMNS)
+    return rows, other
+
+
+def collect(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    workdir: Path,
+    project: Path,
+    workers: int = 2,
+    say: Callable[[str], None] = print,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Build a world per seed in `workdir` (one at a time, each removed once read) and
+    return the recovery tests' comparisons on all of them, with a `seed` column."""
+    world = workdir / "world"
+    target = workdir / "dbt"
+    world.mkdir(parents=True, exist_ok=True)
+    db = world / "warehouse.duckdb"  # one name: the compiled SQL names the catalog after it
+    queries: dict[str, str] = {}
+    frames: list[pd.DataFrame] = []
+    other: list[str] = []
+    for i, seed in enumerate(seeds, 1):
+        started = time.perf_counter()
+        generate(scenario, seed=seed, db_path=db, workers=workers, progress=False)
+        _dbt(project, db, target, "run", "--select", "+path:tests/recovery")
+        if not queries:
+            queries = compile_checks(project, db, target)
+        rows, other = world_checks(db, queries)
+        rows.insert(0, "seed", seed)
+        frames.append(rows)
+        db.unlink()
+        say(
+            f"seed {seed} ({i} of {len(seeds)}): {len(rows):,} comparisons "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
+    shutil.rmtree(world, ignore_errors=True)
+    return pd.concat(frames, ignore_index=True), other
+
+
+# --- judging them ---------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    """One calibration figure of one quantity: its value, target and standard error."""
+
+    value: float
+    target: float
+    standard_error: float
+    limit: float  # how many standard errors it may be off
+
+    @property
+    def is_off(self) -> bool:
+        if not np.isfinite(self.value):
+            return False
+        return abs(self.value - self.target) > self.limit * self.standard_error
+
+
+def _clustered_mean(values: pd.Series, seeds: pd.Series) -> tuple[float, float, int]:
+    """The mean of `values` and its standard error with each seed's values as a cluster."""
+    by_seed = pd.DataFrame({"v": values.to_numpy(float), "s": seeds.to_numpy()}).groupby("s").v
+    sums, counts = by_seed.sum().to_numpy(), by_seed.count().to_numpy(float)
+    mean = sums.sum() / counts.sum()
+    k = len(sums)
+    if k < 2:
+        return float(mean), float("nan"), k
+    resid = sums - mean * counts
+    se = np.sqrt(k / (k - 1) * np.sum(resid**2)) / counts.sum()
+    return float(mean), float(se), k
+
+
+def _share(hits: pd.Series, seeds: pd.Series, target: float, limit: float) -> Figure:
+    """A share and its standard error over the seeds, never below the binomial one at the
+    target (what independent comparisons would give)."""
+    share, se, _ = _clustered_mean(hits, seeds)
+    binomial = np.sqrt(target * (1 - target) / len(hits))
+    return Figure(share, target, float(np.fmax(se, binomial)), limit)
+
+
+def _worst_decile(nulls: pd.DataFrame, limit: float) -> Figure:
+    """Uniformity of p-values that need not be independent within a world: each tenth of
+    [0, 1] should hold a tenth of them; the tenth furthest off in its standard errors."""
+    tenth = np.minimum((nulls["p_value"].to_numpy(float) * 10).astype(int), 9)
+    figures = [
+        _share(pd.Series(tenth == k, dtype=float), nulls["seed"], 0.1, limit) for k in range(10)
+    ]
+    return max(figures, key=lambda f: abs(f.value - f.target) / f.standard_error)
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per test and quantity: the calibration figures and whether each is off.
+
+    `rows` holds the comparisons of several seeds (columns `seed` and CHECK_COLUMNS)."""
+    limit = bound(rows["seed"].nunique())
+    out = []
+    for (test, quantity), g in rows.groupby(["test_name", "quantity"], sort=True):
+        rec: dict[str, object] = {"test": test, "quantity": quantity}
+        se = g["standard_error"]
+        scored = g[(se > 0) & g["measured"].notna() & g["expected"].notna()]
+        exact = g[(se == 0) & g["measured"].notna()]
+        rec["seeds"] = g["seed"].nunique()
+        rec["comparisons"] = len(scored)
+        if len(scored):
+            z = (scored["measured"] - scored["expected"]) / scored["standard_error"]
+            n = len(z)
+            mean, mean_se, _ = _clustered_mean(z, scored["seed"])
+            square, square_se, _ = _clustered_mean(z**2, scored["seed"])
+            spread = float(np.sqrt(max(square - mean**2, 0.0)))
+            # never below the standard errors of independent standard normal z-scores
+            rec["bias"] = Figure(mean, 0.0, float(np.fmax(mean_se, 1 / np.sqrt(n))), limit)
+            spread_se = square_se / (2 * max(spread, 1e-9))
+            spread_se = float(np.fmax(spread_se, 1 / np.sqrt(2 * n)))
+            rec["spread"] = Figure(spread, 1.0, spread_se, limit)
+        rec["exact"] = len(exact)
+        covered = g[g["covered"].notna()]
+        if len(covered):
+            hits = covered["covered"].astype(float)
+            rec["coverage"] = _share(hits, covered["seed"], NOMINAL_COVERAGE, limit)
+            rec["intervals"] = len(covered)
+        nulls = g[g["p_value"].notna()]
+        if len(nulls):
+            below = (nulls["p_value"] < NULL_SHARE).astype(float)
+            rec["null_below_05"] = _share(below, nulls["seed"], NULL_SHARE, limit)
+            rec["null_p_values"] = len(nulls)
+            rec["ks_p"] = float(stats.kstest(nulls["p_value"], "uniform").pvalue)
+            rec["worst_decile"] = _worst_decile(nulls, limit)
+        if len(exact):
+            gap = (exact["measured"] - exact["expected"]).abs()
+            rec["exact_mismatches"] = int((gap > 1e-9 * exact["expected"].abs().clip(1)).sum())
+        out.append(rec)
+    table = pd.DataFrame(out)
+    for col in ["bias", "spread", "coverage", "null_below_05", "ks_p", "exact_mismatches"]:
+        if col not in table:
+            table[col] = None
+    table["off"] = table.apply(_offences, axis=1)
+    return table
+
+
+def _offences(rec: pd.Series) -> str:
+    """What is off about one quantity, in words ('' when nothing)."""
+    found = []
+    for name in ["bias", "spread", "coverage", "null_below_05"]:
+        fig = rec.get(name)
+        if isinstance(fig, Figure) and fig.is_off:
+            found.append(name.replace("_", " "))
+    decile = rec.get("worst_decile")
+    if isinstance(decile, Figure) and decile.is_off:
+        found.append("null p-values not uniform")
+    mism = rec.get("exact_mismatches")
+    if mism is not None and not pd.isna(mism) and mism > 0:
+        found.append(f"{int(mism)} exact counts differ")
+    return ", ".join(found)
+
+
+def pooled(rows: pd.DataFrame) -> dict[str, float]:
+    """Coverage of every interval and uniformity of every null p-value, all quantities
+    together: the headline figures."""
+    limit = bound(rows["seed"].nunique())
+    out: dict[str, float] = {}
+    covered = rows[rows["covered"].notna()]
+    if len(covered):
+        fig = _share(covered["covered"].astype(float), covered["seed"], NOMINAL_COVERAGE, limit)
+        out.update(coverage=fig.value, coverage_se=fig.standard_error, intervals=len(covered))
+        out["coverage_off"] = float(fig.is_off)
+    nulls = rows[rows["p_value"].notna()]
+    if len(nulls):
+        fig = _share(
+            (nulls["p_value"] < NULL_SHARE).astype(float), nulls["seed"], NULL_SHARE, limit
+        )
+        out.update(null_p_values=len(nulls), null_below_05=fig.value)
+        out["null_below_05_se"] = fig.standard_error
+        out["null_off"] = float(fig.is_off)
+        out["ks_p"] = float(stats.kstest(nulls["p_value"], "uniform").pvalue)
+    return out
+
+
+@dataclass
+class Calibration:
+    """What a calibration run found and wrote."""
+
+    table: pd.DataFrame
+    headline: dict[str, float]
+    page: Path
+    lines: list[str]
+
+    @property
+    def ok(self) -> bool:
+        pooled_off = self.headline.get("coverage_off") or self.headline.get("null_off")
+        return not self.table["off"].astype(bool).any() and not pooled_off
+
+
+def calibrate(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    workdir: Path,
+    project: Path,
+    workers: int = 2,
+    say: Callable[[str], None] = print,
+) -> Calibration:
+    """Build the worlds, judge the comparisons, write calibration.html and the tables
+    (summary.csv, comparisons.csv.gz) into `workdir`."""
+    bound(len(seeds))  # refuse too few seeds before building anything
+    rows, other = collect(scenario, seeds, workdir, project, workers, say)
+    table = summarise(rows)
+    headline = pooled(rows)
+    about = (
+        f"{scenario.name}: {len(seeds)} seeds ({seeds[0]} to {seeds[-1]}) of "
+        f"{scenario.users:,} users, {len(rows):,} comparisons."
+    )
+    page = workdir / "calibration.html"
+    write_page(page, rows, table, headline, other, about)
+    rows.to_csv(workdir / "comparisons.csv.gz", index=False)
+    flat = table.copy()
+    for col in ["bias", "spread", "coverage", "null_below_05"]:
+        flat[col] = flat[col].map(lambda f: f.value if isinstance(f, Figure) else None)
+        flat[col + "_se"] = table[col].map(
+            lambda f: f.standard_error if isinstance(f, Figure) else None
+        )
+    flat.to_csv(workdir / "summary.csv", index=False)
+    lines = [about, *text_table(table)]
+    if "coverage" in headline:
+        lines.append(
+            f"95% intervals holding the expected value: {headline['coverage']:.1%} "
+            f"± {headline['coverage_se']:.1%} of {int(headline['intervals']):,}"
+        )
+    if "ks_p" in headline:
+        lines.append(
+            f"null p-values: {int(headline['null_p_values']):,}, "
+            f"{headline['null_below_05']:.1%} below 0.05, KS p {headline['ks_p']:.2f}"
+        )
+    lines.append(f"wrote {page}")
+    return Calibration(table, headline, page, lines)
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def _cell(fig: object, digits: int = 2, pct: bool = False) -> str:
+    if not isinstance(fig, Figure):
+        return ""
+    if pct:
+        return f"{fig.value:.1%} ± {fig.standard_error:.1%}"
+    return f"{fig.value:.{digits}f} ± {fig.standard_error:.{digits}f}"
+
+
+def text_table(table: pd.DataFrame) -> list[str]:
+    """The summary as aligned text lines (also what the README quotes)."""
+    lines = [
+        f"{'quantity':<58} {'n':>6} {'exact':>6} {'bias':>13} {'spread':>13} {'coverage':>15} "
+        f"{'p<0.05':>15} {'KS p':>6}  off"
+    ]
+    for _, r in table.iterrows():
+        ks = "" if r["ks_p"] is None or pd.isna(r["ks_p"]) else f"{r['ks_p']:.2f}"
+        lines.append(
+            f"{r['quantity'][:58]:<58} {int(r['comparisons']):>6} {int(r['exact']):>6} "
+            f"{_cell(r['bias']):>13} "
+            f"{_cell(r['spread']):>13} {_cell(r['coverage'], pct=True):>15} "
+            f"{_cell(r['null_below_05'], pct=True):>15} {ks:>6}  {r['off'] or 'ok'}"
+        )
+    return lines
+
+
+def _figures(rows: pd.DataFrame, table: pd.DataFrame) -> list[go.Figure]:
+    scored = table[table["spread"].map(lambda f: isinstance(f, Figure))]
+    labels = [f"{q} ({n})" for q, n in zip(scored["quantity"], scored["comparisons"], strict=True)]
+    spread = go.Figure()
+    for name, color in [("spread", "#2563eb"), ("bias", "#f97316")]:
+        figs = scored[name].tolist()
+        spread.add_trace(
+            go.Scatter(
+                x=[f.value for f in figs],
+                y=labels,
+                mode="markers",
+                name=f"{name} of z",
+                marker={"color": color, "size": 9},
+                error_x={
+                    "type": "data",
+                    "array": [f.limit * f.standard_error for f in figs],
+                    "thickness": 1.2,
+                },
+            )
+        )
+    for x in (0.0, 1.0):
+        spread.add_vline(x=x, line_dash="dot", line_color="#6b7280")
+    spread.update_layout(
+        title="Bias (target 0) and spread (target 1) of z per quantity, with their tolerance",
+        template="plotly_white",
+        height=max(420, 26 * len(labels) + 120),
+        margin={"l": 380},
+        xaxis_title="z = (measured - expected) / standard error",
+    )
+    figures = [spread]
+    nulls = rows[rows["p_value"].notna()]
+    if len(nulls):
+        hist = go.Figure(
+            go.Histogram(x=nulls["p_value"], xbins={"start": 0, "end": 1, "size": 0.05})
+        )
+        hist.add_hline(y=len(nulls) / 20, line_dash="dot", line_color="#6b7280")
+        hist.update_layout(
+            title=f"p-values where nothing was planted ({len(nulls)}): uniform is flat",
+            template="plotly_white",
+            height=360,
+            xaxis_title="p-value",
+        )
+        figures.append(hist)
+    return figures
+
+
+def write_page(
+    out: Path,
+    rows: pd.DataFrame,
+    table: pd.DataFrame,
+    headline: dict[str, float],
+    other: list[str],
+    about: str,
+) -> None:
+    """The calibration page: headline, table and charts, like the report's pages."""
+    if out.exists() and PAGE_MARK.encode() not in out.read_bytes()[:4096]:
+        raise OutputError(f"{out}: exists and is not a calibration page; choose another path")
+    limit = bound(rows["seed"].nunique())
+    head = [f"<p>{html.escape(about)}</p>"]
+    if "coverage" in headline:
+        head.append(
+            f"<p>95% intervals holding the expected value: {headline['coverage']:.1%} "
+            f"± {headline['coverage_se']:.1%} of {int(headline['intervals']):,}.</p>"
+        )
+    if "ks_p" in headline:
+        head.append(
+            f"<p>p-values where nothing was planted: {int(headline['null_p_values']):,}, "
+            f"{headline['null_below_05']:.1%} below 0.05, KS p {headline['ks_p']:.2f}.</p>"
+        )
+    head.append(
+        f"<p>A figure is off beyond {limit:.2f} of its standard errors (taken over the "
+        f"seeds). Tests that compare no estimate with a standard error, not judged here: "
+        f"{html.escape(', '.join(other) or 'none')}.</p>"
+    )
+    cols = ["test", "quantity", "comparisons", "bias", "spread", "coverage", "null p<0.05"]
+    cols += ["KS p", "exact", "off"]
+    body = ["<table class='checks'><tr>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>"]
+    for _, r in table.iterrows():
+        ks = "" if r["ks_p"] is None or pd.isna(r["ks_p"]) else f"{r['ks_p']:.3f}"
+        exact = r.get("exact")
+        exact_text = "" if exact is None or pd.isna(exact) else f"{int(exact):,}"
+        cells = [
+            r["test"],
+            r["quantity"],
+            f"{int(r['comparisons']):,}",
+            _cell(r["bias"]),
+            _cell(r["spread"]),
+            _cell(r["coverage"], pct=True),
+            _cell(r["null_below_05"], pct=True),
+            ks,
+            exact_text,
+            r["off"] or "ok",
+        ]
+        cls = " class='miss'" if r["off"] else ""
+        body.append(
+            f"<tr{cls}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
+        )
+    body.append("</table>")
+    charts = "".join(
+        f.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{i}")
+        for i, f in enumerate(_figures(rows, table), 1)
+    )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"{PAGE_MARK}<style>{CSS}</style>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
+        "<h1>Proving Ground: calibration of the recovery tests</h1>"
+        + "".join(head)
+        + "".join(body)
+        + charts
+        + "</body></html>\n"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_name(out.name + ".tmp")
+    staging.write_text(page, encoding="utf-8")
+    os.replace(staging, out)
+
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 24px; color: #111827; }
+p { max-width: 900px; line-height: 1.5; }
+table.checks { border-collapse: collapse; font-size: 13px; width: 100%; }
+table.checks th, table.checks td { border-bottom: 1px solid #e5e7eb; padding: 4px 8px;
+                                   text-align: right; }
+table.checks th:nth-child(-n+2), table.checks td:nth-child(-n+2) { text-align: left; }
+tr.miss { background: #fee2e2; }
+"""
