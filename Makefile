@@ -17,7 +17,7 @@ BENCH_USERS ?= 50000
 TEST_WORLDS ?= 1,2,3,4
 RANDOM_WORLDS ?= $(shell seq -s, 1 40)
 SEEDS ?= 30
-CALIBRATION_USERS ?= 20000
+CALIBRATION_USERS ?= 50000
 
 USERS_FLAG := $(if $(USERS),--users $(USERS),)
 # dbt would make an empty warehouse at a missing path and fail later: say so at once
@@ -91,7 +91,7 @@ worlds: install ## random valid worlds (RANDOM_WORLDS, default seeds 1-40) built
 	RANDOM_WORLDS=$(RANDOM_WORLDS) $(BIN)/pytest -q -rA \
 		tests/python/test_random_worlds.py
 
-calibrate: install ## the recovery tests' statistics over SEEDS worlds (30) of CALIBRATION_USERS; target/calibration/
+calibrate: install ## the recovery tests' statistics over SEEDS worlds (30) of CALIBRATION_USERS (50,000): target/calibration/
 	$(BIN)/python -m generator calibrate --scenario $(SCENARIO) --users $(CALIBRATION_USERS) \
 		--seeds $(SEEDS) --workers $(WORKERS)
 

@@ -1,6 +1,6 @@
 """The calibration: its judge fails what is miscalibrated (synthetic comparisons with a
 known fault), and a small run over a few seeds of the default world finds nothing off.
-`make calibrate` is the long run (30 seeds of 20,000 users)."""
+`make calibrate` is the long run (30 seeds of 50,000 users)."""
 
 from __future__ import annotations
 
