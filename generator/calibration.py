@@ -24,9 +24,9 @@ many seeds and widens honestly with few (10 seeds: 7.0).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -59,6 +59,7 @@ CHECK_COLUMNS = [
     "covered",
 ]
 PAGE_MARK = "<title>Proving Ground calibration</title>"
+OUR_FILES = {"world", "dbt", "calibration.html", "summary.csv", "comparisons.csv.gz"}
 
 
 class CalibrationError(Exception):
@@ -132,22 +133,44 @@ def collect(
     queries: dict[str, str] = {}
     frames: list[pd.DataFrame] = []
     other: list[str] = []
-    for i, seed in enumerate(seeds, 1):
-        started = time.perf_counter()
-        generate(scenario, seed=seed, db_path=db, workers=workers, progress=False)
-        _dbt(project, db, target, "run", "--select", "+path:tests/recovery")
-        if not queries:
-            queries = compile_checks(project, db, target)
-        rows, other = world_checks(db, queries)
-        rows.insert(0, "seed", seed)
-        frames.append(rows)
-        db.unlink()
-        say(
-            f"seed {seed} ({i} of {len(seeds)}): {len(rows):,} comparisons "
-            f"in {time.perf_counter() - started:.0f} s"
-        )
-    shutil.rmtree(world, ignore_errors=True)
+    try:
+        for i, seed in enumerate(seeds, 1):
+            started = time.perf_counter()
+            generate(scenario, seed=seed, db_path=db, workers=workers, progress=False)
+            _dbt(project, db, target, "run", "--select", "+path:tests/recovery")
+            if not queries:
+                queries = compile_checks(project, db, target)
+            rows, other = world_checks(db, queries)
+            rows.insert(0, "seed", seed)
+            frames.append(rows)
+            db.unlink()
+            say(
+                f"seed {seed} ({i} of {len(seeds)}): {len(rows):,} comparisons "
+                f"in {time.perf_counter() - started:.0f} s"
+            )
+    finally:
+        for path in (db, db.with_name(db.name + ".wal")):
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            world.rmdir()
     return pd.concat(frames, ignore_index=True), other
+
+
+def claim(workdir: Path) -> None:
+    """The calibration writes only into a new or empty folder or one of its own runs."""
+    if workdir.is_symlink() or (workdir.exists() and not workdir.is_dir()):
+        raise OutputError(f"{workdir}: not a folder; give a folder for the calibration")
+    if not workdir.exists():
+        return
+    names = {p.name for p in workdir.iterdir()}
+    page = workdir / "calibration.html"
+    ours = names <= OUR_FILES and (
+        not page.exists() or PAGE_MARK.encode() in page.read_bytes()[:4096]
+    )
+    if not ours:
+        raise OutputError(
+            f"{workdir}: holds files that are not a calibration's; give a new or empty folder"
+        )
 
 
 # --- judging them ---------------------------------------------------------------------
@@ -312,7 +335,8 @@ def calibrate(
 ) -> Calibration:
     """Build the worlds, judge the comparisons, write calibration.html and the tables
     (summary.csv, comparisons.csv.gz) into `workdir`."""
-    bound(len(seeds))  # refuse too few seeds before building anything
+    bound(len(seeds))  # refuse too few seeds, or a folder not ours, before building anything
+    claim(workdir)
     rows, other = collect(scenario, seeds, workdir, project, workers, say)
     table = summarise(rows)
     headline = pooled(rows)

@@ -4,6 +4,10 @@ known fault), and a small run over a few seeds of the default world finds nothin
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,3 +109,32 @@ def test_a_small_calibration_of_the_default_world(tmp_path):
     assert {"recovers_experiment_effects", "recovers_cohort_retention_curve"} <= judged
     assert (tmp_path / "calibration" / "calibration.html").stat().st_size > 0
     assert len(table) >= 25
+
+
+def _calibrate_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "calibrate", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_too_few_seeds_is_refused_in_one_line():
+    done = _calibrate_cli("--seeds", "2")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: --seeds: at least 3 are needed to judge a spread (got 2)"
+    ]
+
+
+def test_a_folder_that_is_not_a_calibration_is_left_alone(tmp_path):
+    theirs = tmp_path / "notes.txt"
+    theirs.write_text("mine")
+    done = _calibrate_cli("--seeds", "3", "--users", "100", "--dir", str(tmp_path))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "not a calibration's" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert theirs.read_text() == "mine"
