@@ -123,11 +123,11 @@ def test_recovery_tests_pass_on_the_real_marts(built_world):
     project = built_world.parent / "project"
     result = run_dbt(project, built_world, "test", "--select", "tag:recovery")
     assert result.returncode == 0, result.stdout[-3000:]
-    # every recovery test ran and none failed (one may only warn that an arm is too
-    # small to judge)
-    done = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=0 .* TOTAL=15", result.stdout)
+    # every recovery test ran and none failed (two may only warn: arms too small to
+    # judge, planted effects too small to detect)
+    done = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=0 .* TOTAL=16", result.stdout)
     assert done is not None, result.stdout[-3000:]
-    assert int(done.group(1)) >= 14 and int(done.group(1)) + int(done.group(2)) == 15
+    assert int(done.group(1)) >= 14 and int(done.group(1)) + int(done.group(2)) == 16
 
 
 @pytest.mark.parametrize("name", list(BREAKS))

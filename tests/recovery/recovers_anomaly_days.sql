@@ -1,5 +1,6 @@
 {#- Every planted anomaly day in fct_kpi_daily: new users and DAU match the planted
-    expectation within 4 standard errors, and where the planted shift is large enough to
+    expectation within 4 standard errors (count_tolerance: with the allowance for a
+    count's skew), and where the planted shift is large enough to
     be seen (at least 8 standard errors from the day's baseline), the day stands out from
     that baseline by more than 4 (expectations: macro planted_anomaly_days). -#}
 with
@@ -57,6 +58,6 @@ comparisons as (  -- noqa: ST03
 {% else %}
     select *
     from scored
-    where abs(z_vs_planted) > 4
+    where abs(observed - expected) > {{ count_tolerance('expected_sd', 4) }}
         or (is_detectable and abs(z_vs_baseline) <= 4)
 {% endif %}

@@ -109,9 +109,9 @@ pooled_errors as (
     from checked_cells
     where eligible_users != expected_eligible
         or abs(retained_on - expected_retained_on)
-        > {{ pooled_bound }} * greatest(sqrt(variance_on), 1)
+        > {{ count_tolerance('sqrt(variance_on)', pooled_bound) }}
         or abs(retained_on_or_after - expected_retained_on_or_after)
-        > {{ pooled_bound }} * greatest(sqrt(variance_on_or_after), 1)
+        > {{ count_tolerance('sqrt(variance_on_or_after)', pooled_bound) }}
 
 ),
 

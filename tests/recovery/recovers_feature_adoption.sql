@@ -54,8 +54,9 @@ curve_misses as (
         'cumulative adopters off the planted curve' as failure
     from joined
     where abs(cumulative_adopters - expected_cumulative_adopters)
-        > {{ normal_quantile_upper('0.0005 / days_checked') }}
-        * sqrt(greatest(cumulative_variance, 1))
+        > {{ count_tolerance(
+            'sqrt(cumulative_variance)', normal_quantile_upper('0.0005 / days_checked')
+        ) }}
 
 ),
 

@@ -97,12 +97,12 @@ conversion_errors as (
         'users reaching the step' as checked,
         cast(observed_reaching as double) as observed,
         expected_reaching as expected,
-        {{ normal_quantile_upper('0.001 / (2 * checks)') }} * greatest(sqrt(variance), 1)
+        {{ count_tolerance('sqrt(variance)', normal_quantile_upper('0.001 / (2 * checks)')) }}
             as tolerance
     from compared
     where observed_reaching != users_reaching_in_truth
         or abs(observed_reaching - expected_reaching)
-        > {{ normal_quantile_upper('0.001 / (2 * checks)') }} * greatest(sqrt(variance), 1)
+        > {{ count_tolerance('sqrt(variance)', normal_quantile_upper('0.001 / (2 * checks)')) }}
 
 ),
 

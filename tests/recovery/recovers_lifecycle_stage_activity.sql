@@ -154,8 +154,9 @@ compared as (
         expected.next_event,
         coalesce(observed_sessions.observed, 0) as observed,
         expected.expected,
-        {{ normal_quantile_upper('0.001 / (2 * count(*) over ())') }}
-        * greatest(sqrt(expected.expected), 1) as tolerance
+        {{ count_tolerance(
+            'sqrt(expected.expected)', normal_quantile_upper('0.001 / (2 * count(*) over ())')
+        ) }} as tolerance
     from expected
     left join observed_sessions
         on expected.stage = observed_sessions.stage

@@ -156,7 +156,7 @@ comparisons as (  -- noqa: ST03
         expected
     from touch_checks
     where abs(observed - expected)
-        > {{ normal_quantile_upper('0.0005 / checks') }} * sqrt(greatest(expected, 1))
+        > {{ count_tolerance('sqrt(expected)', normal_quantile_upper('0.0005 / checks')) }}
     union all
     select
         cast(touches_in_window as {{ dbt.type_string() }}) || ' touches in the window' as checked,
@@ -165,7 +165,7 @@ comparisons as (  -- noqa: ST03
         expected
     from response_checks
     where abs(observed - expected)
-        > {{ normal_quantile_upper('0.0005 / checks') }} * sqrt(greatest(variance, 1))
+        > {{ count_tolerance('sqrt(variance)', normal_quantile_upper('0.0005 / checks')) }}
     union all
     select
         channel || ' ' || cast(month as {{ dbt.type_string() }}) as checked,

@@ -1,7 +1,8 @@
 {#- Per hidden segment, the users dim_users flags as churned (no activity in the last 28
     days) against the number the planted churn hazards and activity rates imply: each
     user's chance of that silence given their planted spells is in truth.users, so the
-    count has mean sum(p) and variance sum(p(1 - p)). Fails beyond 4 standard errors.
+    count has mean sum(p) and variance sum(p(1 - p)). Fails beyond 4 standard errors,
+    with count_tolerance's allowance for a count's skew.
     The planted 30-day churn probability is shown beside it. -#}
 with
 
@@ -65,5 +66,5 @@ comparisons as (
     {{ recovery_checks('comparisons') }}
 {% else %}
     select * from comparisons
-    where abs(measured - expected) > 4 * greatest(standard_error, 1)
+    where abs(measured - expected) > {{ count_tolerance('standard_error', 4) }}
 {% endif %}
