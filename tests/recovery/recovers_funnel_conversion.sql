@@ -121,26 +121,38 @@ planted_delays as (
 
 ),
 
-time_errors as (
+delays as (
 
     select
         conversion.funnel_name,
         conversion.step_number,
         conversion.breakdown,
         conversion.breakdown_value,
-        'median seconds from the previous step' as checked,
         conversion.median_seconds_from_previous as observed,
         planted_delays.median_seconds as expected,
-        4 * planted_delays.median_seconds * planted_delays.sigma * sqrt(pi() / 2)
-        / sqrt(conversion.users_reaching) as tolerance
+        planted_delays.median_seconds * planted_delays.sigma * sqrt(pi() / 2)
+        / sqrt(conversion.users_reaching) as standard_error
     from conversion
     inner join planted_delays
         on conversion.funnel_name = planted_delays.funnel_name
         and conversion.step_number = planted_delays.step_number
     where conversion.breakdown = '(all)'
-        and abs(conversion.median_seconds_from_previous - planted_delays.median_seconds)
-        > 4 * planted_delays.median_seconds * planted_delays.sigma * sqrt(pi() / 2)
-        / sqrt(conversion.users_reaching)
+
+),
+
+time_errors as (
+
+    select
+        funnel_name,
+        step_number,
+        breakdown,
+        breakdown_value,
+        'median seconds from the previous step' as checked,
+        observed,
+        expected,
+        4 * standard_error as tolerance
+    from delays
+    where abs(observed - expected) > 4 * standard_error
 
 ),
 
@@ -167,16 +179,11 @@ comparisons as (  -- noqa: ST03
     union all
     select
         'median seconds from the previous funnel step' as quantity,
-        conversion.funnel_name || ' ' || conversion.step_number as cell,
-        conversion.median_seconds_from_previous as measured,
-        planted_delays.median_seconds as expected,
-        planted_delays.median_seconds * planted_delays.sigma * sqrt(pi() / 2)
-        / sqrt(conversion.users_reaching) as standard_error
-    from conversion
-    inner join planted_delays
-        on conversion.funnel_name = planted_delays.funnel_name
-        and conversion.step_number = planted_delays.step_number
-    where conversion.breakdown = '(all)'
+        funnel_name || ' ' || step_number as cell,
+        observed as measured,
+        expected,
+        standard_error
+    from delays
 
 )
 
