@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import math
 import os
 import subprocess
 import sys
@@ -226,15 +227,20 @@ def _worst_decile(nulls: pd.DataFrame, limit: float) -> Figure:
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per test and quantity: the calibration figures and whether each is off.
 
-    `rows` holds the comparisons of several seeds (columns `seed` and CHECK_COLUMNS)."""
-    limit = bound(rows["seed"].nunique())
+    `rows` holds the comparisons of several seeds (columns `seed` and CHECK_COLUMNS). A
+    quantity seen in fewer than 3 of them (an arm judged on a few seeds only) is shown but
+    not judged."""
+    bound(rows["seed"].nunique())
     out = []
     for (test, quantity), g in rows.groupby(["test_name", "quantity"], sort=True):
         rec: dict[str, object] = {"test": test, "quantity": quantity}
         se = g["standard_error"]
         scored = g[(se > 0) & g["measured"].notna() & g["expected"].notna()]
         exact = g[(se == 0) & g["measured"].notna()]
-        rec["seeds"] = g["seed"].nunique()
+        seeds = g["seed"].nunique()
+        limit = bound(seeds) if seeds >= 3 else math.inf
+        rec["seeds"] = seeds
+        rec["missing"] = int((se.notna() & g["measured"].isna()).sum())
         rec["comparisons"] = len(scored)
         if len(scored):
             z = (scored["measured"] - scored["expected"]) / scored["standard_error"]
@@ -282,6 +288,9 @@ def _offences(rec: pd.Series) -> str:
     decile = rec.get("worst_decile")
     if isinstance(decile, Figure) and decile.is_off:
         found.append("null p-values not uniform")
+    missing = rec.get("missing")
+    if missing is not None and not pd.isna(missing) and missing > 0:
+        found.append(f"{int(missing)} with nothing measured")
     mism = rec.get("exact_mismatches")
     if mism is not None and not pd.isna(mism) and mism > 0:
         found.append(f"{int(mism)} exact counts differ")

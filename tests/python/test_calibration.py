@@ -89,6 +89,21 @@ def test_an_exact_count_that_differs_is_caught():
     assert "1 exact counts differ" in _off(rows)
 
 
+def test_a_comparison_the_mart_left_empty_is_caught():
+    rows = _rows()
+    rows.loc[rows.index[5], "measured"] = np.nan
+    assert "1 with nothing measured" in _off(rows)
+
+
+def test_a_quantity_seen_in_two_seeds_is_shown_not_judged():
+    biased = _rows(shift=3.0)
+    rows = pd.concat([biased[biased["seed"] < 2], _rows().assign(quantity="other")])
+    table = summarise(rows).set_index("quantity")
+    assert table.loc["q", "seeds"] == 2
+    assert table.loc["q", "off"] == ""
+    assert "bias" in summarise(biased)["off"].iloc[0]
+
+
 def test_the_bound_follows_the_number_of_seeds():
     assert bound(10) == pytest.approx(stats.t.isf(stats.norm.sf(4.0), 9))
     assert 4.0 < bound(1000) < 4.05
