@@ -271,7 +271,8 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
             rec["exact_mismatches"] = int((gap > 1e-9 * exact["expected"].abs().clip(1)).sum())
         out.append(rec)
     table = pd.DataFrame(out)
-    for col in ["bias", "spread", "coverage", "null_below_05", "ks_p", "exact_mismatches"]:
+    figures = ["bias", "spread", "coverage", "null_below_05", "worst_decile"]
+    for col in [*figures, "ks_p", "exact_mismatches"]:
         if col not in table:
             table[col] = None
     table["off"] = table.apply(_offences, axis=1)
@@ -357,7 +358,7 @@ def calibrate(
     write_page(page, rows, table, headline, other, about)
     rows.to_csv(workdir / "comparisons.csv.gz", index=False)
     flat = table.copy()
-    for col in ["bias", "spread", "coverage", "null_below_05"]:
+    for col in ["bias", "spread", "coverage", "null_below_05", "worst_decile"]:
         flat[col] = flat[col].map(lambda f: f.value if isinstance(f, Figure) else None)
         flat[col + "_se"] = table[col].map(
             lambda f: f.standard_error if isinstance(f, Figure) else None

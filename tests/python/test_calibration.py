@@ -123,6 +123,8 @@ def test_a_small_calibration_of_the_default_world(tmp_path):
     judged = set(table["test"])
     assert {"recovers_experiment_effects", "recovers_cohort_retention_curve"} <= judged
     assert (tmp_path / "calibration" / "calibration.html").stat().st_size > 0
+    summary = (tmp_path / "calibration" / "summary.csv").read_text()
+    assert "Figure(" not in summary and "bias_se" in summary
     assert len(table) >= 25
 
 
