@@ -271,24 +271,29 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
             rec["exact_mismatches"] = int((gap > 1e-9 * exact["expected"].abs().clip(1)).sum())
         out.append(rec)
     table = pd.DataFrame(out)
-    figures = ["bias", "spread", "coverage", "null_below_05", "worst_decile"]
-    for col in [*figures, "ks_p", "exact_mismatches"]:
+    for col in [*FIGURES, "ks_p", "exact_mismatches", "missing"]:
         if col not in table:
             table[col] = None
     table["off"] = table.apply(_offences, axis=1)
     return table
 
 
-def _offences(rec: pd.Series) -> str:
-    """What is off about one quantity, in words ('' when nothing)."""
+FIGURES = ["bias", "spread", "coverage", "null_below_05", "worst_decile"]
+WORDS = {"null_below_05": "null below 05", "worst_decile": "null p-values not uniform"}
+
+
+def _off_figures(rec: pd.Series, figures: Sequence[str]) -> list[str]:
     found = []
-    for name in ["bias", "spread", "coverage", "null_below_05"]:
+    for name in figures:
         fig = rec.get(name)
         if isinstance(fig, Figure) and fig.is_off:
-            found.append(name.replace("_", " "))
-    decile = rec.get("worst_decile")
-    if isinstance(decile, Figure) and decile.is_off:
-        found.append("null p-values not uniform")
+            found.append(WORDS.get(name, name))
+    return found
+
+
+def _offences(rec: pd.Series) -> str:
+    """What is off about one quantity, in words ('' when nothing)."""
+    found = _off_figures(rec, FIGURES)
     missing = rec.get("missing")
     if missing is not None and not pd.isna(missing) and missing > 0:
         found.append(f"{int(missing)} with nothing measured")
@@ -298,26 +303,29 @@ def _offences(rec: pd.Series) -> str:
     return ", ".join(found)
 
 
-def pooled(rows: pd.DataFrame) -> dict[str, float]:
-    """Coverage of every interval and uniformity of every null p-value, all quantities
-    together: the headline figures."""
-    limit = bound(rows["seed"].nunique())
-    out: dict[str, float] = {}
-    covered = rows[rows["covered"].notna()]
-    if len(covered):
-        fig = _share(covered["covered"].astype(float), covered["seed"], NOMINAL_COVERAGE, limit)
-        out.update(coverage=fig.value, coverage_se=fig.standard_error, intervals=len(covered))
-        out["coverage_off"] = float(fig.is_off)
-    nulls = rows[rows["p_value"].notna()]
-    if len(nulls):
-        fig = _share(
-            (nulls["p_value"] < NULL_SHARE).astype(float), nulls["seed"], NULL_SHARE, limit
+HEADLINE = ["coverage", "null_below_05", "worst_decile"]
+
+
+def pooled(rows: pd.DataFrame) -> pd.Series:
+    """Every quantity's comparisons as one: the headline coverage of the intervals and
+    uniformity of the null p-values (its other figures mix quantities and are not judged)."""
+    return summarise(rows.assign(test_name="(all)", quantity="(all)")).iloc[0]
+
+
+def _headline_lines(headline: pd.Series) -> list[str]:
+    lines = []
+    if isinstance(headline["coverage"], Figure):
+        lines.append(
+            f"95% intervals holding the expected value: {_cell(headline['coverage'], pct=True)}"
+            f" of {int(headline['intervals']):,}"
         )
-        out.update(null_p_values=len(nulls), null_below_05=fig.value)
-        out["null_below_05_se"] = fig.standard_error
-        out["null_off"] = float(fig.is_off)
-        out["ks_p"] = float(stats.kstest(nulls["p_value"], "uniform").pvalue)
-    return out
+    if isinstance(headline["null_below_05"], Figure):
+        lines.append(
+            f"null p-values: {int(headline['null_p_values']):,}, "
+            f"{_cell(headline['null_below_05'], pct=True)} below 0.05, "
+            f"KS p {headline['ks_p']:.2f}"
+        )
+    return lines
 
 
 @dataclass
@@ -325,14 +333,14 @@ class Calibration:
     """What a calibration run found and wrote."""
 
     table: pd.DataFrame
-    headline: dict[str, float]
+    headline: pd.Series
     page: Path
     lines: list[str]
 
     @property
     def ok(self) -> bool:
-        pooled_off = self.headline.get("coverage_off") or self.headline.get("null_off")
-        return not self.table["off"].astype(bool).any() and not pooled_off
+        off = _off_figures(self.headline, HEADLINE)
+        return not self.table["off"].astype(bool).any() and not off
 
 
 def calibrate(
@@ -358,23 +366,15 @@ def calibrate(
     write_page(page, rows, table, headline, other, about)
     rows.to_csv(workdir / "comparisons.csv.gz", index=False)
     flat = table.copy()
-    for col in ["bias", "spread", "coverage", "null_below_05", "worst_decile"]:
+    for col in FIGURES:
         flat[col] = flat[col].map(lambda f: f.value if isinstance(f, Figure) else None)
         flat[col + "_se"] = table[col].map(
             lambda f: f.standard_error if isinstance(f, Figure) else None
         )
     flat.to_csv(workdir / "summary.csv", index=False)
-    lines = [about, *text_table(table)]
-    if "coverage" in headline:
-        lines.append(
-            f"95% intervals holding the expected value: {headline['coverage']:.1%} "
-            f"± {headline['coverage_se']:.1%} of {int(headline['intervals']):,}"
-        )
-    if "ks_p" in headline:
-        lines.append(
-            f"null p-values: {int(headline['null_p_values']):,}, "
-            f"{headline['null_below_05']:.1%} below 0.05, KS p {headline['ks_p']:.2f}"
-        )
+    lines = [about, *text_table(table), *_headline_lines(headline)]
+    if _off_figures(headline, HEADLINE):
+        lines.append("all quantities together: " + ", ".join(_off_figures(headline, HEADLINE)))
     lines.append(f"wrote {page}")
     return Calibration(table, headline, page, lines)
 
@@ -457,25 +457,13 @@ def write_page(
     out: Path,
     rows: pd.DataFrame,
     table: pd.DataFrame,
-    headline: dict[str, float],
+    headline: pd.Series,
     other: list[str],
     about: str,
 ) -> None:
-    """The calibration page: headline, table and charts, like the report's pages."""
-    if out.exists() and PAGE_MARK.encode() not in out.read_bytes()[:4096]:
-        raise OutputError(f"{out}: exists and is not a calibration page; choose another path")
+    """The calibration page (into a folder claim() has allowed): headline, table, charts."""
     limit = bound(rows["seed"].nunique())
-    head = [f"<p>{html.escape(about)}</p>"]
-    if "coverage" in headline:
-        head.append(
-            f"<p>95% intervals holding the expected value: {headline['coverage']:.1%} "
-            f"± {headline['coverage_se']:.1%} of {int(headline['intervals']):,}.</p>"
-        )
-    if "ks_p" in headline:
-        head.append(
-            f"<p>p-values where nothing was planted: {int(headline['null_p_values']):,}, "
-            f"{headline['null_below_05']:.1%} below 0.05, KS p {headline['ks_p']:.2f}.</p>"
-        )
+    head = [f"<p>{html.escape(line)}.</p>" for line in [about, *_headline_lines(headline)]]
     head.append(
         f"<p>A figure is off beyond {limit:.2f} of its standard errors (taken over the "
         f"seeds). Tests that compare no estimate with a standard error, not judged here: "

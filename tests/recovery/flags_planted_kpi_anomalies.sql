@@ -16,8 +16,7 @@
     under (t (t^2 - 1) / 18)^2, 11 a day at threshold 4: a handful of signups a day in a
     small world) are not judged: there a single event can be a flag. -#}
 {%- set t = var('kpi_anomaly_threshold') -%}
-{%- set smallest_baseline = '(' ~ t ~ ' * (' ~ t ~ ' * ' ~ t ~ ' - 1) / 18) * ('
-    ~ t ~ ' * (' ~ t ~ ' * ' ~ t ~ ' - 1) / 18)' -%}
+{%- set smallest_baseline = (t * (t * t - 1) / 18) ** 2 -%}
 with
 
 flags as (
