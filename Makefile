@@ -19,7 +19,8 @@ RANDOM_WORLDS ?= $(shell seq -s, 1 40)
 SEEDS ?= 30
 CALIBRATION_USERS ?= 50000
 
-USERS_FLAG := $(if $(USERS),--users $(USERS),)
+PARAMS ?=
+WORLD_FLAGS := $(if $(USERS),--users $(USERS),)$(if $(PARAMS), --params $(PARAMS),)
 # dbt would make an empty warehouse at a missing path and fail later: say so at once
 NEED_WAREHOUSE = @test -f "$(DUCKDB_PATH)" || { echo "error: $(DUCKDB_PATH): no such \
 	warehouse (make generate writes one, or set DUCKDB_PATH)" >&2; exit 2; }
@@ -43,8 +44,8 @@ browser: ## Debian's chromium for the browser tests (apt-get, as root, when it i
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 		>/dev/null; } || { echo "error: the browser tests need Debian's chromium" >&2; exit 1; }
 
-generate: install ## simulate SCENARIO into DUCKDB_PATH (default warehouse.duckdb; USERS=, SEED=, WORKERS=)
-	$(BIN)/python -m generator generate --scenario $(SCENARIO) $(USERS_FLAG) \
+generate: install ## simulate SCENARIO into DUCKDB_PATH (default warehouse.duckdb; USERS=, SEED=, WORKERS=, PARAMS=file.csv)
+	$(BIN)/python -m generator generate --scenario $(SCENARIO) $(WORLD_FLAGS) \
 		--seed $(SEED) --workers $(WORKERS) --db $(DUCKDB_PATH)
 
 dbt-build: install ## dbt build (models and every test) on DUCKDB_PATH
@@ -54,7 +55,7 @@ dbt-build: install ## dbt build (models and every test) on DUCKDB_PATH
 build: generate dbt-build ## set up, simulate the default world and build the warehouse
 
 validate: install ## Great Expectations on the raw tables of DUCKDB_PATH against SCENARIO (USERS=)
-	$(BIN)/python -m generator expect --scenario $(SCENARIO) $(USERS_FLAG) --db $(DUCKDB_PATH)
+	$(BIN)/python -m generator expect --scenario $(SCENARIO) $(WORLD_FLAGS) --db $(DUCKDB_PATH)
 
 docs: install ## the dbt docs site as one offline page, target/static_index.html (of DUCKDB_PATH)
 	$(NEED_WAREHOUSE)

@@ -11,11 +11,13 @@ from typing import NoReturn
 import duckdb
 
 from generator.outputs import OutputError, stopped_by_signals
-from generator.scenario import ScenarioError, load_scenario
+from generator.params import Override, load, overrides_table, parse_set, read_params
+from generator.scenario import ScenarioError
 from generator.simulate import generate
 
 DEFAULT_SCENARIO = "scenarios/study_assistant.yml"
-MAX_WORKERS = 2 * (os.cpu_count() or 1)  # more only wait for the one writer
+MAX_WORKERS = 2 * (os.cpu_count() or 1)
+EXPORT_FORMATS = ("parquet", "csv", "json")  # more only wait for the one writer
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,17 +43,25 @@ def _parser() -> argparse.ArgumentParser:
         help="DuckDB file to write (default: $DUCKDB_PATH or warehouse.duckdb)",
     )
     gen.add_argument("--workers", type=int, default=1, help="worker processes")
-    gen.add_argument("--parquet", metavar="DIR", help="also export raw tables as Parquet")
-    gen.add_argument("--quiet", action="store_true", help="no progress bars")
-    sub.add_parser("validate", help="only validate a scenario").add_argument(
-        "--scenario", default=DEFAULT_SCENARIO
+    gen.add_argument(
+        "--export",
+        nargs=2,
+        metavar=("FORMAT", "DIR"),
+        help=f"also write every raw table into DIR as {', '.join(EXPORT_FORMATS)}",
     )
+    gen.add_argument("--parquet", metavar="DIR", help="the same as --export parquet DIR")
+    gen.add_argument("--quiet", action="store_true", help="no progress bars")
+    _overrides(gen)
+    val = sub.add_parser("validate", help="only validate a scenario")
+    val.add_argument("--scenario", default=DEFAULT_SCENARIO)
+    _overrides(val)
     exp = sub.add_parser(
         "expect", help="check a warehouse's raw tables against the scenario (Great Expectations)"
     )
     exp.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario YAML file")
     exp.add_argument("--users", type=int, help="the user count the warehouse was made with")
     exp.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
+    _overrides(exp)
     rep = sub.add_parser("report", help="write the HTML report over a built warehouse's marts")
     rep.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
     rep.add_argument("--out", default="target/report.html", help="HTML file to write")
@@ -65,7 +75,28 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--first-seed", type=int, default=1, help="the first seed")
     cal.add_argument("--workers", type=int, default=2, help="worker processes per world")
     cal.add_argument("--dir", default="target/calibration", help="folder to write into")
+    _overrides(cal)
     return parser
+
+
+def _overrides(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--params",
+        metavar="FILE.csv",
+        help="override scenario numbers: a CSV of parameter paths and values",
+    )
+    command.add_argument(
+        "--set",
+        metavar="PATH=VALUE",
+        action="append",
+        default=[],
+        help="override one scenario number (after --params; may be repeated)",
+    )
+
+
+def _read_overrides(args: argparse.Namespace) -> list[Override]:
+    given = read_params(args.params) if args.params else []
+    return given + [parse_set(item) for item in args.set]
 
 
 def _calibrate(args: argparse.Namespace, scenario) -> int:
@@ -144,9 +175,20 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise ScenarioError(f"--seed: must be between 0 and 2^63 - 1 (got {args.seed})")
     if args.parquet == "":
         raise ScenarioError("--parquet: an empty path")
+    if args.parquet is not None and args.export is not None:
+        raise ScenarioError("--parquet: give it or --export, not both")
+    if args.export is not None:
+        fmt, folder = args.export
+        if fmt not in EXPORT_FORMATS:
+            raise ScenarioError(
+                f"--export: format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}"
+            )
+        if folder == "":
+            raise ScenarioError("--export: an empty path")
 
 
-def _generate(args: argparse.Namespace, scenario) -> int:
+def _generate(args: argparse.Namespace, scenario, overrides: list[Override]) -> int:
+    fmt, folder = args.export if args.export else ("parquet", args.parquet)
     with stopped_by_signals() as stop:
         try:
             summary = generate(
@@ -154,9 +196,11 @@ def _generate(args: argparse.Namespace, scenario) -> int:
                 seed=args.seed,
                 db_path=args.db,
                 workers=args.workers,
-                parquet_dir=args.parquet,
+                export_dir=folder,
                 progress=not args.quiet,
                 scenario_path=args.scenario,
+                export_format=fmt,
+                overrides=overrides_table(args.scenario, overrides),
             )
         except OutputError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -183,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         _check_arguments(args)
         if args.command == "report":
             return _report(args)
-        scenario = load_scenario(args.scenario, users=getattr(args, "users", None))
+        overrides = _read_overrides(args)
+        scenario = load(args.scenario, getattr(args, "users", None), overrides)
         if args.command == "validate":
             print(f"{args.scenario}: ok ({scenario.name}, {scenario.users:,} users)")
             return 0
@@ -194,4 +239,4 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return _generate(args, scenario)
+    return _generate(args, scenario, overrides)

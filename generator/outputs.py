@@ -272,7 +272,7 @@ def file_state(path: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-# -- the Parquet export --------------------------------------------------------------------------
+# -- the export of raw tables ------------------------------------------------------------------
 def _listing(folder: Path) -> set[str]:
     """Every file and folder under `folder`, as POSIX paths relative to it."""
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
@@ -298,7 +298,7 @@ def check_export(folder: Path, db: Path) -> None:
         listed = set(json.loads(manifest.read_text())["files"])
     except (OSError, ValueError, KeyError, TypeError):
         raise OutputError(
-            f"{folder}: not a Parquet export of Proving Ground (no {EXPORT_MANIFEST}); "
+            f"{folder}: not an export of Proving Ground (no {EXPORT_MANIFEST}); "
             "it is left as it is: choose an empty or new folder"
         ) from None
     allowed = listed | {EXPORT_MANIFEST}

@@ -38,6 +38,8 @@ from generator.behaviours.segments.section import Attribute, Segment
 from generator.behaviours.segments.section import check as check_segments
 from generator.behaviours.subscriptions.section import Subscriptions
 from generator.behaviours.subscriptions.section import check as check_subscriptions
+from generator.behaviours.values.section import EventValue
+from generator.behaviours.values.section import check as check_values
 from generator.section import (
     MAX_TIMEFRAME_DAYS,
     MAX_USERS,
@@ -76,6 +78,7 @@ class Scenario(Strict):
     experiments: dict[Name, Experiment] = {}
     adoption: dict[Name, Adoption] = {}
     marketing: Marketing | None = None
+    values: dict[Name, EventValue] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -99,6 +102,7 @@ class Scenario(Strict):
         check_experiments(self)
         check_adoption(self)
         check_activity(self)
+        check_values(self)
         return self
 
     # -- derived views the behaviours share ------------------------------------------------

@@ -15,6 +15,7 @@ from generator.behaviours.llm import tables as llm
 from generator.behaviours.marketing import tables as marketing
 from generator.behaviours.segments import tables as segments
 from generator.behaviours.subscriptions import tables as subscriptions
+from generator.behaviours.values import tables as values
 
 _BEHAVIOURS = (
     segments,
@@ -28,6 +29,7 @@ _BEHAVIOURS = (
     experiments,
     marketing,
     adoption,
+    values,
 )
 RAW_TABLES: dict[str, dict[str, str]] = {
     name: columns for b in _BEHAVIOURS for name, columns in b.RAW.items()
@@ -40,8 +42,16 @@ PARAMETERS = {
     "unit": "VARCHAR",
     "description": "VARCHAR",
 }
+# the numbers given with --params or --set, each beside the scenario's own (generator/params.py)
+OVERRIDES = {
+    "path": "VARCHAR",
+    "scenario_value": "VARCHAR",
+    "value": "VARCHAR",
+    "source": "VARCHAR",
+}
 TRUTH_TABLES: dict[str, dict[str, str]] = {
     "parameters": PARAMETERS,
+    "scenario_overrides": OVERRIDES,
     **{name: columns for b in _BEHAVIOURS for name, columns in b.TRUTH.items()},
 }
 

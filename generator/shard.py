@@ -22,6 +22,7 @@ from generator.behaviours.llm import simulate as llm
 from generator.behaviours.marketing import simulate as marketing
 from generator.behaviours.segments import simulate as segments
 from generator.behaviours.subscriptions import simulate as subscriptions
+from generator.behaviours.values import simulate as values
 from generator.calendar import Calendar
 from generator.scenario import Scenario
 from generator.state import Shard
@@ -42,6 +43,7 @@ STREAMS = (
     "experiments",
     "adoption",
     "marketing",
+    "values",
 )
 
 
@@ -96,6 +98,7 @@ def simulate_shard(
     subscriptions.draw(s, _conversion_lift(s))
     funnels.draw(s, experiments.funnel_multipliers(s))
     events.log(s)
+    values.log(s)
     segments.log(s)
     # the truth of what was drawn, and the logs that follow from it
     activity.record(s)

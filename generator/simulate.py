@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-from generator import outputs, truth, writer
+from generator import outputs, params, truth, writer
 from generator.behaviours.arrivals.simulate import draw_signup_days
 from generator.behaviours.events.simulate import reference_tables as tracking_plan
 from generator.behaviours.experiments.simulate import reference_tables as flag_registry
@@ -148,15 +148,19 @@ def generate(
     seed: int,
     db_path: str | Path,
     workers: int = 1,
-    parquet_dir: str | Path | None = None,
+    export_dir: str | Path | None = None,
     progress: bool = True,
     scenario_path: str | Path | None = None,
+    export_format: str = "parquet",
+    overrides: pa.Table | None = None,
 ) -> RunSummary:
-    """Simulate `scenario` into a new warehouse at `db_path` (and a Parquet export), after
-    claiming the outputs: refused at once if they are not ours to replace or another run
-    writes them. Raises outputs.OutputError for that; anything else leaves them as they were."""
+    """Simulate `scenario` into a new warehouse at `db_path` (and an export of its raw
+    tables as Parquet, CSV or JSON lines), after claiming the outputs: refused at once if
+    they are not ours to replace or another run writes them. Raises outputs.OutputError for
+    that; anything else leaves them as they were. `overrides` is truth.scenario_overrides:
+    the numbers given with --params or --set (none by default)."""
     started = time.perf_counter()
-    with outputs.claim(db_path, parquet_dir, scenario_path) as run:
+    with outputs.claim(db_path, export_dir, scenario_path) as run:
         if run.swept and progress:
             print(
                 f"removed {len(run.swept)} leftovers of a stopped run beside {run.db}",
@@ -175,14 +179,26 @@ def generate(
             spool_dir = run.spool_dir
             spool_dir.mkdir()
         with _pool(workers) as pool:
-            summary = _write_run(scenario, cal, seed, run, progress, args, pool, workers, spool_dir)
+            summary = _write_run(
+                scenario,
+                cal,
+                seed,
+                run,
+                progress,
+                args,
+                pool,
+                workers,
+                spool_dir,
+                (export_format, overrides if overrides is not None else params.table([], {})),
+            )
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _write_run(
-    scenario, cal, seed, run: outputs.Claim, progress, args, pool, workers, spool_dir
+    scenario, cal, seed, run: outputs.Claim, progress, args, pool, workers, spool_dir, extra
 ) -> RunSummary:
+    export_format, overrides = extra
     summary = RunSummary()
     warehouse = WarehouseWriter(run.scratch_db, raw_tables(list(scenario.attributes)))
     try:
@@ -215,15 +231,19 @@ def _write_run(
             for table, data in reference(scenario, cal).items():
                 warehouse.append("raw", table, data)
         steps = truth.tables(scenario, cal, seed, sums)
+        steps["scenario_overrides"] = overrides
         for name, table in tqdm(
             steps.items(), desc="write truth", disable=not progress, file=sys.stderr
         ):
             warehouse.append("truth", name, table)
         if run.export is not None:
             if progress:
-                print(f"export parquet to {run.export}", file=sys.stderr)
-            warehouse.export_parquet(run.export_staging)
-            outputs.write_manifest(run.export_staging, {"scenario": scenario.name, "seed": seed})
+                print(f"export {export_format} to {run.export}", file=sys.stderr)
+            warehouse.export(run.export_staging, export_format)
+            outputs.write_manifest(
+                run.export_staging,
+                {"scenario": scenario.name, "seed": seed, "format": export_format},
+            )
         for schema_table in [*(f"raw.{t}" for t in RAW_TABLES), "truth.users"]:
             counted = warehouse.con.execute(f"select count(*) from {schema_table}").fetchone()
             summary.rows[schema_table] = counted[0] if counted else 0

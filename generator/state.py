@@ -55,6 +55,10 @@ class Shard:
     event_gap_ms: np.ndarray
     event_ms: np.ndarray
     signed_up_ms: np.ndarray
+    # every logged event (sessions', then funnel steps and adoptions), in raw.events order
+    logged_user: np.ndarray
+    logged_code: np.ndarray
+    logged_ms: np.ndarray
     # what follows from them (llm, subscriptions, funnels)
     rated: RatedAnswers | None = None
     history: BillingHistory | None = None

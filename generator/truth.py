@@ -19,6 +19,7 @@ from generator.behaviours.llm import truth as llm
 from generator.behaviours.marketing import truth as marketing
 from generator.behaviours.segments import truth as segments
 from generator.behaviours.subscriptions import truth as subscriptions
+from generator.behaviours.values import truth as values
 from generator.calendar import Calendar
 from generator.scenario import Scenario
 
@@ -35,8 +36,9 @@ PARAMETERS = (
     experiments,
     marketing,
     adoption,
+    values,
 )
-TABLES = (arrivals, activity, subscriptions, llm, marketing, adoption, experiments)
+TABLES = (arrivals, activity, subscriptions, llm, marketing, adoption, experiments, values)
 
 
 def parameters(scenario: Scenario, seed: int) -> pa.Table:

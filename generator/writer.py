@@ -1,5 +1,5 @@
 """The only code that touches storage: a DuckDB warehouse written to a new file and swapped
-in on success, and the optional Parquet export."""
+in on success, and the optional export of the raw tables."""
 
 from __future__ import annotations
 
@@ -55,14 +55,28 @@ class WarehouseWriter:
         finally:
             self.con.unregister("_batch")
 
-    def export_parquet(self, staging: Path) -> None:
-        """Users as one file, events partitioned by event date, into a new folder (the
-        caller swaps it in). Paths go to DuckDB as arguments, never inside SQL."""
+    def export(self, staging: Path, fmt: str) -> None:
+        """Every raw table into a new folder (the caller swaps it in): as Parquet (one file
+        per table, events partitioned by event date), CSV with a header, or JSON lines (one
+        object per row). Paths go to DuckDB as arguments or as quoted string literals."""
         staging.mkdir(parents=True)
-        self.con.table("raw.users").write_parquet(str(staging / "users.parquet"))
-        self.con.sql(
-            "select *, cast(event_at as date) as event_date from raw.events"
-        ).write_parquet(str(staging / "events"), partition_by=["event_date"])
+        for table in self.tables["raw"]:
+            relation = self.con.table(f"raw.{table}")
+            if fmt == "parquet" and table == "events":
+                self.con.sql(
+                    "select *, cast(event_at as date) as event_date from raw.events"
+                ).write_parquet(str(staging / "events"), partition_by=["event_date"])
+            elif fmt == "parquet":
+                relation.write_parquet(str(staging / f"{table}.parquet"))
+            elif fmt == "csv":
+                relation.write_csv(str(staging / f"{table}.csv"), header=True)
+            elif fmt == "json":
+                target = str(staging / f"{table}.jsonl").replace("'", "''")
+                self.con.execute(
+                    f"copy raw.{table} to '{target}' (format json)"  # noqa: S608 (quoted)
+                )
+            else:
+                raise ValueError(f"unknown export format {fmt!r}")
 
     def close(self) -> None:
         """Finish the file (checkpointed, no WAL left) ready to be swapped in."""

@@ -59,6 +59,8 @@ sessionized as (
         event_name,
         feature,
         duration_ms,
+        event_value,
+        value_unit,
         event_date,
         event_at
     from numbered

@@ -140,10 +140,12 @@ def event_catalog(scenario: Scenario) -> pa.Table:
     """The tracking plan's event dictionary (raw.event_catalog): every event the product
     logs, its feature, and the events a warehouse must know by role: the one opening a
     session, the signup, and a conversion to a paid plan (a plan-conversion funnel's last
-    step). Every event here is a user action."""
+    step), and the unit of the number an event carries (a currency for money). Every event
+    here is a user action."""
     names = [*scenario.event_names(), *scenario.funnel_events()]
     features = [e.feature for e in scenario.events.catalog.values()]
     features += [None] * len(scenario.funnel_events())
+    valued = [scenario.values.get(n) for n in names]
     conversions = {
         f.steps[-1].event for f in scenario.funnels.values() if f.entry == "plan_conversion"
     }
@@ -155,6 +157,8 @@ def event_catalog(scenario: Scenario) -> pa.Table:
             "is_session_start": [n == scenario.events.session_start for n in names],
             "is_signup": [n == scenario.events.signup for n in names],
             "is_paid_conversion": [n in conversions for n in names],
+            "value_kind": pa.array([v and v.kind for v in valued], type=pa.string()),
+            "value_unit": pa.array([v and v.value_unit for v in valued], type=pa.string()),
         }
     )
 
@@ -250,6 +254,7 @@ def log(s: Shard) -> None:
         [s.event_session, s.n_sessions + np.arange(len(s.forced_user))]
     )
     s.n_sessions += len(s.forced_user)
+    s.logged_user, s.logged_code, s.logged_ms = event_user, ev_code, event_ms
     features = [e.feature for e in scenario.events.catalog.values()]
     all_names = [*names, *scenario.funnel_events()]
     all_features = [*features, *[None] * len(scenario.funnel_events())]

@@ -11,6 +11,8 @@ RAW: dict[str, dict[str, str]] = {
         "is_session_start": "BOOLEAN",
         "is_signup": "BOOLEAN",
         "is_paid_conversion": "BOOLEAN",
+        "value_kind": "VARCHAR",
+        "value_unit": "VARCHAR",
     },
     "events": {
         "event_id": "BIGINT",
@@ -20,6 +22,8 @@ RAW: dict[str, dict[str, str]] = {
         "feature": "VARCHAR",
         "event_at": "TIMESTAMP",
         "duration_ms": "INTEGER",
+        "event_value": "DOUBLE",
+        "value_unit": "VARCHAR",
     },
 }
 TRUTH: dict[str, dict[str, str]] = {}

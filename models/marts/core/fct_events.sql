@@ -18,6 +18,8 @@ final as (
             partition by session_id order by event_at, event_id
         ) as event_number_in_session,
         duration_ms,
+        event_value,
+        value_unit,
         event_date,
         event_at
     from events

@@ -13,6 +13,8 @@ renamed as (
         event_name,
         feature,
         event_type,
+        value_kind,
+        value_unit,
 
         ---------- booleans
         is_session_start,

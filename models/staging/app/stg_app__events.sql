@@ -18,9 +18,11 @@ renamed as (
         ---------- strings
         event_name,
         feature,
+        value_unit,
 
         ---------- numerics
         duration_ms,
+        event_value,
 
         ---------- dates
         cast(event_at as date) as event_date,

@@ -1,0 +1,81 @@
+"""The worlds of the documents this project grew from, each in scenarios/, build at a small
+scale with plain `dbt build`, every test passing, recovery tests among them; and their
+marts fail those tests when broken on purpose."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import duckdb
+import pytest
+
+from conftest import ROOT, build_world, copy_project, run_dbt
+
+SHOP = ROOT / "scenarios" / "online_shop.yml"
+SHOP_USERS = 6000
+
+# (file, line as it is, line broken, models to rebuild, the test that must fail)
+SHOP_BREAKS = {
+    # account age counted in months where the mart promises days
+    "order_age_in_months": (
+        "models/marts/orders/fct_orders.sql",
+        "{{ dbt.datediff('users.signup_date', 'events.event_date', 'day') }}",
+        "{{ dbt.datediff('users.signup_date', 'events.event_date', 'month') }}",
+        "fct_orders",
+        "recovers_order_values",
+    ),
+    # amounts read as cents: a tracker sending minor units taken for major ones
+    "amount_in_cents": (
+        "models/marts/orders/fct_orders.sql",
+        "        events.event_value as amount,",
+        "        events.event_value * 100 as amount,",
+        "fct_orders",
+        "recovers_order_values",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    base = tmp_path_factory.mktemp("shop")
+    db, _ = build_world(base, "--scenario", str(SHOP), "--users", str(SHOP_USERS), "--seed", "5")
+    return db
+
+
+def test_the_shop_logs_orders_with_amounts(shop):
+    con = duckdb.connect(str(shop), read_only=True)
+    orders, customers, currencies = con.execute(
+        "select count(*), count(distinct user_id), count(distinct currency) from marts.fct_orders"
+    ).fetchone()
+    valued = con.execute(
+        "select count(*) from raw.events where event_value is not null"
+    ).fetchone()[0]
+    rfm = con.execute("select count(*), sum(orders) from marts.fct_customer_orders").fetchone()
+    cohorts = con.execute(
+        "select sum(revenue) - (select sum(amount) from marts.fct_orders "
+        "where cohort_month in (select cohort_month from marts.fct_order_cohorts)) "
+        "from marts.fct_order_cohorts"
+    ).fetchone()[0]
+    con.close()
+    assert orders == valued > 0 and currencies == 1
+    assert rfm == (customers, orders)
+    # matured cells only: the cohorts' revenue is at most what their orders hold
+    assert cohorts <= 1e-6
+
+
+@pytest.mark.parametrize("name", list(SHOP_BREAKS))
+def test_a_broken_order_mart_fails_its_recovery_test(shop, tmp_path, name):
+    path, old, new, model, test = SHOP_BREAKS[name]
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(shop, db)
+    project = copy_project(tmp_path / "project")
+    source = project / path
+    text = source.read_text()
+    assert old in text, f"{path} no longer contains the line this test breaks"
+    source.write_text(text.replace(old, new))
+    rebuilt = run_dbt(project, db, "run", "--select", *model.split())
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    result = run_dbt(project, db, "test", "--select", test)
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert re.search(rf"FAIL \d+ {test} ", result.stdout), result.stdout[-3000:]
