@@ -60,8 +60,8 @@ class Calendar:
         return wd[self.weekday], mo[self.month]
 
     def anomaly(self, scenario: Scenario, field: str) -> np.ndarray:
-        """Per-day multiplier from the named anomaly days (1 elsewhere)."""
+        """Per-day multiplier from the named anomaly days and ranges (1 elsewhere)."""
         factor = np.ones(self.days)
         for a in scenario.arrivals.anomalies:
-            factor[(a.date - self.start).days] *= getattr(a, field)
+            factor[(a.date - self.start).days : (a.last - self.start).days + 1] *= getattr(a, field)
         return factor

@@ -228,7 +228,8 @@ def _activity(q: _Queries) -> Section:
         f"New users averaged {_num(kpi.new_users.iloc[:90].mean())} a day in the first 90 "
         f"days and {_num(kpi.new_users.iloc[-90:].mean())} in the last 90. DAU "
         f"peaks at {_num(peak.dau)} on {peak.kpi_date:%d %b %Y}. The simulator planted "
-        f"{len(planted)} anomalies (dotted lines: {', '.join(planted.anomaly_name)}); "
+        f"{planted.anomaly_name.nunique()} anomalies over {len(planted)} days (dotted lines: "
+        f"{', '.join(planted.anomaly_name.unique())}); "
         f"fct_kpi_anomalies flags {flagged.kpi_date.nunique()} days on new users, DAU or "
         f"sessions (circles), {len(caught)} of them planted."
     )

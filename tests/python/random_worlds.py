@@ -187,7 +187,61 @@ def _draw(rng: np.random.Generator) -> dict:
                 "effects": {"treatment": {"session_rate": {"lift": _r(rng, 0.0, 0.2, 2)}}},
             }
         }
+    _draw_later_behaviours(rng, world, segments)
     return world
+
+
+def _draw_later_behaviours(rng: np.random.Generator, world: dict, segments: list[str]) -> None:
+    """Anomaly ranges, values on an event, and a feature spreading by adopter categories
+    (drawn after the rest, so adding them left the earlier draws as they were)."""
+    start, end = world["start"], world["end"]
+    for anomaly in world["arrivals"]["anomalies"]:
+        if rng.random() < 0.4:
+            anomaly["end"] = min(anomaly["date"] + dt.timedelta(days=int(rng.integers(1, 5))), end)
+    events = list(world["events"]["catalog"])
+    if rng.random() < 0.6:
+        event = events[int(rng.integers(2, len(events)))]
+        value: dict = {"median": _r(rng, 5, 200, 2), "sigma": _r(rng, 0.1, 0.8, 2)}
+        if rng.random() < 0.7:
+            value["currency"] = str(rng.choice(["USD", "EUR", "INR", "BRL"]))
+        else:
+            value.update(unit="minutes", decimals=1)
+        value["segments"] = {s: _r(rng, 0.5, 2.0, 2) for s in segments if rng.random() < 0.7}
+        if rng.random() < 0.6:
+            steps = rng.uniform(1.0, 1.1, size=int(rng.integers(2, 8)))
+            curve = np.cumprod([1.0, *steps[1:]])
+            value["account_age"] = {
+                "unit": str(rng.choice(["week", "month"])),
+                "curve": [round(float(c), 3) for c in curve],
+            }
+        value["trend_per_year"] = _r(rng, -0.1, 0.2)
+        value["month_seasonality"] = {m: _r(rng, 0.7, 1.4, 2) for m in MONTHS if rng.random() < 0.3}
+        first = start + dt.timedelta(days=int(rng.integers(30, (end - start).days - 10)))
+        value["anomalies"] = [
+            {
+                "name": "value_dip",
+                "start": first,
+                "end": first + dt.timedelta(days=int(rng.integers(0, 7))),
+                "multiplier": _r(rng, 0.5, 1.5, 2),
+            }
+        ]
+        world["values"] = {event: value}
+    if rng.random() < 0.5:
+        # a launched feature only its adopters use, spreading by adopter categories
+        world["events"]["catalog"]["feature_launched"] = {
+            "feature": "new_feature",
+            "gap_seconds": {"median": 20.0, "sigma": 0.5},
+        }
+        world["events"]["transitions"]["feature_launched"] = {"end": 1.0}
+        sd = _r(rng, 10, 60, 1)
+        world["adoption"] = {
+            "new_feature": {
+                "launch": start + dt.timedelta(days=int(rng.integers(30, 200))),
+                "categories": {"mean_days": round(sd * _r(rng, 3.0, 6.0, 2), 1), "sd_days": sd},
+                "market": _r(rng, 0.2, 0.8, 2),
+                "event": "feature_launched",
+            }
+        }
 
 
 def random_world(seed: int, attempts: int = 20) -> dict:

@@ -33,6 +33,14 @@ SHOP_BREAKS = {
         "fct_orders",
         "recovers_order_values",
     ),
+    # a user's adoption dated by their latest use of the feature instead of their first
+    "adopters_dated_by_last_use": (
+        "models/marts/adoption/fct_feature_adopters.sql",
+        "min(event_date) as adopted_on",
+        "max(event_date) as adopted_on",
+        "fct_feature_adopters",
+        "recovers_adopter_categories",
+    ),
 }
 
 

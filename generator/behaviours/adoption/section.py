@@ -3,11 +3,13 @@ event that marks adopting it and the event-chain rows an adopter walks from then
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from generator.section import (
+    MAX_DAYS,
     MAX_PER_YEAR,
     SESSION_END,
     Date,
@@ -26,25 +28,63 @@ if TYPE_CHECKING:
 MAX_ADOPTED_FEATURES = 4  # each doubles the event chains
 
 
+# Rogers' adopter categories: adoption times are normal around their mean, and a category
+# is a band of standard deviations (innovators before -2, laggards from +1).
+ADOPTER_CATEGORIES = {
+    "innovators": (-math.inf, -2.0),
+    "early_adopters": (-2.0, -1.0),
+    "early_majority": (-1.0, 0.0),
+    "late_majority": (0.0, 1.0),
+    "laggards": (1.0, math.inf),
+}
+
+
+class AdopterCategories(Strict):
+    """Rogers' diffusion of innovations: a would-be adopter's time after the launch is
+    normal with this mean and standard deviation, which places them in a category
+    (innovators more than 2 sd early, early adopters 1-2 sd early, the early and late
+    majority within 1 sd, laggards more than 1 sd late)."""
+
+    mean_days: Annotated[float, Field(gt=0.0, le=MAX_DAYS)]
+    sd_days: Annotated[float, Field(gt=0.0, le=MAX_DAYS)]
+
+
 class Adoption(Strict):
     """A feature launch. Users who would ever adopt (the market share) adopt at a time
-    drawn from a Bass diffusion since the launch (innovation p and imitation q per day);
-    one who signs up after that time adopts at signup, one who had churned by then never
-    does. Adopting is the feature's own event, logged as a one-event session; from then
-    on the feature's event-chain rows join the user's (after the segment's and stage's)."""
+    drawn since the launch from a Bass diffusion (innovation p and imitation q per day) or
+    from Rogers' adopter categories (`categories`); one who signs up after that time adopts
+    at signup, one who had churned by then never does. Adopting is the feature's own
+    event, logged as a one-event session; from then on the feature's event-chain rows join
+    the user's (after the segment's and stage's)."""
 
     launch: Date
-    innovation: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
-        description="Bass p: adoption from outside, per day"
+    innovation: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(
+        None, description="Bass p: adoption from outside, per day"
     )
-    imitation: Annotated[float, Field(ge=0.0, le=MAX_PER_YEAR)] = Field(
-        description="Bass q: adoption by imitation, per day"
+    imitation: Annotated[float, Field(ge=0.0, le=MAX_PER_YEAR)] | None = Field(
+        None, description="Bass q: adoption by imitation, per day"
     )
+    categories: AdopterCategories | None = None
     market: Probability = Field(description="share of users who would ever adopt")
     event: Name = Field(description="the adoption event (an event with this feature)")
     transitions: dict[Name, dict[Name, Probability]] = Field(
         {}, description="event-chain rows that replace the user's once adopted"
     )
+
+    @model_validator(mode="after")
+    def _one_diffusion(self) -> Adoption:
+        bass = self.innovation is not None and self.imitation is not None
+        partial = (self.innovation is None) != (self.imitation is None)
+        if partial or bass == (self.categories is not None):
+            raise ValueError(
+                "give a Bass diffusion (innovation and imitation) or adopter categories, not both"
+            )
+        if self.categories is not None and self.categories.mean_days < 3 * self.categories.sd_days:
+            raise ValueError(
+                "categories: mean_days must be at least 3 sd_days, so hardly anyone's time "
+                "falls before the launch"
+            )
+        return self
 
 
 def check(world: Scenario) -> None:

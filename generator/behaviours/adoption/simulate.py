@@ -1,5 +1,6 @@
-"""Feature adoption: a Bass diffusion per launched feature. A user who would ever adopt
-(the market share) has an adoption time drawn from the Bass curve since the launch; one
+"""Feature adoption: a Bass diffusion, or Rogers' adopter categories, per launched
+feature. A user who would ever adopt (the market share) has an adoption time drawn from
+the feature's timing since the launch; one
 who signs up after it adopts a minute after signing up, one who is not using the product
 then (churned, not back) never does. For truth, every day's expected new adopters and
 the expectation and variance of the cumulative count."""
@@ -9,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+from scipy.special import ndtri
 
-from generator.behaviours.adoption.section import Adoption
+from generator.behaviours.adoption.section import ADOPTER_CATEGORIES, Adoption
 from generator.behaviours.churn.simulate import Spells
 from generator.calendar import MS_PER_DAY, Calendar
-from generator.maths import expand_ranges
+from generator.columns import dictionary
+from generator.maths import expand_ranges, normal_cdf
 from generator.scenario import Scenario
 from generator.state import Shard
 
@@ -36,12 +40,36 @@ def bass_midpoint_days(p: float, q: float) -> float:
     return float(bass_quantile(np.array(0.5), p, q))
 
 
+def timing_cdf(launch: Adoption, t: np.ndarray) -> np.ndarray:
+    """Share of the market whose time has come t days after the launch (0 before it):
+    Bass, or a normal around the categories' mean (a time before the launch is the launch)."""
+    if launch.categories is None:
+        return bass_cdf(t, launch.innovation or 0.0, launch.imitation or 0.0)
+    c = launch.categories
+    return np.where(t > 0, normal_cdf((t - c.mean_days) / c.sd_days), 0.0)
+
+
+def timing(launch: Adoption, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Days after the launch for uniform draws u, and each one's adopter category (an index
+    into ADOPTER_CATEGORIES; -1 under a Bass diffusion)."""
+    if launch.categories is None:
+        days = bass_quantile(u, launch.innovation or 0.0, launch.imitation or 0.0)
+        return days, np.full(len(u), -1, dtype=np.int8)
+    c = launch.categories
+    z = ndtri(u)
+    upper = np.array([hi for _, hi in ADOPTER_CATEGORIES.values()][:-1])
+    category = np.searchsorted(upper, z, side="right").astype(np.int8)
+    return np.maximum(c.mean_days + c.sd_days * z, 0.0), category
+
+
 @dataclass(frozen=True)
 class Adoptions:
     user: np.ndarray  # shard-local
     feature: np.ndarray  # index into scenario.adoption
     at_ms: np.ndarray
     expected: dict[str, np.ndarray]  # truth, per feature x day
+    planned: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per feature: the market's
+    # users (shard-local), their days after the launch and their category (-1 for Bass)
 
 
 def draw_adoptions(
@@ -55,6 +83,7 @@ def draw_adoptions(
     signed_up = signup_ms / MS_PER_DAY
     users, features, times = [], [], []
     n_features = len(scenario.adoption)
+    planned = []
     expected = {
         k: np.zeros((n_features, cal.days))
         for k in ("expected_new", "expected_cumulative", "cumulative_variance")
@@ -62,7 +91,9 @@ def draw_adoptions(
     for f, launch in enumerate(scenario.adoption.values()):
         start = (launch.launch - cal.start).days
         ever = rng.random(n) < launch.market
-        at = start + bass_quantile(rng.random(n), launch.innovation, launch.imitation)
+        after, category = timing(launch, rng.random(n))
+        at = start + after
+        planned.append((np.flatnonzero(ever), after[ever], category[ever]))
         at_ms = np.where(
             at * MS_PER_DAY <= signup_ms,
             signup_ms + AT_SIGNUP_DELAY_MS,
@@ -83,6 +114,7 @@ def draw_adoptions(
         feature=np.concatenate(features) if features else np.zeros(0, dtype=np.int64),
         at_ms=np.concatenate(times) if times else np.zeros(0, dtype=np.int64),
         expected=expected,
+        planned=planned,
     )
 
 
@@ -91,14 +123,18 @@ def _expected(
 ) -> dict[str, np.ndarray]:
     """Per day: expected new adopters, and the mean and variance of the cumulative count
     (a sum of each user's chance of having adopted by the end of the day)."""
-    p, q, m = launch.innovation, launch.imitation, launch.market
+    m = launch.market
+
+    def cdf(t: np.ndarray) -> np.ndarray:
+        return timing_cdf(launch, t)
+
     n = len(signed_up)
     owners, day_parts, masses = [], [], []
     # a user joining after their time adopts at signup: the curve's mass before signup
     joined = (signed_up >= start) & (signed_up < days)
     owners.append(np.flatnonzero(joined))
     day_parts.append(np.floor(signed_up[joined]).astype(np.int64))
-    masses.append(m * bass_cdf(signed_up[joined] - start, p, q))
+    masses.append(m * cdf(signed_up[joined] - start))
     # while using the product, the curve's mass as time passes, day by day
     for a, b in spells.intervals(signed_up):
         hi = np.minimum(b, days)
@@ -110,7 +146,7 @@ def _expected(
         right = np.minimum(day + 1, hi[owner])
         owners.append(owner)
         day_parts.append(day)
-        masses.append(m * (bass_cdf(right - start, p, q) - bass_cdf(left - start, p, q)))
+        masses.append(m * (cdf(right - start) - cdf(left - start)))
     owner, day, mass = (np.concatenate(x) for x in (owners, day_parts, masses))
     # each part runs by user then day, and the parts follow each other in time
     order = np.argsort(owner, kind="stable")
@@ -144,3 +180,20 @@ def draw(s: Shard) -> None:
 
 def record(s: Shard) -> None:
     s.sums["adoption"] = s.adopted.expected
+    names = list(ADOPTER_CATEGORIES)
+    parts = [
+        pa.table(
+            {
+                "feature": pa.array([feature] * len(user), type=pa.string()),
+                "user_id": pa.array(s.user_id[user]),
+                "adopter_category": dictionary(category, names),
+                "planned_days_after_launch": pa.array(after),
+            }
+        )
+        for feature, (user, after, category) in zip(
+            s.scenario.adoption, s.adopted.planned, strict=True
+        )
+        if s.scenario.adoption[feature].categories is not None
+    ]
+    if parts:
+        s.truth["adopters"] = pa.concat_tables(parts)

@@ -1,5 +1,6 @@
 """The tables this behaviour adds, with their DuckDB types: Expected adopters of each
-launched feature by day."""
+launched feature by day, and each would-be adopter's category where the feature spreads
+by adopter categories."""
 
 from __future__ import annotations
 
@@ -11,5 +12,12 @@ TRUTH: dict[str, dict[str, str]] = {
         "expected_new_adopters": "DOUBLE",
         "expected_cumulative_adopters": "DOUBLE",
         "cumulative_variance": "DOUBLE",
+    },
+    # the market's users of a feature spreading by adopter categories
+    "adopters": {
+        "feature": "VARCHAR",
+        "user_id": "BIGINT",
+        "adopter_category": "VARCHAR",
+        "planned_days_after_launch": "DOUBLE",
     },
 }

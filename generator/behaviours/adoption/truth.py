@@ -8,20 +8,47 @@ import numpy as np
 import pyarrow as pa
 
 from generator.behaviours.adoption import simulate as adoption
+from generator.behaviours.adoption.section import ADOPTER_CATEGORIES
 from generator.calendar import Calendar
 from generator.columns import Add, dates
+from generator.maths import normal_cdf
 from generator.scenario import Scenario
 
 
 def parameters(scenario: Scenario, add: Add) -> None:
     for name, launch in scenario.adoption.items():
-        add("adoption.innovation", name, launch.innovation, "per day", "Bass p")
-        add("adoption.imitation", name, launch.imitation, "per day", "Bass q")
+        c = launch.categories
+        if c is None:
+            p, q = launch.innovation or 0.0, launch.imitation or 0.0
+            add("adoption.innovation", name, p, "per day", "Bass p")
+            add("adoption.imitation", name, q, "per day", "Bass q")
+            midpoint = adoption.bass_midpoint_days(p, q)
+        else:
+            add("adoption.mean_days", name, c.mean_days, "days", "mean adoption time")
+            add("adoption.sd_days", name, c.sd_days, "days", "sd of the adoption time")
+            for category, (low, high) in ADOPTER_CATEGORIES.items():
+                add(
+                    "adoption.category_share",
+                    f"{name}/{category}",
+                    float(normal_cdf(np.array(high)) - normal_cdf(np.array(low))),
+                    "share",
+                    f"share of the market adopting {low:g} to {high:g} sd from the mean",
+                )
+                for bound, sds in (("start", low), ("end", high)):
+                    if np.isfinite(sds):
+                        add(
+                            f"adoption.category_{bound}_days",
+                            f"{name}/{category}",
+                            c.mean_days + sds * c.sd_days,
+                            "days",
+                            f"days after the launch the category's window {bound}s",
+                        )
+            midpoint = c.mean_days
         add("adoption.market", name, launch.market, "share", "users who would ever adopt")
         add(
             "adoption.midpoint_days",
             name,
-            adoption.bass_midpoint_days(launch.innovation, launch.imitation),
+            midpoint,
             "days",
             f"days after the launch on {launch.launch} when half the market has adopted",
         )

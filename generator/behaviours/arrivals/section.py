@@ -3,6 +3,7 @@ and the days the world marks out (anomalies)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -27,9 +28,17 @@ class LogisticGrowth(Strict):
 
 class Anomaly(Strict):
     name: Name
-    date: Date
-    signups: Multiplier = Field(1.0, description="multiplier on that day's signups")
-    activity: Multiplier = Field(1.0, description="multiplier on that day's session rate")
+    date: Date = Field(description="the day, or the first day of a range")
+    end: Date | None = Field(None, description="the range's last day (default: date)")
+    signups: Multiplier = Field(1.0, description="multiplier on each day's signups")
+    activity: Multiplier = Field(1.0, description="multiplier on each day's session rate")
+
+    @property
+    def last(self) -> dt.date:
+        return self.end if self.end is not None else self.date
+
+    def days(self) -> list[dt.date]:
+        return [self.date + dt.timedelta(days=i) for i in range((self.last - self.date).days + 1)]
 
 
 class Arrivals(Seasonal):
@@ -46,9 +55,19 @@ class Arrivals(Seasonal):
 
 
 def check(world: Scenario) -> None:
+    taken: dict[dt.date, str] = {}
     for i, anomaly in enumerate(world.arrivals.anomalies):
         if not world.start <= anomaly.date <= world.end:
             raise at(f"arrivals.anomalies.{i}.date", "lies outside start..end")
+        if not anomaly.date <= anomaly.last <= world.end:
+            raise at(f"arrivals.anomalies.{i}.end", "must lie between its date and the end")
+        for day in anomaly.days():
+            if day in taken:
+                raise at(
+                    f"arrivals.anomalies.{i}",
+                    f"{day} is already a day of anomaly '{taken[day]}' (they may not overlap)",
+                )
+            taken[day] = anomaly.name
     growth = world.arrivals.growth
     if isinstance(growth, LogisticGrowth) and not math.isfinite(growth.steepness_per_year):
         raise at("arrivals.growth.steepness_per_year", "must be finite")

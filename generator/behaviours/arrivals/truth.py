@@ -52,8 +52,9 @@ def parameters(scenario: Scenario, add: Add) -> None:
     for h, w in enumerate(scenario.arrivals.hour_weights):
         add("arrivals.hour_weight", str(h), w, "relative", "signup and session hour-of-day weight")
     for a in scenario.arrivals.anomalies:
-        add("anomaly.signup_multiplier", a.name, a.signups, "ratio", f"signups on {a.date}")
-        add("anomaly.activity_multiplier", a.name, a.activity, "ratio", f"session rate on {a.date}")
+        when = f"on {a.date}" if a.last == a.date else f"each day from {a.date} to {a.last}"
+        add("anomaly.signup_multiplier", a.name, a.signups, "ratio", f"signups {when}")
+        add("anomaly.activity_multiplier", a.name, a.activity, "ratio", f"session rate {when}")
 
 
 def tables(scenario: Scenario, cal: Calendar, sums: dict[str, Any]) -> dict[str, pa.Table]:
@@ -65,13 +66,14 @@ def tables(scenario: Scenario, cal: Calendar, sums: dict[str, Any]) -> dict[str,
 
 
 def anomalies(scenario: Scenario) -> pa.Table:
-    a = scenario.arrivals.anomalies
+    """One row per anomaly day (a range gives one per day)."""
+    days = [(x, day) for x in scenario.arrivals.anomalies for day in x.days()]
     return pa.table(
         {
-            "anomaly_name": [x.name for x in a],
-            "anomaly_date": pa.array([x.date for x in a], type=pa.date32()),
-            "signup_multiplier": [x.signups for x in a],
-            "activity_multiplier": [x.activity for x in a],
+            "anomaly_name": pa.array([x.name for x, _ in days], type=pa.string()),
+            "anomaly_date": pa.array([day for _, day in days], type=pa.date32()),
+            "signup_multiplier": pa.array([x.signups for x, _ in days], type=pa.float64()),
+            "activity_multiplier": pa.array([x.activity for x, _ in days], type=pa.float64()),
         }
     )
 
