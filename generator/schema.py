@@ -61,8 +61,9 @@ def create_sql(schema: str, table: str, columns: dict[str, str]) -> str:
     return f"create table {schema}.{table} ({cols})"
 
 
-def raw_tables(attributes: list[str]) -> dict[str, dict[str, str]]:
-    """The raw tables of a world: raw.users carries one column per declared attribute."""
+def raw_tables(attributes: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The raw tables of a world: raw.users carries one column per declared attribute
+    (attribute name: its DuckDB type)."""
     tables = dict(RAW_TABLES)
-    tables["users"] = {**RAW_TABLES["users"], **dict.fromkeys(attributes, "VARCHAR")}
+    tables["users"] = {**RAW_TABLES["users"], **attributes}
     return tables

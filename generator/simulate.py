@@ -27,6 +27,8 @@ from generator.behaviours.events.simulate import reference_tables as tracking_pl
 from generator.behaviours.experiments.simulate import reference_tables as flag_registry
 from generator.behaviours.funnels.simulate import reference_tables as funnel_plan
 from generator.behaviours.marketing.simulate import reference_tables as ad_spend
+from generator.behaviours.segments.simulate import reference_tables as attribute_plan
+from generator.behaviours.segments.simulate import user_columns
 from generator.calendar import Calendar
 from generator.identity import handle_pool
 from generator.scenario import Scenario
@@ -200,7 +202,7 @@ def _write_run(
 ) -> RunSummary:
     export_format, overrides = extra
     summary = RunSummary()
-    warehouse = WarehouseWriter(run.scratch_db, raw_tables(list(scenario.attributes)))
+    warehouse = WarehouseWriter(run.scratch_db, raw_tables(user_columns(scenario)))
     try:
         sums: dict = {}
         session_offset = 0
@@ -227,7 +229,7 @@ def _write_run(
             bar.set_postfix(events=f"{last_ids.get('events', 0):,}")
         bar.close()
 
-        for reference in (tracking_plan, funnel_plan, flag_registry, ad_spend):
+        for reference in (tracking_plan, attribute_plan, funnel_plan, flag_registry, ad_spend):
             for table, data in reference(scenario, cal).items():
                 warehouse.append("raw", table, data)
         steps = truth.tables(scenario, cal, seed, sums)

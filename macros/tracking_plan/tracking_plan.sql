@@ -77,12 +77,40 @@
 
 
 {% macro user_attributes() -%}
-    {#- The world's observable user attributes: the columns of raw.users besides the
-        account's own (user_id, signed_up_at, email, role), read when the model runs;
-        var('user_attributes') overrides them. Empty while dbt parses. -#}
+    {#- The world's observable user attributes as the marts break down by them: each
+        column of raw.users besides the account's own, a numeric one by its bands
+        (`<name>_band`, see numeric_user_attributes); var('user_attributes') overrides
+        them. Empty while dbt parses. -#}
     {%- if var('user_attributes') is not none -%}
         {{ return(var('user_attributes')) }}
     {%- endif -%}
+    {%- set numeric = numeric_user_attributes() -%}
+    {%- set names = [] -%}
+    {%- for name in raw_user_attributes() -%}
+        {%- do names.append(name ~ '_band' if name in numeric else name) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+
+{% macro numeric_user_attributes() -%}
+    {#- The users' numeric attributes (an age): those the tracking plan reports by bands
+        (raw.attribute_bands). Empty while dbt parses, or before staging is built. -#}
+    {%- set bands = ref('stg_app__attribute_bands') -%}
+    {%- if not execute
+        or adapter.get_relation(bands.database, bands.schema, bands.identifier) is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set rows = run_query(
+        "select distinct attribute_name from " ~ bands ~ " order by attribute_name"
+    ) -%}
+    {{ return(rows.columns[0].values() | list) }}
+{%- endmacro %}
+
+
+{% macro raw_user_attributes() -%}
+    {#- The columns of raw.users besides the account's own (user_id, signed_up_at, email,
+        role): the world's attributes as logged. Empty while dbt parses. -#}
     {%- set users = source('app', 'users') -%}
     {%- if not execute -%}
         {{ return([]) }}
@@ -102,11 +130,18 @@
 {%- endmacro %}
 
 
-{% macro comment_user_attributes() -%}
+{% macro comment_user_attributes(with_bands=false) -%}
     {#- A post-hook: a comment on each attribute column of this relation, which its
-        documentation cannot name in advance (persist_docs covers the others). -#}
-    {%- for name in user_attributes() -%}
+        documentation cannot name in advance (persist_docs covers the others); with_bands
+        when the relation also reports the numeric ones by band. -#}
+    {%- for name in raw_user_attributes() -%}
         comment on column {{ this }}.{{ name }} is
         'Observable attribute "{{ name }}" of the user, as the world declares it';
     {%- endfor -%}
+    {%- if with_bands -%}
+        {%- for name in numeric_user_attributes() -%}
+            comment on column {{ this }}.{{ name }}_band is
+            'The band of "{{ name }}" the user falls in (raw.attribute_bands)';
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}

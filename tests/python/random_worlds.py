@@ -195,6 +195,26 @@ def _draw_later_behaviours(rng: np.random.Generator, world: dict, segments: list
     """Anomaly ranges, values on an event, and a feature spreading by adopter categories
     (drawn after the rest, so adding them left the earlier draws as they were)."""
     start, end = world["start"], world["end"]
+    if rng.random() < 0.5:  # a numeric attribute, uniform or normal per segment
+        distribution = {}
+        for s in segments:
+            low = _r(rng, 0, 50, 0)
+            high = low + _r(rng, 5, 40, 0)
+            distribution[s] = (
+                {"low": low, "high": high}
+                if rng.random() < 0.5
+                else {
+                    "mean": _r(rng, low, high, 1),
+                    "sd": _r(rng, 2, 15, 1),
+                    "low": low,
+                    "high": high,
+                }
+            )
+        world["attributes"]["score"] = {
+            "distribution": distribution,
+            "decimals": int(rng.integers(0, 2)),
+            "bands": [10.0, 25.0, 40.0, 60.0],
+        }
     for anomaly in world["arrivals"]["anomalies"]:
         if rng.random() < 0.4:
             anomaly["end"] = min(anomaly["date"] + dt.timedelta(days=int(rng.integers(1, 5))), end)

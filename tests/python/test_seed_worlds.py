@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -14,6 +15,8 @@ from conftest import ROOT, build_world, copy_project, run_dbt
 
 SHOP = ROOT / "scenarios" / "online_shop.yml"
 SHOP_USERS = 6000
+HEALTH = ROOT / "scenarios" / "preventive_health.yml"
+HEALTH_USERS = 5000
 
 # (file, line as it is, line broken, models to rebuild, the test that must fail)
 SHOP_BREAKS = {
@@ -72,11 +75,45 @@ def test_the_shop_logs_orders_with_amounts(shop):
     assert cohorts <= 1e-6
 
 
-@pytest.mark.parametrize("name", list(SHOP_BREAKS))
-def test_a_broken_order_mart_fails_its_recovery_test(shop, tmp_path, name):
-    path, old, new, model, test = SHOP_BREAKS[name]
+HEALTH_BREAKS = {
+    # a band's lower edge left out: members aged exactly 30, 40, ... fall in no band
+    "band_lower_edge_excluded": (
+        "models/marts/core/dim_users.sql",
+        "or users.{{ attribute }} >= bands_{{ loop.index }}.lower_bound",
+        "or users.{{ attribute }} > bands_{{ loop.index }}.lower_bound",
+        "dim_users",
+        "recovers_segment_attribute_shares",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def health(tmp_path_factory):
+    base = tmp_path_factory.mktemp("health")
+    db, _ = build_world(
+        base, "--scenario", str(HEALTH), "--users", str(HEALTH_USERS), "--seed", "6"
+    )
+    return db
+
+
+def test_preventive_health_reports_ages_by_band_and_the_journey(health):
+    con = duckdb.connect(str(health), read_only=True)
+    bands = con.execute(
+        "select count(*), count(age_band), min(age), max(age) from marts.dim_users"
+    ).fetchone()
+    journey = con.execute(
+        "select count(distinct step_number) from marts.fct_funnel_conversion "
+        "where funnel_name = 'journey' and breakdown in ('persona', 'age_band')"
+    ).fetchone()
+    con.close()
+    assert bands == (HEALTH_USERS, HEALTH_USERS, 25, 50)
+    assert journey == (4,)
+
+
+def _break(world: Path, tmp_path: Path, broken: tuple[str, str, str, str, str]) -> None:
+    path, old, new, model, test = broken
     db = tmp_path / "warehouse.duckdb"
-    shutil.copy(shop, db)
+    shutil.copy(world, db)
     project = copy_project(tmp_path / "project")
     source = project / path
     text = source.read_text()
@@ -87,3 +124,13 @@ def test_a_broken_order_mart_fails_its_recovery_test(shop, tmp_path, name):
     result = run_dbt(project, db, "test", "--select", test)
     assert result.returncode != 0, result.stdout[-3000:]
     assert re.search(rf"FAIL \d+ {test} ", result.stdout), result.stdout[-3000:]
+
+
+@pytest.mark.parametrize("name", list(SHOP_BREAKS))
+def test_a_broken_order_mart_fails_its_recovery_test(shop, tmp_path, name):
+    _break(shop, tmp_path, SHOP_BREAKS[name])
+
+
+@pytest.mark.parametrize("name", list(HEALTH_BREAKS))
+def test_a_broken_band_fails_its_recovery_test(health, tmp_path, name):
+    _break(health, tmp_path, HEALTH_BREAKS[name])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from generator.behaviours.segments.section import NumericAttribute
 from generator.checks import Check, share_range
 
 if TYPE_CHECKING:
@@ -39,6 +40,19 @@ def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[
             )
         )
     for name, attr in scenario.attributes.items():
+        if isinstance(attr, NumericAttribute):
+            spread = attr.distribution.values()
+            out.append(
+                Check(
+                    "users",
+                    e.ExpectColumnValuesToBeBetween(
+                        column=name,
+                        min_value=min(s.low for s in spread),
+                        max_value=max(s.high for s in spread),
+                    ),
+                )
+            )
+            continue
         out.append(
             Check("users", e.ExpectColumnValuesToBeInSet(column=name, value_set=attr.values))
         )

@@ -3,9 +3,14 @@ attributes (role, country, device, acquisition channel) correlated with them."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow as pa
+from scipy.special import ndtr
 
+from generator.behaviours.segments.section import NormalValues, NumericAttribute, UniformValues
+from generator.calendar import Calendar
 from generator.columns import dictionary, timestamps
 from generator.scenario import Scenario
 from generator.state import Shard
@@ -24,13 +29,56 @@ def draw_categorical(table: np.ndarray, rows: np.ndarray, rng: np.random.Generat
     return (u[:, None] >= cumulative[rows]).sum(axis=1).astype(np.int16)
 
 
+def numeric_grid(attr: NumericAttribute, spec: UniformValues | NormalValues):
+    """The values a numeric attribute can take in a segment (low..high at its decimals) and
+    each one's chance: equal (uniform), or the normal's mass within half a step of it,
+    renormalised over the range (truncated)."""
+    step = 10.0**-attr.decimals
+    first = math.ceil(spec.low / step - 1e-9)
+    last = math.floor(spec.high / step + 1e-9)
+    grid = np.round(np.arange(first, last + 1) * step, attr.decimals)
+    if isinstance(spec, UniformValues):
+        mass = np.ones(len(grid))
+    else:
+        mass = ndtr((grid + step / 2 - spec.mean) / spec.sd) - ndtr(
+            (grid - step / 2 - spec.mean) / spec.sd
+        )
+    return grid, mass / mass.sum()
+
+
+def band_labels(attr: NumericAttribute) -> list[str]:
+    """A label per band: below the first edge, between edges (inclusive at whole numbers),
+    from the last edge on."""
+    edges = [f"{b:g}" for b in attr.bands]
+    upper = [f"{b - 1:g}" if attr.decimals == 0 else f"{b:g}" for b in attr.bands[1:]]
+    middle = [f"{a}-{b}" for a, b in zip(edges[:-1], upper, strict=True)]
+    return [f"under_{edges[0]}", *middle, f"{edges[-1]}_plus"]
+
+
+def band_of(attr: NumericAttribute, values: np.ndarray) -> np.ndarray:
+    """Each value's band: the number of edges at or below it."""
+    return np.searchsorted(np.asarray(attr.bands), values, side="right")
+
+
 def draw_attributes(
     scenario: Scenario, segment: np.ndarray, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
-    """Index into each attribute's `values`, drawn from the user's segment's shares."""
+    """Index into each categorical attribute's `values`, drawn from the user's segment's
+    shares; each numeric attribute's value, drawn from the segment's grid of values."""
     names = scenario.segment_names()
     out = {}
     for attr_name, attr in scenario.attributes.items():
+        if isinstance(attr, NumericAttribute):
+            values = np.zeros(len(segment))
+            u = rng.random(len(segment))
+            for k, seg in enumerate(names):
+                grid, p = numeric_grid(attr, attr.distribution[seg])
+                cumulative = np.cumsum(p)
+                cumulative[-1] = 1.0
+                mine = segment == k
+                values[mine] = grid[np.searchsorted(cumulative, u[mine], side="right")]
+            out[attr_name] = values
+            continue
         table = np.array([attr.shares[s] for s in names], dtype=float)
         out[attr_name] = draw_categorical(table, segment, rng)
     return out
@@ -71,9 +119,50 @@ def log(s: Shard) -> None:
             "signed_up_at": timestamps(s.cal, s.signed_up_ms),
             "email": pa.array(emails, type=pa.string()),
             "role": dictionary(s.role_of_segment[s.segment], s.role_names),
-            **{
-                name: dictionary(codes, s.scenario.attributes[name].values)
-                for name, codes in s.attributes.items()
-            },
+            **{name: _attribute_column(s.scenario, name, v) for name, v in s.attributes.items()},
         }
     )
+
+
+def _attribute_column(scenario: Scenario, name: str, values: np.ndarray) -> pa.Array:
+    attr = scenario.attributes[name]
+    if isinstance(attr, NumericAttribute):
+        return pa.array(values.astype(np.int64) if attr.decimals == 0 else values)
+    return dictionary(values, attr.values)
+
+
+def reference_tables(scenario: Scenario, cal: Calendar) -> dict[str, pa.Table]:
+    """The tracking plan's attribute bands: the edges each numeric attribute of the users
+    is reported by, one row per band."""
+    rows = []
+    for name, attr in scenario.attributes.items():
+        if not isinstance(attr, NumericAttribute):
+            continue
+        lower = [None, *attr.bands]
+        upper = [*attr.bands, None]
+        for i, label in enumerate(band_labels(attr)):
+            rows.append((name, i + 1, label, lower[i], upper[i]))
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 5
+    return {
+        "attribute_bands": pa.table(
+            {
+                "attribute_name": pa.array(cols[0], type=pa.string()),
+                "band_number": pa.array(cols[1], type=pa.int32()),
+                "band_label": pa.array(cols[2], type=pa.string()),
+                "lower_bound": pa.array(cols[3], type=pa.float64()),
+                "upper_bound": pa.array(cols[4], type=pa.float64()),
+            }
+        )
+    }
+
+
+def user_columns(scenario: Scenario) -> dict[str, str]:
+    """raw.users' attribute columns and their DuckDB types."""
+    return {
+        name: (
+            ("BIGINT" if attr.decimals == 0 else "DOUBLE")
+            if isinstance(attr, NumericAttribute)
+            else "VARCHAR"
+        )
+        for name, attr in scenario.attributes.items()
+    }

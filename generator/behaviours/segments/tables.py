@@ -11,6 +11,13 @@ RAW: dict[str, dict[str, str]] = {
         "role": "VARCHAR",
     },
 }
+RAW["attribute_bands"] = {
+    "attribute_name": "VARCHAR",
+    "band_number": "INTEGER",
+    "band_label": "VARCHAR",
+    "lower_bound": "DOUBLE",
+    "upper_bound": "DOUBLE",
+}
 TRUTH: dict[str, dict[str, str]] = {}
 
 # Names an attribute may not take: raw.users' own columns and the ones dim_users derives.

@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ comment_user_attributes() }}") }}
+{{ config(post_hook="{{ comment_user_attributes(with_bands=true) }}") }}
 with
 
 users as (
@@ -10,6 +10,13 @@ users as (
 activity as (
 
     select * from {{ ref('int_user_activity_daily') }}
+
+),
+
+-- read once per numeric attribute below (a world without any leaves it unused)
+bands as (  -- noqa: ST03
+
+    select * from {{ ref('stg_app__attribute_bands') }}
 
 ),
 
@@ -47,8 +54,11 @@ joined as (
         users.user_id,
         users.email,
         users.role,
-        {%- for attribute in user_attributes() %}
+        {%- for attribute in raw_user_attributes() %}
         users.{{ attribute }},
+        {%- endfor %}
+        {%- for attribute in numeric_user_attributes() %}
+        bands_{{ loop.index }}.band_label as {{ attribute }}_band,
         {%- endfor %}
         users.signed_up_at,
         users.signup_date,
@@ -73,6 +83,18 @@ joined as (
     from users
     left join lifetime on users.user_id = lifetime.user_id
     left join day_7_active on users.user_id = day_7_active.user_id
+    {%- for attribute in numeric_user_attributes() %}
+    left join bands as bands_{{ loop.index }}
+        on bands_{{ loop.index }}.attribute_name = '{{ attribute }}'
+        and (
+            bands_{{ loop.index }}.lower_bound is null
+            or users.{{ attribute }} >= bands_{{ loop.index }}.lower_bound
+        )
+        and (
+            bands_{{ loop.index }}.upper_bound is null
+            or users.{{ attribute }} < bands_{{ loop.index }}.upper_bound
+        )
+    {%- endfor %}
 
 ),
 

@@ -17,7 +17,7 @@ renamed as (
         ---------- strings
         email,
         role,
-        {%- for attribute in user_attributes() %}
+        {%- for attribute in raw_user_attributes() %}
         {{ attribute }},
         {%- endfor %}
 
