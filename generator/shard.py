@@ -44,6 +44,7 @@ STREAMS = (
     "adoption",
     "marketing",
     "values",
+    "check_ins",
 )
 
 
@@ -104,6 +105,7 @@ def simulate_shard(
     activity.record(s)
     subscriptions.log(s)
     funnels.record(s)
+    funnels.log(s)
     lifecycle.record(s)
     experiments.log(s)
     adoption.record(s)

@@ -13,6 +13,47 @@ import pyarrow.ipc  # noqa: F401  (pa.ipc)
 from generator.schema import RAW_TABLES, TRUTH_TABLES, create_sql
 
 MEMORY_LIMIT = "512MB"
+# The journeys of the JSON export: per user and funnel that starts at the signup, each
+# step as first logged, with the check-ins answered at it, nested.
+JOURNEYS = """
+with journeys as (
+    select steps.funnel_name
+    from raw.funnel_steps as steps
+    inner join raw.event_catalog as catalog on steps.event_name = catalog.event_name
+    where steps.step_number = 1 and catalog.is_signup
+),
+steps as (
+    select funnel_name, step_number, event_name
+    from raw.funnel_steps
+    where funnel_name in (select funnel_name from journeys)
+),
+reached as (
+    select events.user_id, steps.funnel_name, steps.step_number, steps.event_name,
+        min(events.event_at) as reached_at
+    from raw.events as events
+    inner join steps on events.event_name = steps.event_name
+    group by all
+),
+answers as (
+    select user_id, event_name,
+        list({'question': question, 'answer': answer, 'answered_at': answered_at}
+            order by answered_at, check_in_id) as check_ins
+    from raw.check_ins
+    group by all
+)
+select reached.user_id, reached.funnel_name,
+    list({
+        'step_number': reached.step_number,
+        'event_name': reached.event_name,
+        'reached_at': reached.reached_at,
+        'check_ins': answers.check_ins
+    } order by reached.step_number) as steps
+from reached
+left join answers
+    on reached.user_id = answers.user_id and reached.event_name = answers.event_name
+group by reached.user_id, reached.funnel_name
+order by reached.user_id, reached.funnel_name
+"""
 
 
 def spool(table: pa.Table, path: Path) -> Path:
@@ -77,6 +118,9 @@ class WarehouseWriter:
                 )
             else:
                 raise ValueError(f"unknown export format {fmt!r}")
+        if fmt == "json":
+            target = str(staging / "journeys.jsonl").replace("'", "''")
+            self.con.execute(f"copy ({JOURNEYS}) to '{target}' (format json)")  # noqa: S608
 
     def close(self) -> None:
         """Finish the file (checkpointed, no WAL left) ready to be swapped in."""

@@ -156,6 +156,12 @@ def test_export_writes_every_raw_table(tmp_path, fmt):
         assert read == (n,), table
     manifest = json.loads((out / "proving_ground_export.json").read_text())
     assert manifest["format"] == fmt
+    if fmt == "json":  # every user's onboarding journey, nested, one line each
+        journeys = duckdb.execute(
+            "select count(*), count(distinct user_id), min(len(steps)) from read_json(?)",
+            [str(out / "journeys.jsonl")],
+        ).fetchone()
+        assert journeys == (counts["users"], counts["users"], 1)
 
 
 def test_export_format_must_be_known(tmp_path):

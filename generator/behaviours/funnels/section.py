@@ -19,6 +19,7 @@ from generator.section import (
     Sigma,
     Strict,
     at,
+    check_share,
     present,
 )
 
@@ -40,6 +41,22 @@ class FunnelStep(Strict):
     hours: Hours | None = Field(None, description="log-normal delay after the previous step")
 
 
+ALL_SEGMENTS = "all"
+
+
+class StepState(Strict):
+    """A question asked at steps of a signup funnel (an in-app check-in: how does the
+    member feel?), answered by a share of those who reach the step, a few minutes after
+    it, with an answer drawn from the step's shares for the user's segment (`all` for
+    every segment without its own)."""
+
+    values: list[Name] = Field(min_length=1, max_length=100)
+    response_rate: Probability = 1.0
+    shares: dict[Name, dict[Name, list[Probability]]] = Field(
+        description="per step event, per segment (or all): one share per value"
+    )
+
+
 class Funnel(Strict):
     """Ordered steps, each reached with its rate (times the segment's multiplier, capped at
     1) after a log-normal delay, all within the window from step 1. A `signup` funnel
@@ -54,6 +71,9 @@ class Funnel(Strict):
     )
     steps: list[FunnelStep] = Field(min_length=2, max_length=100)
     segment_multipliers: dict[Name, Multiplier] = {}
+    states: dict[Name, StepState] = Field(
+        {}, description="questions members answer at its steps (a signup funnel's only)"
+    )
 
 
 def check(world: Scenario) -> None:
@@ -76,6 +96,7 @@ def check(world: Scenario) -> None:
         for seg in funnel.segment_multipliers:
             if seg not in world.segments:
                 raise at(f"{base}.segment_multipliers.{seg}", "unknown segment")
+        _check_states(world, base, funnel)
     for name, funnel in world.funnels.items():
         if funnel.entry == "plan_conversion":
             worst = conversion_entry_chances(world, funnel).max()
@@ -85,6 +106,42 @@ def check(world: Scenario) -> None:
                     f"step rates too low for the planted free-plan conversion "
                     f"(step 1 would need a chance of {worst:.3f})",
                 )
+
+
+def _check_states(world: Scenario, base: str, funnel: Funnel) -> None:
+    if funnel.states and funnel.entry != "signup":
+        raise at(f"{base}.states", "only a signup funnel's steps ask questions")
+    events = [s.event for s in funnel.steps]
+    for question, state in funnel.states.items():
+        path = f"{base}.states.{question}"
+        if len(set(state.values)) != len(state.values):
+            raise at(f"{path}.values", "a value is listed twice")
+        if not state.shares:
+            raise at(f"{path}.shares", "give the answers' shares at one step at least")
+        for event, by_segment in state.shares.items():
+            if event not in events:
+                raise at(f"{path}.shares.{event}", "not a step of the funnel")
+            for seg, shares in by_segment.items():
+                if seg != ALL_SEGMENTS and seg not in world.segments:
+                    raise at(f"{path}.shares.{event}.{seg}", "unknown segment")
+                if len(shares) != len(state.values):
+                    raise at(
+                        f"{path}.shares.{event}.{seg}",
+                        f"needs {len(state.values)} shares, one per value",
+                    )
+                check_share(f"{path}.shares.{event}.{seg}", shares)
+            missing = [s for s in world.segments if s not in by_segment]
+            if missing and ALL_SEGMENTS not in by_segment:
+                raise at(f"{path}.shares.{event}", f"missing segment '{missing[0]}' (or all)")
+
+
+def answer_shares(world: Scenario, state: StepState, event: str) -> np.ndarray:
+    """(segment, value) shares of the answers at a step."""
+    by_segment = state.shares[event]
+    return np.array(
+        [by_segment.get(s, by_segment.get(ALL_SEGMENTS)) for s in world.segment_names()],
+        dtype=float,
+    )
 
 
 def step_rates(world: Scenario, funnel: Funnel, cap: bool = True) -> np.ndarray:

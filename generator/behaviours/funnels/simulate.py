@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from generator.behaviours.funnels.section import step_rates
+from generator.behaviours.funnels.section import answer_shares, step_rates
+from generator.behaviours.segments.simulate import draw_categorical
 from generator.calendar import MS_PER_DAY, Calendar
-from generator.columns import dictionary
+from generator.columns import dictionary, timestamps
 from generator.maths import lognormal_cdf
 from generator.scenario import Scenario
 from generator.state import Shard
@@ -224,6 +225,55 @@ def draw(s: Shard, multipliers: dict[str, np.ndarray]) -> None:
 
 def record(s: Shard) -> None:
     s.truth["funnel_users"] = _funnel_truth(s.scenario, s.funnel_run, s.user_id)
+
+
+CHECK_IN_DELAY_MS = (120_000, 0.8)  # median and log sd of the time to answer after a step
+
+
+def log(s: Shard) -> None:
+    """raw.check_ins: the answers to each signup funnel's questions, asked at its steps
+    (step 1 is the signup as logged); an answer comes minutes after the step, within the
+    timeframe."""
+    scenario, run, rng = s.scenario, s.funnel_run, s.rng["check_ins"]
+    own = scenario.funnel_events()
+    parts: dict[str, list] = {k: [] for k in ("user", "event", "question", "answer", "at")}
+    end_ms = s.cal.days * MS_PER_DAY - 1
+    for funnel in scenario.funnels.values():
+        for question, state in funnel.states.items():
+            for event, _ in state.shares.items():
+                if event == funnel.steps[0].event:
+                    user = np.arange(s.n)
+                    at = s.signed_up_ms
+                else:
+                    hit = run.event_code == own.index(event)
+                    user, at = run.event_user[hit], run.event_ms[hit]
+                answers = rng.random(len(user)) < state.response_rate
+                user, at = user[answers], at[answers]
+                shares = answer_shares(scenario, state, event)
+                median, sigma = CHECK_IN_DELAY_MS
+                delay = median * np.exp(sigma * rng.standard_normal(len(user)))
+                parts["user"].append(user)
+                parts["event"].append(np.full(len(user), event, dtype=object))
+                parts["question"].append(np.full(len(user), question, dtype=object))
+                parts["answer"].append(
+                    np.asarray(state.values, dtype=object)[
+                        draw_categorical(shares, s.segment[user], rng)
+                    ]
+                )
+                parts["at"].append(np.minimum(at + delay.astype(np.int64), end_ms))
+    if not parts["user"]:
+        return
+    user = np.concatenate(parts["user"])
+    order = np.lexsort((np.concatenate(parts["at"]), user))
+    s.raw["check_ins"] = pa.table(
+        {
+            "user_id": pa.array(s.user_id[user[order]]),
+            "event_name": pa.array(np.concatenate(parts["event"])[order], type=pa.string()),
+            "question": pa.array(np.concatenate(parts["question"])[order], type=pa.string()),
+            "answer": pa.array(np.concatenate(parts["answer"])[order], type=pa.string()),
+            "answered_at": timestamps(s.cal, np.concatenate(parts["at"])[order]),
+        }
+    )
 
 
 def _funnel_truth(scenario: Scenario, run: FunnelRun, user_id: np.ndarray) -> pa.Table:

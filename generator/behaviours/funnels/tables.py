@@ -12,6 +12,14 @@ RAW: dict[str, dict[str, str]] = {
         "window_days": "DOUBLE",
     },
 }
+RAW["check_ins"] = {
+    "check_in_id": "BIGINT",
+    "user_id": "BIGINT",
+    "event_name": "VARCHAR",
+    "question": "VARCHAR",
+    "answer": "VARCHAR",
+    "answered_at": "TIMESTAMP",
+}
 TRUTH: dict[str, dict[str, str]] = {
     "funnel_users": {
         "user_id": "BIGINT",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.behaviours.funnels.section import conversion_entry_chances
+from generator.behaviours.funnels.section import answer_shares, conversion_entry_chances
 from generator.columns import Add
 from generator.scenario import Scenario
 from generator.section import present
@@ -51,6 +51,25 @@ def parameters(scenario: Scenario, add: Add) -> None:
                         "probability",
                         "chance of step 1 at a monthly decision on the free plan",
                     )
+        for question, asked in funnel.states.items():
+            add(
+                "funnel.state_response_rate",
+                f"{name}/{question}",
+                asked.response_rate,
+                "probability",
+                "chance a user reaching a step answers its question",
+            )
+            for event in asked.shares:
+                shares = answer_shares(scenario, asked, event)
+                for s, seg_name in enumerate(scenario.segment_names()):
+                    for value, share in zip(asked.values, shares[s], strict=True):
+                        add(
+                            "funnel.state_share",
+                            f"{event}/{question}/{seg_name}/{value}",
+                            share,
+                            "share",
+                            f"share of the segment's answers to {question} at {event}",
+                        )
         for seg_name in scenario.segment_names():
             add(
                 "funnel.segment_multiplier",
