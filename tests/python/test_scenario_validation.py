@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_generator
-from generator.scenario import ScenarioError, load_scenario
+from generator.scenario import ScenarioError, load_scenario, parse_scenario
 
 
 def _break(data: dict, path: str, value) -> dict:
@@ -301,3 +301,64 @@ def test_default_scenario_is_valid():
     scenario = load_scenario(ROOT / "scenarios" / "study_assistant.yml")
     assert scenario.users == 50_000
     assert scenario.start.isoformat() == "2023-01-01" and scenario.end.isoformat() == "2025-12-31"
+
+
+SHOP = "online_shop.yml"
+HEALTH = "preventive_health.yml"
+# (world, key path, new value, the message's start)
+SEED_WORLD_CASES = [
+    (SHOP, "values.order_placed.median", -5, "values.order_placed.median: Input should be greater"),
+    (SHOP, "values.order_placed.median", 0.5, "values.order_placed.median: the smallest planted"),
+    (SHOP, "values.order_placed.currency", "dollars", "values.order_placed.currency"),
+    (SHOP, "values.order_placed.unit", "minutes", "values.order_placed: give either a currency"),
+    (SHOP, "values.order_placed.segments.nobody", 1.0, "values.order_placed.segments.nobody"),
+    (SHOP, "values.order_placed.anomalies.0.end", "2023-11-01", "anomalies.0.end: must lie"),
+    (SHOP, "values.order_placed.sigma", 3.0, "values.order_placed.sigma"),
+    (SHOP, "arrivals.anomalies.1.end", "2024-11-20", "arrivals.anomalies.1.end"),
+    (
+        SHOP,
+        "arrivals.anomalies.2.date",
+        "2024-11-30",
+        "arrivals.anomalies.2: 2024-11-30 is already",
+    ),
+    (SHOP, "adoption.wishlist.innovation", 0.01, "adoption.wishlist: give a Bass diffusion"),
+    (SHOP, "adoption.wishlist.categories.sd_days", 80, "mean_days must be at least 3 sd_days"),
+    (
+        HEALTH,
+        "attributes.age.distribution.health_aware_avoider.high",
+        20,
+        "high: must not be below",
+    ),
+    (HEALTH, "attributes.age.distribution.health_aware_avoider.mean", 60, "mean: must lie between"),
+    (HEALTH, "attributes.age.bands", [30, 20], "attributes.age.bands: band edges must increase"),
+    (HEALTH, "attributes.age_band", {"values": ["x"], "shares": {}}, "two attributes would make"),
+    (
+        HEALTH,
+        "funnels.journey.states.emotional_state.shares.follow_up_completed.all",
+        [0.5, 0.5],
+        "needs 5 shares, one per value",
+    ),
+    (
+        HEALTH,
+        "funnels.journey.states.emotional_state.shares.nowhere",
+        {"all": [0.2] * 5},
+        "shares.nowhere: not a step of the funnel",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("world", "path", "value", "expected"),
+    SEED_WORLD_CASES,
+    ids=[f"{w.split('_')[0]}-{p}" for w, p, _, _ in SEED_WORLD_CASES],
+)
+def test_the_seed_worlds_sections_name_what_is_wrong(world, path, value, expected):
+    data = yaml.safe_load((ROOT / "scenarios" / world).read_text())
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario(_break(data, path, value))
+    assert expected in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_the_seed_worlds_are_valid():
+    for world in (SHOP, HEALTH):
+        assert load_scenario(ROOT / "scenarios" / world).users == 50_000
