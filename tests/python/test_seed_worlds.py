@@ -84,6 +84,15 @@ HEALTH_BREAKS = {
         "dim_users",
         "recovers_segment_attribute_shares",
     ),
+    # one answer kept per member and question (the latest), as a "current state" table
+    "check_ins_latest_only": (
+        "models/marts/funnels/fct_check_ins.sql",
+        "    select * from {{ ref('stg_app__check_ins') }}\n",
+        "    select * from {{ ref('stg_app__check_ins') }}\n    qualify row_number() over "
+        "(partition by user_id, question order by answered_at desc) = 1\n",
+        "fct_check_ins",
+        "recovers_check_in_answers",
+    ),
 }
 
 
