@@ -4,6 +4,7 @@ headless Chromium."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,6 +110,25 @@ def run_dbt(project: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
         text=True,
         env={**os.environ, "DUCKDB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
+
+
+def assert_break_fails(world: Path, tmp_path: Path, broken: tuple[str, ...]) -> None:
+    """On a copy of a built world and of the project, replace one line of a model (file,
+    line, broken line), rebuild the models named and run the test named: it must fail
+    with rows returned, not with an error running it."""
+    path, old, new, models, test = broken
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(world, db)
+    project = copy_project(tmp_path / "project")
+    source = project / path
+    text = source.read_text()
+    assert old in text, f"{path} no longer contains the line this test breaks"
+    source.write_text(text.replace(old, new))
+    rebuilt = run_dbt(project, db, "run", "--select", *models.split())
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    result = run_dbt(project, db, "test", "--select", test)
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert re.search(rf"FAIL \d+ {test} ", result.stdout), result.stdout[-3000:]
 
 
 def build_world(base: Path, *generator_args: str) -> tuple[Path, str]:

@@ -4,11 +4,10 @@ with the real marts and fail when a mart is broken on purpose."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from conftest import copy_project, run_dbt
+from conftest import assert_break_fails, run_dbt
 
 BREAKS = {
     # on-or-after retention off by one period
@@ -132,18 +131,4 @@ def test_recovery_tests_pass_on_the_real_marts(built_world):
 
 @pytest.mark.parametrize("name", list(BREAKS))
 def test_a_broken_mart_fails_its_recovery_test(built_world, tmp_path, name):
-    path, old, new, model, test = BREAKS[name]
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copy(built_world, db)
-    project = copy_project(tmp_path / "project")
-    source = project / path
-    text = source.read_text()
-    assert old in text, f"{path} no longer contains the line this test breaks"
-    source.write_text(text.replace(old, new))
-
-    rebuilt = run_dbt(project, db, "run", "--select", *model.split())
-    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
-    result = run_dbt(project, db, "test", "--select", test)
-    assert result.returncode != 0, result.stdout[-3000:]
-    # a failing data test (rows returned), not an error running it
-    assert re.search(rf"FAIL \d+ {test} ", result.stdout), result.stdout[-3000:]
+    assert_break_fails(built_world, tmp_path, BREAKS[name])

@@ -4,14 +4,10 @@ marts fail those tests when broken on purpose."""
 
 from __future__ import annotations
 
-import re
-import shutil
-from pathlib import Path
-
 import duckdb
 import pytest
 
-from conftest import ROOT, build_world, copy_project, run_dbt
+from conftest import ROOT, assert_break_fails, build_world
 
 SHOP = ROOT / "scenarios" / "online_shop.yml"
 SHOP_USERS = 6000
@@ -119,27 +115,11 @@ def test_preventive_health_reports_ages_by_band_and_the_journey(health):
     assert journey == (4,)
 
 
-def _break(world: Path, tmp_path: Path, broken: tuple[str, str, str, str, str]) -> None:
-    path, old, new, model, test = broken
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copy(world, db)
-    project = copy_project(tmp_path / "project")
-    source = project / path
-    text = source.read_text()
-    assert old in text, f"{path} no longer contains the line this test breaks"
-    source.write_text(text.replace(old, new))
-    rebuilt = run_dbt(project, db, "run", "--select", *model.split())
-    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
-    result = run_dbt(project, db, "test", "--select", test)
-    assert result.returncode != 0, result.stdout[-3000:]
-    assert re.search(rf"FAIL \d+ {test} ", result.stdout), result.stdout[-3000:]
-
-
 @pytest.mark.parametrize("name", list(SHOP_BREAKS))
 def test_a_broken_order_mart_fails_its_recovery_test(shop, tmp_path, name):
-    _break(shop, tmp_path, SHOP_BREAKS[name])
+    assert_break_fails(shop, tmp_path, SHOP_BREAKS[name])
 
 
 @pytest.mark.parametrize("name", list(HEALTH_BREAKS))
 def test_a_broken_band_fails_its_recovery_test(health, tmp_path, name):
-    _break(health, tmp_path, HEALTH_BREAKS[name])
+    assert_break_fails(health, tmp_path, HEALTH_BREAKS[name])
