@@ -100,10 +100,10 @@ BREAKS = {
     ),
     # a user's adoption dated by their latest use of the feature instead of their first
     "adoption_dated_by_last_use": (
-        "models/marts/adoption/fct_feature_adoption.sql",
+        "models/marts/adoption/fct_feature_adopters.sql",
         "min(event_date) as adopted_on",
         "max(event_date) as adopted_on",
-        "fct_feature_adoption",
+        "fct_feature_adopters fct_feature_adoption",
         "recovers_feature_adoption",
     ),
     # touches credited over two weeks before a conversion instead of the 30 days

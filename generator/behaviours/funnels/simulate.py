@@ -236,42 +236,47 @@ def log(s: Shard) -> None:
     timeframe."""
     scenario, run, rng = s.scenario, s.funnel_run, s.rng["check_ins"]
     own = scenario.funnel_events()
+    # codes into these names, read as strings by dictionary columns
+    events = [e for f in scenario.funnels.values() for q in f.states.values() for e in q.shares]
+    events = list(dict.fromkeys(events))
+    questions = [q for f in scenario.funnels.values() for q in f.states]
+    answers = list(
+        dict.fromkeys(
+            v for f in scenario.funnels.values() for q in f.states.values() for v in q.values
+        )
+    )
     parts: dict[str, list] = {k: [] for k in ("user", "event", "question", "answer", "at")}
     end_ms = s.cal.days * MS_PER_DAY - 1
+    median, sigma = CHECK_IN_DELAY_MS
     for funnel in scenario.funnels.values():
         for question, state in funnel.states.items():
-            for event, _ in state.shares.items():
+            value_code = np.array([answers.index(v) for v in state.values])
+            for event in state.shares:
                 if event == funnel.steps[0].event:
-                    user = np.arange(s.n)
-                    at = s.signed_up_ms
+                    user, at = np.arange(s.n), s.signed_up_ms
                 else:
                     hit = run.event_code == own.index(event)
                     user, at = run.event_user[hit], run.event_ms[hit]
-                answers = rng.random(len(user)) < state.response_rate
-                user, at = user[answers], at[answers]
+                answered = rng.random(len(user)) < state.response_rate
+                user, at = user[answered], at[answered]
                 shares = answer_shares(scenario, state, event)
-                median, sigma = CHECK_IN_DELAY_MS
                 delay = median * np.exp(sigma * rng.standard_normal(len(user)))
                 parts["user"].append(user)
-                parts["event"].append(np.full(len(user), event, dtype=object))
-                parts["question"].append(np.full(len(user), question, dtype=object))
-                parts["answer"].append(
-                    np.asarray(state.values, dtype=object)[
-                        draw_categorical(shares, s.segment[user], rng)
-                    ]
-                )
+                parts["event"].append(np.full(len(user), events.index(event)))
+                parts["question"].append(np.full(len(user), questions.index(question)))
+                parts["answer"].append(value_code[draw_categorical(shares, s.segment[user], rng)])
                 parts["at"].append(np.minimum(at + delay.astype(np.int64), end_ms))
     if not parts["user"]:
         return
-    user = np.concatenate(parts["user"])
-    order = np.lexsort((np.concatenate(parts["at"]), user))
+    column = {k: np.concatenate(v) for k, v in parts.items()}
+    order = np.lexsort((column["at"], column["user"]))
     s.raw["check_ins"] = pa.table(
         {
-            "user_id": pa.array(s.user_id[user[order]]),
-            "event_name": pa.array(np.concatenate(parts["event"])[order], type=pa.string()),
-            "question": pa.array(np.concatenate(parts["question"])[order], type=pa.string()),
-            "answer": pa.array(np.concatenate(parts["answer"])[order], type=pa.string()),
-            "answered_at": timestamps(s.cal, np.concatenate(parts["at"])[order]),
+            "user_id": pa.array(s.user_id[column["user"][order]]),
+            "event_name": dictionary(column["event"][order], events),
+            "question": dictionary(column["question"][order], questions),
+            "answer": dictionary(column["answer"][order], answers),
+            "answered_at": timestamps(s.cal, column["at"][order]),
         }
     )
 

@@ -1,18 +1,8 @@
-{#- Adoption of every feature: a user adopts a feature with their first event of it. Per
-    feature x day from its first adopter to the as-of date: new and cumulative adopters,
-    and the share of that day's active users who had adopted it by then. -#}
+{#- Adoption of every feature: a user adopts a feature with their first event of it
+    (fct_feature_adopters). Per feature x day from its first adopter to the as-of date: new
+    and cumulative adopters, and the share of that day's active users who had adopted it
+    by then. -#}
 with
-
-events as (
-
-    select
-        user_id,
-        feature,
-        event_date
-    from {{ ref('fct_events') }}
-    where feature is not null
-
-),
 
 activity as (
 
@@ -28,9 +18,8 @@ adopters as (
     select
         user_id,
         feature,
-        min(event_date) as adopted_on
-    from events
-    group by user_id, feature
+        adopted_on
+    from {{ ref('fct_feature_adopters') }}
 
 ),
 
