@@ -16,6 +16,8 @@ from pydantic import Field, ValidationError, model_validator
 
 from generator.behaviours.activity.section import Activity
 from generator.behaviours.activity.section import check as check_activity
+from generator.behaviours.actors.section import ActorKind, Relation
+from generator.behaviours.actors.section import check as check_actors
 from generator.behaviours.adoption.section import Adoption
 from generator.behaviours.adoption.section import check as check_adoption
 from generator.behaviours.arrivals.section import Arrivals
@@ -34,6 +36,8 @@ from generator.behaviours.llm.section import check as check_llm
 from generator.behaviours.llm.section import features as llm_features
 from generator.behaviours.marketing.section import Marketing
 from generator.behaviours.marketing.section import check as check_marketing
+from generator.behaviours.outcomes.section import Outcome
+from generator.behaviours.outcomes.section import check as check_outcomes
 from generator.behaviours.segments.section import Attribute, Segment
 from generator.behaviours.segments.section import check as check_segments
 from generator.behaviours.subscriptions.section import Subscriptions
@@ -79,6 +83,9 @@ class Scenario(Strict):
     adoption: dict[Name, Adoption] = {}
     marketing: Marketing | None = None
     values: dict[Name, EventValue] = {}
+    actors: dict[Name, ActorKind] = Field({}, max_length=100)
+    relations: dict[Name, Relation] = Field({}, max_length=100)
+    outcomes: dict[Name, Outcome] = Field({}, max_length=100)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -103,6 +110,8 @@ class Scenario(Strict):
         check_adoption(self)
         check_activity(self)
         check_values(self)
+        check_actors(self)
+        check_outcomes(self)
         return self
 
     # -- derived views the behaviours share ------------------------------------------------

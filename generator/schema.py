@@ -5,6 +5,7 @@ sources declare the same raw columns; a test keeps the two in agreement."""
 from __future__ import annotations
 
 from generator.behaviours.activity import tables as activity
+from generator.behaviours.actors import tables as actors
 from generator.behaviours.adoption import tables as adoption
 from generator.behaviours.arrivals import tables as arrivals
 from generator.behaviours.events import tables as events
@@ -13,6 +14,7 @@ from generator.behaviours.funnels import tables as funnels
 from generator.behaviours.lifecycle import tables as lifecycle
 from generator.behaviours.llm import tables as llm
 from generator.behaviours.marketing import tables as marketing
+from generator.behaviours.outcomes import tables as outcomes
 from generator.behaviours.segments import tables as segments
 from generator.behaviours.subscriptions import tables as subscriptions
 from generator.behaviours.values import tables as values
@@ -30,6 +32,8 @@ _BEHAVIOURS = (
     marketing,
     adoption,
     values,
+    actors,
+    outcomes,
 )
 RAW_TABLES: dict[str, dict[str, str]] = {
     name: columns for b in _BEHAVIOURS for name, columns in b.RAW.items()
@@ -61,9 +65,12 @@ def create_sql(schema: str, table: str, columns: dict[str, str]) -> str:
     return f"create table {schema}.{table} ({cols})"
 
 
-def raw_tables(attributes: dict[str, str]) -> dict[str, dict[str, str]]:
-    """The raw tables of a world: raw.users carries one column per declared attribute
-    (attribute name: its DuckDB type)."""
+def raw_tables(
+    attributes: dict[str, str], actor_attributes: dict[str, str] | None = None
+) -> dict[str, dict[str, str]]:
+    """The raw tables of a world: raw.users carries one column per declared attribute and
+    raw.actors one per declared actor attribute (attribute name: its DuckDB type)."""
     tables = dict(RAW_TABLES)
     tables["users"] = {**RAW_TABLES["users"], **attributes}
+    tables["actors"] = {**RAW_TABLES["actors"], **(actor_attributes or {})}
     return tables

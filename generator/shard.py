@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.behaviours.activity import simulate as activity
+from generator.behaviours.actors import simulate as actors
 from generator.behaviours.adoption import simulate as adoption
 from generator.behaviours.arrivals import simulate as arrivals
 from generator.behaviours.churn import simulate as churn
@@ -20,6 +21,7 @@ from generator.behaviours.funnels import simulate as funnels
 from generator.behaviours.lifecycle import simulate as lifecycle
 from generator.behaviours.llm import simulate as llm
 from generator.behaviours.marketing import simulate as marketing
+from generator.behaviours.outcomes import simulate as outcomes
 from generator.behaviours.segments import simulate as segments
 from generator.behaviours.subscriptions import simulate as subscriptions
 from generator.behaviours.values import simulate as values
@@ -45,6 +47,8 @@ STREAMS = (
     "marketing",
     "values",
     "check_ins",
+    "actors",
+    "outcomes",
 )
 
 
@@ -88,19 +92,24 @@ def simulate_shard(
     churn.draw(s)
     adoption.draw(s)
     marketing.draw(s)
+    actors.assign(s, actors.draw_actors(scenario, s.cal, seed))
     # when they are active, in which lifecycle stage, under which experiments
     activity.draw_days(s)
     lifecycle.draw(s)
     events.count_sessions(s)
     experiments.draw(s)
+    actors.record(s)  # the sessions each day is expected to open are final
     # what they do
     events.draw(s)
     llm.draw(s, experiments.rating_multiplier(s))
     subscriptions.draw(s, _conversion_lift(s))
     funnels.draw(s, experiments.funnel_multipliers(s))
+    outcomes.draw(s)
     events.log(s)
     values.log(s)
     segments.log(s)
+    actors.log(s)
+    outcomes.log(s)
     # the truth of what was drawn, and the logs that follow from it
     activity.record(s)
     subscriptions.log(s)

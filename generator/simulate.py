@@ -22,6 +22,8 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from generator import outputs, params, truth, writer
+from generator.behaviours.actors.simulate import actor_columns
+from generator.behaviours.actors.simulate import tables as actor_tables
 from generator.behaviours.arrivals.simulate import draw_signup_days
 from generator.behaviours.events.simulate import reference_tables as tracking_plan
 from generator.behaviours.experiments.simulate import reference_tables as flag_registry
@@ -202,7 +204,9 @@ def _write_run(
 ) -> RunSummary:
     export_format, overrides = extra
     summary = RunSummary()
-    warehouse = WarehouseWriter(run.scratch_db, raw_tables(user_columns(scenario)))
+    warehouse = WarehouseWriter(
+        run.scratch_db, raw_tables(user_columns(scenario), actor_columns(scenario))
+    )
     try:
         sums: dict = {}
         session_offset = 0
@@ -232,6 +236,8 @@ def _write_run(
         for reference in (tracking_plan, attribute_plan, funnel_plan, flag_registry, ad_spend):
             for table, data in reference(scenario, cal).items():
                 warehouse.append("raw", table, data)
+        for (schema, table), data in actor_tables(scenario, cal, seed).items():
+            warehouse.append(schema, table, data)
         steps = truth.tables(scenario, cal, seed, sums)
         steps["scenario_overrides"] = overrides
         for name, table in tqdm(

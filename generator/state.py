@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from generator.behaviours.activity.simulate import UserDays
+    from generator.behaviours.actors.simulate import Assignment
     from generator.behaviours.adoption.simulate import Adoptions
     from generator.behaviours.churn.simulate import Spells
     from generator.behaviours.experiments.simulate import Exposures, Lifts
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from generator.behaviours.lifecycle.simulate import StagePaths
     from generator.behaviours.llm.simulate import RatedAnswers
     from generator.behaviours.marketing.simulate import Touches
+    from generator.behaviours.outcomes.simulate import Reached
     from generator.behaviours.subscriptions.simulate import BillingHistory
     from generator.calendar import Calendar
     from generator.scenario import Scenario
@@ -35,6 +37,7 @@ class Shard:
     spells: Spells
     adopted: Adoptions
     touches: Touches | None = None
+    assignments: list[Assignment]  # one per relation: each user's parent actor
     # when they are active (activity, lifecycle, experiments)
     days: UserDays
     paths: StagePaths | None = None
@@ -61,6 +64,7 @@ class Shard:
     logged_ms: np.ndarray
     # what follows from them (llm, subscriptions, funnels)
     rated: RatedAnswers | None = None
+    outcomes: list[Reached]
     history: BillingHistory | None = None
     funnel_run: FunnelRun
     forced_user: np.ndarray  # users and times of one-event sessions (funnel steps, adoptions)

@@ -8,6 +8,7 @@ from typing import Any
 import pyarrow as pa
 
 from generator.behaviours.activity import truth as activity
+from generator.behaviours.actors import truth as actors
 from generator.behaviours.adoption import truth as adoption
 from generator.behaviours.arrivals import truth as arrivals
 from generator.behaviours.churn import truth as churn
@@ -17,6 +18,7 @@ from generator.behaviours.funnels import truth as funnels
 from generator.behaviours.lifecycle import truth as lifecycle
 from generator.behaviours.llm import truth as llm
 from generator.behaviours.marketing import truth as marketing
+from generator.behaviours.outcomes import truth as outcomes
 from generator.behaviours.segments import truth as segments
 from generator.behaviours.subscriptions import truth as subscriptions
 from generator.behaviours.values import truth as values
@@ -37,6 +39,8 @@ PARAMETERS = (
     marketing,
     adoption,
     values,
+    actors,
+    outcomes,
 )
 TABLES = (arrivals, activity, subscriptions, llm, marketing, adoption, experiments, values)
 

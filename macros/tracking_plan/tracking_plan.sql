@@ -111,15 +111,28 @@
 {% macro raw_user_attributes() -%}
     {#- The columns of raw.users besides the account's own (user_id, signed_up_at, email,
         role): the world's attributes as logged. Empty while dbt parses. -#}
-    {%- set users = source('app', 'users') -%}
+    {{ return(source_extra_columns('users', ['user_id', 'signed_up_at', 'email', 'role'])) }}
+{%- endmacro %}
+
+
+{% macro raw_actor_attributes() -%}
+    {#- The columns of raw.actors besides its own (actor_id, actor_kind, joined_at): the
+        attributes the world declares for its actors (a doctor's specialty). -#}
+    {{ return(source_extra_columns('actors', ['actor_id', 'actor_kind', 'joined_at'])) }}
+{%- endmacro %}
+
+
+{% macro source_extra_columns(table, own) -%}
+    {#- The columns of source('app', table) not named in `own`, lower case, in table
+        order. Empty while dbt parses or when the table does not exist. -#}
+    {%- set src = source('app', table) -%}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set relation = adapter.get_relation(users.database, users.schema, users.identifier) -%}
+    {%- set relation = adapter.get_relation(src.database, src.schema, src.identifier) -%}
     {%- if relation is none -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set own = ['user_id', 'signed_up_at', 'email', 'role'] -%}
     {%- set names = [] -%}
     {%- for column in adapter.get_columns_in_relation(relation) -%}
         {%- if column.name | lower not in own -%}
@@ -144,4 +157,13 @@
             'The band of "{{ name }}" the user falls in (raw.attribute_bands)';
         {%- endfor -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro comment_actor_attributes() -%}
+    {#- A post-hook: a comment on each actor attribute column of this relation. -#}
+    {%- for name in raw_actor_attributes() -%}
+        comment on column {{ this }}.{{ name }} is
+        'Observable attribute "{{ name }}" of the actor, as the world declares it';
+    {%- endfor -%}
 {%- endmacro %}

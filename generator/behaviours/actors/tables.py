@@ -1,0 +1,45 @@
+"""The tables this behaviour adds, with their DuckDB types: raw.actors (one VARCHAR column
+per declared actor attribute follows) and raw.assignments, as the platform's database keeps
+them; truth.actor_traits (each actor's hidden traits and pull) and truth.assigned_users
+(each assigned user's expected early sessions, the doctor's effect included)."""
+
+from __future__ import annotations
+
+# Early activity: sessions opened on the days 1..N after the signup date (dbt var
+# early_activity_days holds the same number).
+EARLY_ACTIVITY_DAYS = 28
+
+RAW: dict[str, dict[str, str]] = {
+    "actors": {
+        "actor_id": "BIGINT",
+        "actor_kind": "VARCHAR",
+        "joined_at": "TIMESTAMP",
+    },
+    "assignments": {
+        "assignment_id": "BIGINT",
+        "user_id": "BIGINT",
+        "actor_id": "BIGINT",
+        "relation": "VARCHAR",
+        "assigned_at": "TIMESTAMP",
+    },
+}
+TRUTH: dict[str, dict[str, str]] = {
+    "actor_traits": {
+        "actor_id": "BIGINT",
+        "actor_kind": "VARCHAR",
+        "trait": "VARCHAR",
+        "trait_value": "DOUBLE",
+    },
+    "assigned_users": {
+        "relation": "VARCHAR",
+        "user_id": "BIGINT",
+        "actor_id": "BIGINT",
+        "activity_effect": "DOUBLE",
+        "expected_early_sessions": "DOUBLE",
+    },
+}
+
+# Names an actor attribute may not take: raw.actors' own columns and dim_actors' own.
+RESERVED_ACTOR_COLUMNS = frozenset(
+    [*RAW["actors"], "joined_date", "relation", "panel_size", "early_patients"]
+)

@@ -1,0 +1,24 @@
+"""The tables this behaviour adds, with their DuckDB types: raw.outcomes, each outcome as
+the platform records it; truth.outcomes, every user's chance and result for every outcome."""
+
+from __future__ import annotations
+
+RAW: dict[str, dict[str, str]] = {
+    "outcomes": {
+        "outcome_id": "BIGINT",
+        "user_id": "BIGINT",
+        "outcome": "VARCHAR",
+        "recorded_at": "TIMESTAMP",
+    },
+}
+TRUTH: dict[str, dict[str, str]] = {
+    "outcomes": {
+        "user_id": "BIGINT",
+        "outcome": "VARCHAR",
+        "after_achieved": "BOOLEAN",
+        "chance": "DOUBLE",
+        "observable": "BOOLEAN",
+        "achieved": "BOOLEAN",
+        "achieved_at": "TIMESTAMP",
+    },
+}
