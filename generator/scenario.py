@@ -159,7 +159,8 @@ class Scenario(Strict):
 
 
 def _describe(error: Mapping[str, Any]) -> str:
-    path = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    # a tagged union's tag ("<numeric>") is not a key of the file: leave it out
+    path = ".".join(str(p) for p in error["loc"] if not str(p).startswith("<")) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
         return f"{path}: unknown key"

@@ -262,6 +262,54 @@ def _draw_later_behaviours(rng: np.random.Generator, world: dict, segments: list
                 "event": "feature_launched",
             }
         }
+    _draw_actors_and_outcomes(rng, world, segments, events)
+
+
+def _draw_actors_and_outcomes(
+    rng: np.random.Generator, world: dict, segments: list[str], events: list[str]
+) -> None:
+    """Actors the users are linked to (a trait acting on their activity), and outcomes
+    reached by behaviour and by chance."""
+    if rng.random() < 0.5:
+        kind = str(rng.choice(["mentor", "coach", "store"]))
+        values = _names(rng, int(rng.integers(1, 4)), "tier")
+        world["actors"] = {
+            kind: {
+                "count": int(rng.integers(1, 400)),
+                "joining": {"at_start": _r(rng, 0.05, 1.0, 2), "trend_per_year": _r(rng, -1, 1)},
+                "attributes": {"tier": {"values": values, "shares": _shares(rng, len(values))}},
+                "traits": {"warmth": _r(rng, 0.0, 0.8, 2)},
+            }
+        }
+        world["relations"] = {
+            "linked_to": {
+                "parent": kind,
+                "panel_sigma": _r(rng, 0.0, 1.5, 2),
+                "effects": {"activity": "warmth"} if rng.random() < 0.7 else {},
+            }
+        }
+    if rng.random() < 0.5:
+        event = events[int(rng.integers(2, len(events)))]
+        probability = _r(rng, 0.05, 0.8, 2)
+        otherwise = _r(rng, 0.0, 0.2, 2)
+        world["outcomes"] = {
+            "goal_reached": {
+                "after": {
+                    "event": event,
+                    "count": int(rng.integers(1, 6)),
+                    "within_days": _r(rng, 7, 90, 1),
+                }
+            },
+            "rewarded": {
+                "after_outcome": "goal_reached",
+                "probability": probability,
+                "otherwise": otherwise,
+                "segments": {
+                    s: _r(rng, 0.5, 0.99 / max(probability, otherwise), 2) for s in segments[:2]
+                },
+                "delay_days": {"min_days": _r(rng, 0, 10, 1), "max_days": _r(rng, 10, 60, 1)},
+            },
+        }
 
 
 def random_world(seed: int, attempts: int = 20) -> dict:

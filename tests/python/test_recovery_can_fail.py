@@ -124,9 +124,9 @@ def test_recovery_tests_pass_on_the_real_marts(built_world):
     assert result.returncode == 0, result.stdout[-3000:]
     # every recovery test ran and none failed (two may only warn: arms too small to
     # judge, planted effects too small to detect)
-    done = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=0 .* TOTAL=20", result.stdout)
+    done = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=0 .* TOTAL=22", result.stdout)
     assert done is not None, result.stdout[-3000:]
-    assert int(done.group(1)) >= 18 and int(done.group(1)) + int(done.group(2)) == 20
+    assert int(done.group(1)) >= 20 and int(done.group(1)) + int(done.group(2)) == 22
 
 
 @pytest.mark.parametrize("name", list(BREAKS))

@@ -305,6 +305,7 @@ def test_default_scenario_is_valid():
 
 SHOP = "online_shop.yml"
 HEALTH = "preventive_health.yml"
+DHYANA = "dhyana_md.yml"
 # (world, key path, new value, the message's start)
 SEED_WORLD_CASES = [
     (SHOP, "values.order_placed.median", -5, "values.order_placed.median: Input should be greater"),
@@ -344,6 +345,20 @@ SEED_WORLD_CASES = [
         {"all": [0.2] * 5},
         "shares.nowhere: not a step of the funnel",
     ),
+    (DHYANA, "relations.care_team.parent", "nurse", "relations.care_team.parent: unknown actor"),
+    (DHYANA, "actors.doctor.count", 0, "actor kind 'doctor' has no actors"),
+    (DHYANA, "actors.doctor.count", -3, "actors.doctor.count: Input should be greater"),
+    (DHYANA, "actors.doctor.joining.at_start", 0, "actors.doctor.joining.at_start"),
+    (DHYANA, "relations.care_team.effects.activity", "charm", "has no trait named 'charm'"),
+    (DHYANA, "relations.care_team.effects.churn", "engagement", "effects.churn"),
+    (DHYANA, "actors.doctor.attributes.specialty.shares", [0.5, 0.5], "one share per value"),
+    (DHYANA, "actors.doctor.attributes.joined_at", {"values": ["x"], "shares": [1.0]}, "taken"),
+    (DHYANA, "outcomes.programme_completed.after.event", "nap", "unknown event 'nap'"),
+    (DHYANA, "outcomes.programme_completed.after.count", 0, "after.count"),
+    (DHYANA, "outcomes.healed.after_outcome", "healed", "is not an outcome reached by behaviour"),
+    (DHYANA, "outcomes.healed.segments.committed", 2.0, "reaches 1.1 (above 1)"),
+    (DHYANA, "outcomes.healed.delay_days.max_days", 7, "must not be below min_days"),
+    (DHYANA, "outcomes.healed.probability", 1.5, "outcomes.healed.probability"),
 ]
 
 
@@ -362,3 +377,5 @@ def test_the_seed_worlds_sections_name_what_is_wrong(world, path, value, expecte
 def test_the_seed_worlds_are_valid():
     for world in (SHOP, HEALTH):
         assert load_scenario(ROOT / "scenarios" / world).users == 50_000
+    dhyana = load_scenario(ROOT / "scenarios" / DHYANA)
+    assert (dhyana.users, dhyana.actors["doctor"].count) == (65_000, 4_000)

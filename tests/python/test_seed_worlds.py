@@ -123,3 +123,74 @@ def test_a_broken_order_mart_fails_its_recovery_test(shop, tmp_path, name):
 @pytest.mark.parametrize("name", list(HEALTH_BREAKS))
 def test_a_broken_band_fails_its_recovery_test(health, tmp_path, name):
     assert_break_fails(health, tmp_path, HEALTH_BREAKS[name])
+
+
+DHYANA = ROOT / "scenarios" / "dhyana_md.yml"
+DHYANA_USERS = 6000
+
+DHYANA_BREAKS = {
+    # "sessions" counted as every event of the early days, not the sessions opened
+    "early_events_for_sessions": (
+        "models/marts/outcomes/fct_user_engagement.sql",
+        "        events.event_name in {{ sessions }}\n",
+        "        true\n",
+        "fct_user_engagement fct_actor_panels fct_relation_effects",
+        "recovers_actor_effects",
+    ),
+    # every linked user counted as an early user, whether their early days have elapsed
+    "panel_counts_users_without_early_days": (
+        "models/marts/outcomes/fct_actor_panels.sql",
+        "sum(case when engagement.has_early_days then 1 else 0 end) as early_users",
+        "count(*) as early_users",
+        "fct_actor_panels fct_relation_effects",
+        "recovers_actor_effects",
+    ),
+    # the outcome left out of the join: a user's every record counts for every outcome
+    "outcomes_joined_on_user_only": (
+        "models/marts/outcomes/fct_user_outcomes.sql",
+        "        and outcome_names.outcome = outcomes.outcome\n",
+        "        and true\n",
+        "fct_user_outcomes",
+        "recovers_outcomes",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def dhyana(tmp_path_factory):
+    base = tmp_path_factory.mktemp("dhyana")
+    db, _ = build_world(
+        base, "--scenario", str(DHYANA), "--users", str(DHYANA_USERS), "--seed", "7"
+    )
+    return db
+
+
+def test_dhyana_links_every_patient_to_one_doctor_and_records_outcomes(dhyana):
+    con = duckdb.connect(str(dhyana), read_only=True)
+    doctors, linked = con.execute(
+        "select count(*), sum(linked_users) from marts.dim_actors where actor_kind = 'doctor'"
+    ).fetchone()
+    patients = con.execute("select count(distinct user_id) from raw.assignments").fetchone()[0]
+    late = con.execute(
+        "select count(*) from raw.assignments a join raw.actors d using (actor_id) "
+        "where d.joined_at >= cast(a.assigned_at as date)"
+    ).fetchone()[0]
+    outcomes = dict(
+        con.execute(
+            "select outcome, sum(users_reached) from marts.fct_outcome_cohorts group by 1"
+        ).fetchall()
+    )
+    share = con.execute(
+        "select between_actor_share from marts.fct_relation_effects where relation = 'care_team'"
+    ).fetchone()[0]
+    con.close()
+    assert doctors == 4000 and linked == patients == DHYANA_USERS
+    assert late == 0  # a patient is linked to a doctor already on the platform
+    assert set(outcomes) == {"programme_completed", "healed"}
+    assert all(n > 0 for n in outcomes.values())
+    assert 0 < share < 1
+
+
+@pytest.mark.parametrize("name", list(DHYANA_BREAKS))
+def test_a_broken_panel_or_outcome_mart_fails_its_recovery_test(dhyana, tmp_path, name):
+    assert_break_fails(dhyana, tmp_path, DHYANA_BREAKS[name])

@@ -45,11 +45,11 @@ class ChanceOutcome(Strict):
 
 
 def _outcome_kind(value: object) -> str:
-    return "chance" if isinstance(value, dict) and "after_outcome" in value else "behaviour"
+    return "<chance>" if isinstance(value, dict) and "after_outcome" in value else "<behaviour>"
 
 
 Outcome = Annotated[
-    Annotated[BehaviourOutcome, Tag("behaviour")] | Annotated[ChanceOutcome, Tag("chance")],
+    Annotated[BehaviourOutcome, Tag("<behaviour>")] | Annotated[ChanceOutcome, Tag("<chance>")],
     Discriminator(_outcome_kind),
 ]
 

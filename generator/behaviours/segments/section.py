@@ -74,12 +74,12 @@ class NumericAttribute(Strict):
 
 
 def _attribute_kind(value: object) -> str:
-    return "numeric" if isinstance(value, dict) and "distribution" in value else "categorical"
+    return "<numeric>" if isinstance(value, dict) and "distribution" in value else "<categorical>"
 
 
 Attribute = Annotated[
-    Annotated[CategoricalAttribute, Tag("categorical")]
-    | Annotated[NumericAttribute, Tag("numeric")],
+    Annotated[CategoricalAttribute, Tag("<categorical>")]
+    | Annotated[NumericAttribute, Tag("<numeric>")],
     Discriminator(_attribute_kind),
 ]
 
