@@ -27,7 +27,7 @@ def test_the_page_keeps_the_tracker_off(site):
 
 def test_chromium_renders_the_overview(site, tmp_path):
     dom = _rendered(site, "overview", tmp_path)
-    assert ">Proving Ground: the study assistant's warehouse" in dom
+    assert ">Proving Ground: a product-analytics warehouse with its answer key" in dom
 
 
 def test_chromium_renders_a_marts_description_and_its_metric_definition(site, tmp_path):
