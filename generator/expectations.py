@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from generator.behaviours.actors import expect as actors
 from generator.behaviours.events import expect as events
 from generator.behaviours.experiments import expect as experiments
 from generator.behaviours.llm import expect as llm
@@ -24,7 +25,7 @@ from generator.outputs import OutputError, open_read_only
 from generator.scenario import Scenario
 
 # the behaviours whose raw tables carry expectations, in the order their checks run
-EXPECTING = (segments, events, subscriptions, llm, experiments, marketing)
+EXPECTING = (segments, events, subscriptions, llm, experiments, marketing, actors)
 
 
 @dataclass(frozen=True)
