@@ -42,7 +42,17 @@ PARAMETERS = (
     actors,
     outcomes,
 )
-TABLES = (arrivals, activity, subscriptions, llm, marketing, adoption, experiments, values)
+TABLES = (
+    arrivals,
+    activity,
+    subscriptions,
+    llm,
+    marketing,
+    adoption,
+    experiments,
+    values,
+    funnels,
+)
 
 
 def parameters(scenario: Scenario, seed: int) -> pa.Table:

@@ -11,6 +11,7 @@ from generator import maths, simulate
 from generator.behaviours.arrivals import simulate as arrivals
 from generator.behaviours.churn import simulate as churn
 from generator.behaviours.events import simulate as events
+from generator.behaviours.funnels import simulate as funnels
 from generator.behaviours.lifecycle import simulate as lifecycle
 from generator.behaviours.segments import simulate as segments
 from generator.behaviours.subscriptions import simulate as subscriptions
@@ -304,3 +305,23 @@ def test_exposure_logs_follow_the_assignments(small_world):
         assert abs(users - w * total) <= 4 * np.sqrt(total * w * (1 - w)), (name, variant)
         p = exp.lost_exposures.get(variant, 0.0)
         assert abs(lost - p * users) <= 4 * np.sqrt(users * p * (1 - p)), (name, variant)
+
+
+def test_a_steps_delay_among_those_who_reach_it_is_cut_by_their_room():
+    """Delays drawn for users with chance p and room to fit: the distribution function
+    truth keeps (delay_sums) matches the delays of the users who did reach the step."""
+    rng = np.random.default_rng(5)
+    n, median, sigma = 400_000, 3_600_000.0, 0.9
+    p = rng.uniform(0.2, 0.9, n)
+    room = median * np.exp(rng.normal(0.3, 1.0, n))
+    delay = median * np.exp(sigma * rng.standard_normal(n))
+    reached = (rng.random(n) < p) & (delay <= room)
+    sums = funnels.delay_sums(median, sigma, p, room)
+    cdf = sums[:-1] / sums[-1]
+    t = funnels.delay_grid(median, sigma)
+    empirical = np.searchsorted(np.sort(delay[reached]), t, side="right") / reached.sum()
+    # a distribution function's estimate at a point has sd at most 0.5 / sqrt(n)
+    assert np.max(np.abs(empirical - cdf)) < 4 * 0.5 / np.sqrt(reached.sum())
+    assert abs(sums[-1] - reached.sum()) < 4 * np.sqrt(reached.sum())
+    # the cut makes the median shorter than the planted one
+    assert np.interp(0.5, cdf, t) < median

@@ -7,9 +7,11 @@
     known mean and variance, and the mart must count exactly the users truth says
     reached it. The segment rates enter mixed as the planted segments and attributes
     mix them in each breakdown. The bound is Bonferroni for a 0.1% family-wise false
-    alarm over all checks. The median time from the previous step must match each
-    step's planted median delay within 4 standard errors of a median
-    (median x sigma x sqrt(pi / 2) / sqrt(n)). -#}
+    alarm over all checks. The median time from the previous step must match the median
+    of each step's delay among the users who reach it (truth.funnel_delays: the planted
+    log-normal, with the delays the window and the end of the data cut short left out)
+    within 4 standard errors of a median (1 / (2 density at the median sqrt(n))), plus a
+    millisecond: events are logged to the millisecond. -#}
 {%- set breakdowns = ['role'] + user_attributes() -%}
 with
 
@@ -28,12 +30,6 @@ users as (
 truth_steps as (
 
     select * from {{ source('truth', 'funnel_users') }}
-
-),
-
-parameters as (
-
-    select * from {{ source('truth', 'parameters') }}
 
 ),
 
@@ -108,16 +104,7 @@ conversion_errors as (
 
 planted_delays as (
 
-    select
-        split_part(delays.dimension, '/', 1) as funnel_name,
-        cast(split_part(delays.dimension, '/', 2) as integer) as step_number,
-        delays.value * 3600 as median_seconds,
-        sigmas.value as sigma
-    from parameters as delays
-    inner join parameters as sigmas
-        on delays.dimension = sigmas.dimension
-        and sigmas.parameter = 'funnel.delay_sigma'
-    where delays.parameter = 'funnel.delay_median_hours'
+    select * from {{ source('truth', 'funnel_delays') }}
 
 ),
 
@@ -130,8 +117,11 @@ delays as (
         conversion.breakdown_value,
         conversion.median_seconds_from_previous as observed,
         planted_delays.median_seconds as expected,
-        planted_delays.median_seconds * planted_delays.sigma * sqrt(pi() / 2)
-        / sqrt(conversion.users_reaching) as standard_error
+        case
+            when planted_delays.density_per_second < 'infinity'
+                then 1 / (2 * planted_delays.density_per_second * sqrt(conversion.users_reaching))
+            else 0
+        end as standard_error
     from conversion
     inner join planted_delays
         on conversion.funnel_name = planted_delays.funnel_name
@@ -152,7 +142,7 @@ time_errors as (
         expected,
         4 * standard_error as tolerance
     from delays
-    where abs(observed - expected) > 4 * standard_error
+    where abs(observed - expected) > 4 * standard_error + 0.001
 
 ),
 

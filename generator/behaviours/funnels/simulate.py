@@ -47,6 +47,9 @@ class FunnelRun:
     truth_reached: np.ndarray
     # per signup funnel, each user's step rates and whether their delays fit the window
     chances: dict[str, FunnelChances]
+    # per step of a signup funnel (by its event code): the delay's distribution among the
+    # users who reach it (delay_sums)
+    delays: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -70,16 +73,19 @@ def simulate(
 ) -> FunnelRun:
     """`multipliers`, when given, lift a signup funnel's step rates per (user, step)."""
     parts: dict[str, list[np.ndarray]] = {
-        k: [] for k in FunnelRun.__dataclass_fields__ if k != "chances"
+        k: [] for k in FunnelRun.__dataclass_fields__ if k not in ("chances", "delays")
     }
-    chances = {}
+    chances: dict[str, FunnelChances] = {}
+    delays: dict[str, np.ndarray] = {}
     code = 0
     for f, (name, funnel) in enumerate(scenario.funnels.items()):
         if funnel.entry == "signup":
             rates = step_rates(scenario, funnel, cap=False)[segment]
             if multipliers is not None and name in multipliers:
                 rates = rates * multipliers[name]
-            chances[name] = _after_signup(funnel, f, code, days, signup_ms, rates, rng, parts)
+            chances[name] = _after_signup(
+                funnel, f, code, days, signup_ms, rates, rng, (parts, delays)
+            )
         elif decisions is not None:
             _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, parts)
         code += len(scenario.own_events(funnel))
@@ -88,10 +94,36 @@ def simulate(
         k: np.concatenate(v) if v else np.zeros(0, dtype=kinds.get(k, np.int64))
         for k, v in parts.items()
     }
-    return FunnelRun(**arrays, chances=chances)
+    return FunnelRun(**arrays, chances=chances, delays=delays)
 
 
-def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, parts) -> FunnelChances:
+# the grid a step's delay distribution is kept on: log-delays from 6 log sds below the
+# median to 6 above
+DELAY_GRID = np.linspace(-6.0, 6.0, 481)
+
+
+def delay_grid(median_ms: float, sigma: float) -> np.ndarray:
+    return median_ms * np.exp(sigma * DELAY_GRID)
+
+
+def delay_sums(median_ms: float, sigma: float, p: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """A step reached with chance p_i and a log-normal delay that must fit in room_i: the
+    sums over users of p_i P(delay <= min(t, room_i)) at each t of the grid, and last of
+    p_i P(delay <= room_i). Their ratio is the delay's distribution function among the
+    users who reach the step (the window and the end of the data cut long delays short)."""
+    t = delay_grid(median_ms, sigma)
+    order = np.argsort(room, kind="stable")
+    room, p = room[order], p[order]
+    fitting = p * lognormal_cdf(room, median_ms, sigma)
+    cut = np.r_[0.0, np.cumsum(fitting)]
+    weight = np.r_[0.0, np.cumsum(p)]
+    below = np.searchsorted(room, t, side="left")  # users whose room is under t
+    sums = cut[below] + lognormal_cdf(t, median_ms, sigma) * (weight[-1] - weight[below])
+    return np.r_[sums, cut[-1]]
+
+
+def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, out) -> FunnelChances:
+    parts, delays = out
     end_ms = days * MS_PER_DAY
     rates = np.minimum(uncapped, 1.0)
     fits = np.ones(len(signup_ms), dtype=bool)
@@ -112,6 +144,9 @@ def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, parts) -> Fun
         parts["truth_step"].append(np.full(len(candidates), k))
         parts["truth_expected"].append(chance)
         parts["truth_variance"].append(chance * (1 - chance))
+        delays[str(code + k - 2)] = delay_sums(
+            median, step.hours.sigma, p[candidates], limit[candidates] - at[candidates]
+        )
         at = at + delay
         fits &= (at <= limit) & (at < end_ms)
         reached = reached & takes & fits
@@ -225,6 +260,7 @@ def draw(s: Shard, multipliers: dict[str, np.ndarray]) -> None:
 
 def record(s: Shard) -> None:
     s.truth["funnel_users"] = _funnel_truth(s.scenario, s.funnel_run, s.user_id)
+    s.sums["funnel_delays"] = s.funnel_run.delays
 
 
 CHECK_IN_DELAY_MS = (120_000, 0.8)  # median and log sd of the time to answer after a step

@@ -31,3 +31,10 @@ TRUTH: dict[str, dict[str, str]] = {
         "is_reached": "BOOLEAN",
     },
 }
+TRUTH["funnel_delays"] = {
+    "funnel_name": "VARCHAR",
+    "step_number": "INTEGER",
+    "event_name": "VARCHAR",
+    "median_seconds": "DOUBLE",
+    "density_per_second": "DOUBLE",
+}

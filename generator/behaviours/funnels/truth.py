@@ -1,8 +1,16 @@
-"""The answer key of this behaviour: step rates, delays, windows and entry chances."""
+"""The answer key of this behaviour: step rates, delays, windows and entry chances; and
+each step's delay as the users who reach it have it (truth.funnel_delays)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
 from generator.behaviours.funnels.section import answer_shares, conversion_entry_chances
+from generator.behaviours.funnels.simulate import MS_PER_HOUR, delay_grid
+from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import Add
 from generator.scenario import Scenario
 from generator.section import present
@@ -78,3 +86,59 @@ def parameters(scenario: Scenario, add: Add) -> None:
                 "ratio",
                 "multiplier on every step rate (capped at 1)",
             )
+
+
+def tables(scenario: Scenario, cal: Calendar, sums: dict[str, Any]) -> dict[str, pa.Table]:
+    """truth.funnel_delays: per step, the median delay from the previous step among the
+    users who reach it, and the delay's density there. A signup funnel's window and the end
+    of the data cut long delays short (from the shards' sums); a conversion attempt's steps
+    are laid out within its window, each delay capped at the window over the steps."""
+    rows = []
+    code = 0
+    for name, funnel in scenario.funnels.items():
+        own = scenario.own_events(funnel)
+        for k, step in enumerate(funnel.steps[1:], start=2):
+            hours = present(step.hours)
+            median, sigma = hours.median * MS_PER_HOUR, hours.sigma
+            if funnel.entry == "signup":
+                cut = sums.get("funnel_delays", {}).get(str(code + k - 2))
+                if cut is None or cut[-1] <= 0:
+                    continue
+                t = delay_grid(median, sigma)
+                rows.append((name, k, step.event, *_median_and_density(t, cut[:-1] / cut[-1])))
+            else:
+                rows.append((name, k, step.event, *_capped(funnel, median, sigma)))
+        code += len(own)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 5
+    return {
+        "funnel_delays": pa.table(
+            {
+                "funnel_name": pa.array(cols[0], type=pa.string()),
+                "step_number": pa.array(cols[1], type=pa.int32()),
+                "event_name": pa.array(cols[2], type=pa.string()),
+                "median_seconds": pa.array(cols[3], type=pa.float64()),
+                "density_per_second": pa.array(cols[4], type=pa.float64()),
+            }
+        )
+    }
+
+
+def _median_and_density(t: np.ndarray, cdf: np.ndarray) -> tuple[float, float]:
+    """Where a distribution function on the grid t (ms) crosses one half, interpolated in
+    log t, and its density there (per second; infinite where it jumps)."""
+    j = int(np.searchsorted(cdf, 0.5, side="left"))
+    if j == 0 or t[j] == t[j - 1]:
+        return float(t[j]) / 1000, float("inf")
+    share = (0.5 - cdf[j - 1]) / (cdf[j] - cdf[j - 1])
+    at = float(np.exp(np.log(t[j - 1]) + share * (np.log(t[j]) - np.log(t[j - 1]))))
+    density = (cdf[j] - cdf[j - 1]) / (t[j] - t[j - 1]) * 1000
+    return at / 1000, float(density)
+
+
+def _capped(funnel, median: float, sigma: float) -> tuple[float, float]:
+    """A conversion attempt's delay, capped at the window over the steps: the log-normal's
+    median and density there, or the cap itself where at least half the delays reach it."""
+    cap = funnel.window_days * MS_PER_DAY / len(funnel.steps)
+    if cap <= median or sigma == 0:
+        return min(cap, median) / 1000, float("inf")
+    return median / 1000, 1000 / (median * sigma * np.sqrt(2 * np.pi))
