@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,36 +126,68 @@ def collect(
     workers: int = 2,
     say: Callable[[str], None] = print,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Build a world per seed in `workdir` (one at a time, each removed once read) and
-    return the recovery tests' comparisons on all of them, with a `seed` column."""
-    world = workdir / "world"
-    target = workdir / "dbt"
-    world.mkdir(parents=True, exist_ok=True)
-    db = world / "warehouse.duckdb"  # one name: the compiled SQL names the catalog after it
+    """Build a world per seed in `workdir` and return the recovery tests' comparisons on
+    all of them, with a `seed` column, in seed order. Two worlds are in hand at a time: one
+    is simulated (in this process) while dbt builds and reads the other; each is removed
+    once read."""
+    slots = [(workdir / "world" / str(k), workdir / "dbt" / str(k)) for k in range(2)]
     queries: dict[str, str] = {}
-    frames: list[pd.DataFrame] = []
+    found: dict[int, pd.DataFrame] = {}
     other: list[str] = []
+
+    def read(seed: int, slot: tuple[Path, Path], started: float) -> tuple[int, float]:
+        nonlocal other, queries
+        world, target = slot
+        db = world / "warehouse.duckdb"  # one name: the compiled SQL names the catalog after it
+        _dbt(project, db, target, "run", "--select", "+path:tests/recovery")
+        if not queries:  # the first world, read before any other is started
+            queries = compile_checks(project, db, target)
+        rows, other = world_checks(db, queries)
+        rows.insert(0, "seed", seed)
+        found[seed] = rows
+        db.unlink()
+        return seed, time.perf_counter() - started
+
+    def told(done: tuple[int, float]) -> None:
+        seed, seconds = done
+        say(
+            f"seed {seed} ({len(found)} of {len(seeds)}): {len(found[seed]):,} comparisons "
+            f"in {seconds:.0f} s"
+        )
+
     try:
-        for i, seed in enumerate(seeds, 1):
-            started = time.perf_counter()
-            generate(scenario, seed=seed, db_path=db, workers=workers, progress=False)
-            _dbt(project, db, target, "run", "--select", "+path:tests/recovery")
-            if not queries:
-                queries = compile_checks(project, db, target)
-            rows, other = world_checks(db, queries)
-            rows.insert(0, "seed", seed)
-            frames.append(rows)
-            db.unlink()
-            say(
-                f"seed {seed} ({i} of {len(seeds)}): {len(rows):,} comparisons "
-                f"in {time.perf_counter() - started:.0f} s"
-            )
+        for world, _ in slots:
+            world.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max_workers=len(slots)) as pool:
+            busy: dict[int, Future] = {}
+            for i, seed in enumerate(seeds):
+                k = i % len(slots)
+                if k in busy:  # the slot's previous world is still being read
+                    told(busy.pop(k).result())
+                started = time.perf_counter()
+                generate(
+                    scenario,
+                    seed=seed,
+                    db_path=slots[k][0] / "warehouse.duckdb",
+                    workers=workers,
+                    progress=False,
+                )
+                if not queries:  # the first world compiles the checks the others reuse
+                    told(read(seed, slots[k], started))
+                    continue
+                busy[k] = pool.submit(read, seed, slots[k], started)
+            for future in busy.values():
+                told(future.result())
     finally:
-        for path in (db, db.with_name(db.name + ".wal")):
-            path.unlink(missing_ok=True)
+        for world, _ in slots:
+            db = world / "warehouse.duckdb"
+            for path in (db, db.with_name(db.name + ".wal")):
+                path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                world.rmdir()
         with contextlib.suppress(OSError):
-            world.rmdir()
-    return pd.concat(frames, ignore_index=True), other
+            (workdir / "world").rmdir()
+    return pd.concat([found[seed] for seed in seeds], ignore_index=True), other
 
 
 def claim(workdir: Path) -> None:

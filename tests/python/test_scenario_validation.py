@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_generator
+from generator import cli
 from generator.scenario import ScenarioError, load_scenario, parse_scenario
 
 
@@ -263,22 +264,37 @@ CASES = [
 
 @pytest.mark.parametrize(("case", "path", "value", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_bad_scenario_exits_2_with_one_line_and_leaves_warehouse(
-    tmp_path, scenario_dict, case, path, value, expected
+    tmp_path, capsys, scenario_dict, case, path, value, expected
 ):
+    """The command line's own entry point, in this process (one case also runs as a
+    process of its own below)."""
     bad = tmp_path / f"{case}.yml"
     bad.write_text(yaml.safe_dump(_break(scenario_dict, path, value)))
     db = tmp_path / "warehouse.duckdb"
     db.write_bytes(b"previous warehouse")
     before = hashlib.sha256(db.read_bytes()).hexdigest()
 
-    result = run_generator("--scenario", str(bad), "--db", str(db), "--users", "100")
+    code = cli.main(
+        ["generate", "--quiet", "--scenario", str(bad), "--db", str(db), "--users", "100"]
+    )
 
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    stderr = capsys.readouterr().err
+    assert code == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
     assert expected in lines[0]
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([bad.name, db.name])
+
+
+def test_a_bad_scenario_run_as_a_process_exits_2_with_one_line(tmp_path, scenario_dict):
+    case, path, value, expected = CASES[0]
+    bad = tmp_path / f"{case}.yml"
+    bad.write_text(yaml.safe_dump(_break(scenario_dict, path, value)))
+    result = run_generator("--scenario", str(bad), "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_missing_file_and_bad_yaml_are_one_line_errors(tmp_path):
