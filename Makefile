@@ -69,7 +69,7 @@ lint: install ## ruff and mypy on the generator, sqlfluff (dbt templater, DuckDB
 	$(BIN)/ruff format --check generator tests/python
 	$(BIN)/mypy
 	mkdir -p target
-	DUCKDB_PATH=target/lint.duckdb $(BIN)/sqlfluff lint models tests analyses
+	DUCKDB_PATH=target/lint.duckdb $(BIN)/sqlfluff lint --processes 2 models tests analyses
 	$(BIN)/sqlfluff lint --templater raw reports
 
 pytest: install ## the generator's and the project's Python tests, random worlds TEST_WORLDS among them

@@ -230,7 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         overrides = _read_overrides(args)
         scenario = load(args.scenario, getattr(args, "users", None), overrides)
         if args.command == "validate":
-            print(f"{args.scenario}: ok ({scenario.name}, {scenario.users:,} users)")
+            actors = "".join(
+                f", {spec.count:,} {kind} actors" for kind, spec in scenario.actors.items()
+            )
+            print(f"{args.scenario}: ok ({scenario.name}, {scenario.users:,} users{actors})")
             return 0
         if args.command == "expect":
             return _expect(scenario, args.db)
