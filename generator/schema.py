@@ -66,11 +66,11 @@ def create_sql(schema: str, table: str, columns: dict[str, str]) -> str:
 
 
 def raw_tables(
-    attributes: dict[str, str], actor_attributes: dict[str, str] | None = None
+    attributes: dict[str, str], actor_attributes: dict[str, str]
 ) -> dict[str, dict[str, str]]:
     """The raw tables of a world: raw.users carries one column per declared attribute and
     raw.actors one per declared actor attribute (attribute name: its DuckDB type)."""
     tables = dict(RAW_TABLES)
     tables["users"] = {**RAW_TABLES["users"], **attributes}
-    tables["actors"] = {**RAW_TABLES["actors"], **(actor_attributes or {})}
+    tables["actors"] = {**RAW_TABLES["actors"], **actor_attributes}
     return tables

@@ -126,7 +126,11 @@ behaviour as (
         sum(case when truth_outcomes.recorded then 1 else 0 end) as expected,
         sum(
             case
-                when user_outcomes.is_reached != (rule_reached.user_id is not null) then 1 else 0
+                when
+                    coalesce(user_outcomes.is_reached, false)
+                    != (rule_reached.user_id is not null)
+                    then 1
+                else 0
             end
         ) as disagreeing_with_rule
     from truth_outcomes

@@ -28,7 +28,7 @@ class Actors:
     kind: np.ndarray  # index into the scenario's actor kinds
     joined_ms: np.ndarray  # ms since the start (negative: before it)
     attributes: dict[str, np.ndarray]  # code into the kind's values; -1 for other kinds
-    traits: dict[str, np.ndarray]  # "kind.trait": value per actor (nan for other kinds)
+    traits: dict[tuple[str, str], np.ndarray]  # (kind, trait): per actor, nan for others
     pull: dict[str, np.ndarray]  # relation: value per actor (nan for other kinds)
 
     @property
@@ -59,7 +59,7 @@ def draw_actors(scenario: Scenario, cal: Calendar, seed: int) -> Actors:
     attributes: dict[str, list[np.ndarray]] = {
         a: [] for spec in scenario.actors.values() for a in spec.attributes
     }
-    traits: dict[str, np.ndarray] = {}
+    traits: dict[tuple[str, str], np.ndarray] = {}
     total = sum(spec.count for spec in scenario.actors.values())
     first = 0
     for k, (name, spec) in enumerate(scenario.actors.items()):
@@ -78,7 +78,7 @@ def draw_actors(scenario: Scenario, cal: Calendar, seed: int) -> Actors:
         for trait, sigma in spec.traits.items():
             column = np.full(total, np.nan)
             column[first : first + n] = _mean_one_lognormal(sigma, n, rng)
-            traits[f"{name}.{trait}"] = column
+            traits[(name, trait)] = column
         first += n
     kind = np.concatenate(kind_parts) if kind_parts else np.zeros(0, dtype=np.int16)
     pull_rng = np.random.default_rng(streams[-1])
@@ -121,7 +121,7 @@ def assign(s: Shard, actors: Actors) -> None:
         effect = np.ones(s.n)
         trait = rel.effects.get("activity")
         if trait is not None:
-            effect = actors.traits[f"{rel.parent}.{trait}"][actor]
+            effect = actors.traits[(rel.parent, trait)][actor]
             s.multiplier = s.multiplier * effect
         s.assignments.append(Assignment(relation, actor, effect))
 
@@ -191,7 +191,7 @@ def tables(scenario: Scenario, cal: Calendar, seed: int) -> dict[tuple[str, str]
                 offsets[k] = len(names)
                 names.extend(a.values)
         columns[attr] = dictionary(np.where(codes < 0, 0, codes + offsets[actors.kind]), names)
-    named = [(tuple(name.split(".", 1)), values) for name, values in actors.traits.items()]
+    named = [*actors.traits.items()]
     named += [((rel.parent, f"{r}_pull"), actors.pull[r]) for r, rel in scenario.relations.items()]
     ids, kind_names, trait_names, trait_values = [], [], [], []
     for (kind, trait), values in named:

@@ -39,7 +39,7 @@ TRUTH: dict[str, dict[str, str]] = {
     },
 }
 
-# Names an actor attribute may not take: raw.actors' own columns and dim_actors' own.
+# Names an actor attribute may not take: raw.actors' own columns and those dim_actors adds.
 RESERVED_ACTOR_COLUMNS = frozenset(
-    [*RAW["actors"], "joined_date", "relation", "panel_size", "early_patients"]
+    [*RAW["actors"], "joined_date", "linked_users", "first_assigned_date", "last_assigned_date"]
 )

@@ -126,7 +126,7 @@ def tables(scenario: Scenario, cal: Calendar, sums: dict[str, Any]) -> dict[str,
 def _median_and_density(t: np.ndarray, cdf: np.ndarray) -> tuple[float, float]:
     """Where a distribution function on the grid t (ms) crosses one half, interpolated in
     log t, and its density there (per second; infinite where it jumps)."""
-    j = int(np.searchsorted(cdf, 0.5, side="left"))
+    j = min(int(np.searchsorted(cdf, 0.5, side="left")), len(t) - 1)
     if j == 0 or t[j] == t[j - 1]:
         return float(t[j]) / 1000, float("inf")
     share = (0.5 - cdf[j - 1]) / (cdf[j] - cdf[j - 1])

@@ -38,11 +38,10 @@ def nth_event_ms(s: Shard, code: int, count: int, within_ms: float) -> np.ndarra
     user, ms = user[keep], ms[keep]
     order = np.lexsort((ms, user))
     user, ms = user[order], ms[order]
-    first = np.r_[True, user[1:] != user[:-1]] if len(user) else np.zeros(0, dtype=bool)
-    rank = np.arange(len(user)) - np.maximum.accumulate(np.where(first, np.arange(len(user)), 0))
-    hit = rank == count - 1
+    users, first, events = np.unique(user, return_index=True, return_counts=True)
+    enough = events >= count
     out = np.full(s.n, NEVER, dtype=np.int64)
-    out[user[hit]] = ms[hit]
+    out[users[enough]] = ms[first[enough] + count - 1]
     return out
 
 

@@ -14,7 +14,10 @@ as_of as (
 
 users as (
 
-    select * from {{ ref('dim_users') }}
+    select
+        *,
+        {{ dbt.dateadd('day', early_days, 'signup_date') }} as early_days_end
+    from {{ ref('dim_users') }}
 
 ),
 
@@ -53,8 +56,7 @@ early_sessions as (
     where
         events.event_name in {{ sessions }}
         and events.event_date > users.signup_date
-        and events.event_date
-        <= {{ dbt.dateadd('day', early_days, 'users.signup_date') }}
+        and events.event_date <= users.early_days_end
     group by events.user_id
 
 ),
@@ -65,10 +67,9 @@ final as (
         users.user_id,
         users.signup_date,
         users.cohort_month,
-        {{ dbt.dateadd('day', early_days, 'users.signup_date') }}
-        <= as_of.as_of as has_early_days,
+        users.early_days_end <= as_of.as_of as has_early_days,
         case
-            when {{ dbt.dateadd('day', early_days, 'users.signup_date') }} <= as_of.as_of
+            when users.early_days_end <= as_of.as_of
                 then coalesce(early_sessions.early_sessions, 0)
         end as early_sessions,
         users.days_active,
