@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -65,3 +67,21 @@ class Calendar:
         for a in scenario.arrivals.anomalies:
             factor[(a.date - self.start).days : (a.last - self.start).days + 1] *= getattr(a, field)
         return factor
+
+    def zone_offsets(self, zones: tuple[str, ...]) -> np.ndarray:
+        """(zone, day) offset of local time from UTC in seconds at each day's noon UTC,
+        daylight saving time included."""
+        return _zone_offsets(self.start, self.days, zones)
+
+
+@functools.lru_cache(maxsize=8)
+def _zone_offsets(start: dt.date, days: int, zones: tuple[str, ...]) -> np.ndarray:
+    noon = dt.datetime.combine(start, dt.time(12), dt.UTC)
+    out = np.zeros((len(zones), days), dtype=np.int64)
+    for z, name in enumerate(zones):
+        zone = ZoneInfo(name)
+        for d in range(days):
+            offset = (noon + dt.timedelta(days=d)).astimezone(zone).utcoffset()
+            out[z, d] = int(offset.total_seconds()) if offset is not None else 0
+    out.flags.writeable = False
+    return out

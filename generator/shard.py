@@ -49,6 +49,7 @@ STREAMS = (
     "check_ins",
     "actors",
     "outcomes",
+    "time_zones",
 )
 
 

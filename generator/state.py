@@ -30,6 +30,8 @@ class Shard:
     # who the users are (segments, arrivals, churn, adoption, marketing)
     segment: np.ndarray
     attributes: dict[str, np.ndarray]
+    zones: tuple[str, ...]  # the world's time zones (UTC alone when none is declared)
+    zone: np.ndarray  # each user's, an index into zones
     role_names: list[str]
     role_of_segment: np.ndarray
     multiplier: np.ndarray

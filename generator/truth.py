@@ -44,6 +44,7 @@ PARAMETERS = (
 )
 TABLES = (
     arrivals,
+    segments,
     activity,
     subscriptions,
     llm,

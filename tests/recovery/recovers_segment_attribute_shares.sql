@@ -1,7 +1,10 @@
-{#- Observable attributes in dim_users against the planted shares: within each hidden
-    segment (joined from truth.users), and over all users, where the planted share is the
-    segments' shares mixed by the planted segment shares. Each within 4 binomial standard
-    errors (a segment's role is planted with share 1, so it must hold exactly). -#}
+{#- Observable attributes in dim_users against what was planted: within each hidden
+    segment (joined from truth.users) and over all users, and over all users by year of
+    signup, where a drifting mix shows. A categorical attribute's expected count sums each
+    user's chance of the value at their signup (truth.attribute_mix, drift included), with
+    the binomial variance summed likewise; a numeric attribute's bands and the role come
+    from the planted shares (a segment's role is planted with share 1, so it must hold
+    exactly). Each within 4 standard errors. -#}
 {%- set attributes = ['role'] + user_attributes() -%}
 with
 
@@ -23,102 +26,167 @@ parameters as (
 
 ),
 
+mix as (
+
+    select * from {{ source('truth', 'attribute_mix') }}
+
+),
+
+first_year as (
+
+    select min(year_start) as starts_on from mix
+
+),
+
 labelled as (
 
     {% for attribute in attributes %}
         select
             '{{ attribute }}' as attribute,
             truth_users.segment,
+            cast(floor(
+                {{ dbt.datediff('first_year.starts_on', 'users.signup_date', 'day') }} / 365.25
+            ) as integer) as year_number,
             users.{{ attribute }} as attribute_value
         from users
         inner join truth_users
             on users.user_id = cast(truth_users.user_id as {{ dbt.type_string() }})
+        cross join first_year
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
 
-planted as (
+segment_years as (
 
     select
-        substring(parameter, length('attribute.') + 1) as attribute,
-        substring(dimension, 1, position('/' in dimension) - 1) as segment,
-        substring(dimension, position('/' in dimension) + 1) as attribute_value,
-        value as planted_share
+        segment,
+        year_number,
+        count(*) / {{ attributes | length }} as users
+    from labelled
+    group by segment, year_number
+
+),
+
+-- shares planted as constants (role, numeric bands): expected users per segment and year
+planted_constant as (
+
+    select
+        substring(parameters.parameter, length('attribute.') + 1) as attribute,
+        substring(parameters.dimension, 1, position('/' in parameters.dimension) - 1)
+            as segment,
+        substring(parameters.dimension, position('/' in parameters.dimension) + 1)
+            as attribute_value,
+        parameters.value as planted_share
     from parameters
-    where parameter like 'attribute.%'
+    where
+        parameters.parameter like 'attribute.%'
+        and substring(parameters.parameter, length('attribute.') + 1)
+        not in (select distinct mix.attribute from mix)
 
 ),
 
-segment_shares as (
+expected_cells as (
 
     select
-        dimension as segment,
-        value as segment_share
-    from parameters
-    where parameter = 'segment.share'
+        planted_constant.attribute,
+        planted_constant.segment,
+        segment_years.year_number,
+        planted_constant.attribute_value,
+        segment_years.users * planted_constant.planted_share as expected_users,
+        segment_years.users * planted_constant.planted_share
+        * (1 - planted_constant.planted_share) as variance
+    from planted_constant
+    inner join segment_years on planted_constant.segment = segment_years.segment
 
-),
-
-planted_overall as (
-
-    select
-        planted.attribute,
-        '(all)' as segment,
-        planted.attribute_value,
-        sum(planted.planted_share * segment_shares.segment_share) as planted_share
-    from planted
-    inner join segment_shares on planted.segment = segment_shares.segment
-    group by planted.attribute, planted.attribute_value
-
-),
-
-observed as (
+    union all
 
     select
         attribute,
         segment,
+        year_number,
+        attribute_value,
+        expected_users,
+        variance
+    from mix
+
+),
+
+observed_cells as (
+
+    select
+        attribute,
+        segment,
+        year_number,
         attribute_value,
         count(*) as users
     from labelled
+    group by attribute, segment, year_number, attribute_value
+
+),
+
+cells as (
+
+    select
+        expected_cells.*,
+        coalesce(observed_cells.users, 0) as users
+    from expected_cells
+    left join observed_cells
+        on expected_cells.attribute = observed_cells.attribute
+        and expected_cells.segment = observed_cells.segment
+        and expected_cells.year_number = observed_cells.year_number
+        and expected_cells.attribute_value = observed_cells.attribute_value
+
+),
+
+-- the three views: within a segment, over all users, over all users by year of signup
+grouped as (
+
+    select
+        'attribute share within a segment' as quantity,
+        attribute,
+        segment as breakdown,
+        attribute_value,
+        sum(users) as users,
+        sum(expected_users) as expected_users,
+        sum(variance) as variance
+    from cells
     group by attribute, segment, attribute_value
 
     union all
 
     select
+        'attribute share over all users' as quantity,
         attribute,
-        '(all)' as segment,
+        '(all)' as breakdown,
         attribute_value,
-        count(*) as users
-    from labelled
+        sum(users) as users,
+        sum(expected_users) as expected_users,
+        sum(variance) as variance
+    from cells
     group by attribute, attribute_value
 
-),
-
-expected as (
-
-    select * from planted
     union all
-    select * from planted_overall
+
+    select
+        'attribute share by year of signup' as quantity,
+        attribute,
+        'year ' || cast(year_number as {{ dbt.type_string() }}) as breakdown,
+        attribute_value,
+        sum(users) as users,
+        sum(expected_users) as expected_users,
+        sum(variance) as variance
+    from cells
+    group by attribute, year_number, attribute_value
 
 ),
 
 compared as (
 
     select
-        expected.attribute,
-        expected.segment,
-        expected.attribute_value,
-        expected.planted_share,
-        coalesce(observed.users, 0) as users,
-        sum(coalesce(observed.users, 0)) over (
-            partition by expected.attribute, expected.segment
-        ) as segment_users
-    from expected
-    left join observed
-        on expected.attribute = observed.attribute
-        and expected.segment = observed.segment
-        and expected.attribute_value = observed.attribute_value
+        *,
+        sum(users) over (partition by quantity, attribute, breakdown) as breakdown_users
+    from grouped
 
 ),
 
@@ -126,21 +194,18 @@ compared as (
 comparisons as (
 
     select
-        case
-            when segment = '(all)' then 'attribute share over all users'
-            else 'attribute share within a segment'
-        end as quantity,
-        attribute || ' = ' || attribute_value || ' | ' || segment as cell,
-        cast(users as double) / segment_users as measured,
-        planted_share as expected,
-        sqrt(planted_share * (1 - planted_share) / segment_users) as standard_error,
+        quantity,
+        attribute || ' = ' || attribute_value || ' | ' || breakdown as cell,
+        cast(users as double) / breakdown_users as measured,
+        expected_users / breakdown_users as expected,
+        sqrt(variance) / breakdown_users as standard_error,
         attribute,
-        segment,
+        breakdown,
         attribute_value,
         users,
-        segment_users
+        breakdown_users
     from compared
-    where segment_users > 0
+    where breakdown_users > 0
 
 )
 

@@ -13,6 +13,7 @@ from generator.section import (
     MAX_PER_YEAR,
     SESSION_END,
     Date,
+    GapDays,
     Name,
     Probability,
     Strict,
@@ -53,7 +54,9 @@ class Adoption(Strict):
     """A feature launch. Users who would ever adopt (the market share) adopt at a time
     drawn since the launch from a Bass diffusion (innovation p and imitation q per day) or
     from Rogers' adopter categories (`categories`); one who signs up after that time adopts
-    at signup, one who had churned by then never does. Adopting is the feature's own
+    a log-normal number of days after signing up (`after_signup`, its tail cut at
+    median x e^(3 sigma)); one who is not using the product when the time comes (churned,
+    not back) never does. Adopting is the feature's own
     event, logged as a one-event session; from then on the feature's event-chain rows join
     the user's (after the segment's and stage's)."""
 
@@ -69,6 +72,10 @@ class Adoption(Strict):
     event: Name = Field(description="the adoption event (an event with this feature)")
     transitions: dict[Name, dict[Name, Probability]] = Field(
         {}, description="event-chain rows that replace the user's once adopted"
+    )
+    after_signup: GapDays = Field(
+        GapDays(median=2.0, sigma=1.2),
+        description="days a user whose time came before they signed up takes to adopt",
     )
 
     @model_validator(mode="after")

@@ -1,9 +1,9 @@
 """Feature adoption: a Bass diffusion, or Rogers' adopter categories, per launched
 feature. A user who would ever adopt (the market share) has an adoption time drawn from
-the feature's timing since the launch; one
-who signs up after it adopts a minute after signing up, one who is not using the product
-then (churned, not back) never does. For truth, every day's expected new adopters and
-the expectation and variance of the cumulative count."""
+the feature's timing since the launch; one who signs up after it adopts a log-normal
+number of days after signing up, one who is not using the product then (churned, not
+back) never does. For truth, every day's expected new adopters and the expectation and
+variance of the cumulative count."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 from generator.behaviours.adoption.section import ADOPTER_CATEGORIES, Adoption
 from generator.behaviours.churn.simulate import Spells
@@ -19,9 +19,28 @@ from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import dictionary
 from generator.maths import expand_ranges, normal_cdf
 from generator.scenario import Scenario
+from generator.section import GapDays
 from generator.state import Shard
 
-AT_SIGNUP_DELAY_MS = 60_000
+DELAY_TAIL_SIGMAS = 3.0  # the delay after signup is cut at median x e^(3 sigma)
+
+
+def delay_cap(delay: GapDays) -> float:
+    return delay.median * float(np.exp(DELAY_TAIL_SIGMAS * delay.sigma))
+
+
+def delay_cdf(delay: GapDays, days: np.ndarray) -> np.ndarray:
+    """Chance the delay after signup is below `days` (the log-normal cut at its cap)."""
+    if delay.sigma == 0:
+        return (days >= delay.median).astype(float)
+    with np.errstate(divide="ignore"):
+        z = (np.log(np.maximum(days, 0.0)) - np.log(delay.median)) / delay.sigma
+    return np.minimum(ndtr(z) / ndtr(DELAY_TAIL_SIGMAS), 1.0)
+
+
+def draw_delay(delay: GapDays, u: np.ndarray) -> np.ndarray:
+    """Days after signup for uniform draws u, from the cut log-normal."""
+    return delay.median * np.exp(delay.sigma * ndtri(u * ndtr(DELAY_TAIL_SIGMAS)))
 
 
 def bass_cdf(t: np.ndarray, p: float, q: float) -> np.ndarray:
@@ -92,11 +111,12 @@ def draw_adoptions(
         start = (launch.launch - cal.start).days
         ever = rng.random(n) < launch.market
         after, category = timing(launch, rng.random(n))
+        delay = draw_delay(launch.after_signup, rng.random(n))
         at = start + after
         planned.append((np.flatnonzero(ever), after[ever], category[ever]))
         at_ms = np.where(
             at * MS_PER_DAY <= signup_ms,
-            signup_ms + AT_SIGNUP_DELAY_MS,
+            signup_ms + np.floor(delay * MS_PER_DAY).astype(np.int64),
             np.floor(at * MS_PER_DAY).astype(np.int64),
         )
         day = at_ms / MS_PER_DAY
@@ -130,11 +150,29 @@ def _expected(
 
     n = len(signed_up)
     owners, day_parts, masses = [], [], []
-    # a user joining after their time adopts at signup: the curve's mass before signup
-    joined = (signed_up >= start) & (signed_up < days)
-    owners.append(np.flatnonzero(joined))
-    day_parts.append(np.floor(signed_up[joined]).astype(np.int64))
-    masses.append(m * cdf(signed_up[joined] - start))
+    # a user joining after their time (the curve's mass before signup) adopts after a
+    # delay, if using the product then: the delay's mass within each spell, day by day
+    joined = np.flatnonzero((signed_up >= start) & (signed_up < days))
+    before = m * cdf(signed_up[joined] - start)
+    s = signed_up[joined]
+    cap = delay_cap(launch.after_signup)
+    for a, b in spells.intervals(signed_up):
+        hi = np.minimum(np.minimum(b[joined], s + cap), days)
+        lo = np.minimum(np.maximum(a[joined], s), hi)
+        first = np.floor(np.where(np.isfinite(lo), lo, 0)).astype(np.int64)
+        length = np.where(hi > lo, np.ceil(hi).astype(np.int64) - first, 0)
+        which, day = expand_ranges(np.arange(len(joined)), first, length)
+        left = np.maximum(day, lo[which])
+        right = np.minimum(day + 1, hi[which])
+        owners.append(joined[which])
+        day_parts.append(day)
+        masses.append(
+            before[which]
+            * (
+                delay_cdf(launch.after_signup, right - s[which])
+                - delay_cdf(launch.after_signup, left - s[which])
+            )
+        )
     # while using the product, the curve's mass as time passes, day by day
     for a, b in spells.intervals(signed_up):
         hi = np.minimum(b, days)
@@ -148,8 +186,7 @@ def _expected(
         day_parts.append(day)
         masses.append(m * (cdf(right - start) - cdf(left - start)))
     owner, day, mass = (np.concatenate(x) for x in (owners, day_parts, masses))
-    # each part runs by user then day, and the parts follow each other in time
-    order = np.argsort(owner, kind="stable")
+    order = np.lexsort((day, owner))
     owner, day, mass = owner[order], day[order], mass[order]
     new = np.bincount(day, weights=mass, minlength=days)[:days]
     total = np.cumsum(mass)

@@ -1,11 +1,12 @@
 """Arrivals: daily signups = growth trend x weekday x month seasonality x anomaly days,
-sampled exactly (multinomial over days), with an hour-of-day profile."""
+sampled exactly (multinomial over days), with an hour-of-day profile in local time."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from generator.behaviours.arrivals.section import ExponentialGrowth
+from generator.behaviours.segments.simulate import local_to_utc
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.scenario import Scenario
 from generator.state import Shard
@@ -50,6 +51,8 @@ def draw_seconds_of_day(hour_weights: list[float], n: int, rng: np.random.Genera
 
 
 def draw_signup_times(s: Shard) -> None:
-    """The time of day of each signup (the day was drawn for the whole run)."""
-    seconds = draw_seconds_of_day(s.scenario.arrivals.hour_weights, s.n, s.rng["activity"])
+    """The time of day of each signup (the day was drawn for the whole run), following
+    the hour profile in the user's own time zone."""
+    local = draw_seconds_of_day(s.scenario.arrivals.hour_weights, s.n, s.rng["activity"])
+    seconds = local_to_utc(s, np.arange(s.n), s.signup_day, local)
     s.signup_ms = s.signup_day.astype(np.int64) * MS_PER_DAY + seconds * 1000

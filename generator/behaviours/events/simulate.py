@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.behaviours.arrivals.simulate import draw_seconds_of_day
+from generator.behaviours.segments.simulate import local_to_utc
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import dictionary, timestamps
 from generator.maths import alias_tables
@@ -173,10 +174,14 @@ def draw(s: Shard) -> None:
     its chain, kept within the timeframe."""
     scenario, rng, n, days = s.scenario, s.rng, s.n, s.days
     sess_user = np.repeat(days.user, s.counts)
-    sess_seconds = draw_seconds_of_day(
-        scenario.arrivals.hour_weights, len(sess_user), rng["sessions"]
+    sess_day = np.repeat(days.day.astype(np.int64), s.counts)
+    sess_seconds = local_to_utc(
+        s,
+        sess_user,
+        sess_day,
+        draw_seconds_of_day(scenario.arrivals.hour_weights, len(sess_user), rng["sessions"]),
     )
-    sess_start = np.repeat(days.day.astype(np.int64), s.counts) * MS_PER_DAY + sess_seconds * 1000
+    sess_start = sess_day * MS_PER_DAY + sess_seconds * 1000
     # The signup happens in each user's first session.
     all_user = np.concatenate([np.arange(n, dtype=np.int32), sess_user])
     all_start = np.concatenate([s.signup_ms, sess_start])

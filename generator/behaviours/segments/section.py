@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 import re
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Discriminator, Field, StringConstraints, Tag
 
 from generator.behaviours.segments.tables import RESERVED_USER_COLUMNS
 from generator.section import (
@@ -35,9 +36,25 @@ class Segment(Strict):
     reengagement: Probability = Field(description="probability a churned user comes back once")
 
 
+MAX_DRIFT_PER_YEAR = 3.0
+ZoneName = Annotated[str, StringConstraints(max_length=64)]
+Drift = Annotated[float, Field(ge=-MAX_DRIFT_PER_YEAR, le=MAX_DRIFT_PER_YEAR)]
+
+
 class CategoricalAttribute(Strict):
+    """Values drawn from the user's segment's shares at signup; `drift_per_year` moves a
+    value's share over the years (its log-odds against the others change by that much a
+    year from the start, so a share can grow and another shrink); `time_zones` gives
+    each value the zones its users live in, with their shares (a country's zones)."""
+
     values: list[Name] = Field(min_length=1, max_length=1000)
     shares: dict[Name, list[Probability]] = Field(description="per segment, one share per value")
+    drift_per_year: dict[Name, Drift] = Field(
+        default_factory=dict, description="per value, change of its log-odds per year"
+    )
+    time_zones: dict[Name, dict[ZoneName, Probability]] | None = Field(
+        default=None, description="per value, the IANA time zones of its users and their shares"
+    )
 
 
 MAX_NUMBER = 1e9
@@ -92,6 +109,12 @@ def band_column(name: str) -> str:
 def check(world: Scenario) -> None:
     check_share("segments", {k: s.share for k, s in world.segments.items()})
     _check_attribute_columns(world)
+    zoned = [n for n, a in world.attributes.items() if getattr(a, "time_zones", None)]
+    if len(zoned) > 1:
+        raise at(
+            f"attributes.{zoned[1]}.time_zones",
+            f"only one attribute places users in zones ({zoned[0]} does)",
+        )
     for attr_name, attr in world.attributes.items():
         if isinstance(attr, NumericAttribute):
             _check_numeric(world, attr_name, attr)
@@ -108,6 +131,35 @@ def check(world: Scenario) -> None:
             if len(shares) != len(attr.values):
                 raise at(path, f"needs {len(attr.values)} shares, one per value")
             check_share(path, shares)
+        for value in attr.drift_per_year:
+            if value not in attr.values:
+                raise at(f"attributes.{attr_name}.drift_per_year.{value}", "not one of the values")
+        if attr.time_zones is not None:
+            _check_time_zones(f"attributes.{attr_name}.time_zones", attr)
+
+
+def _check_time_zones(base: str, attr: CategoricalAttribute) -> None:
+    zones = attr.time_zones or {}
+    for value in zones:
+        if value not in attr.values:
+            raise at(f"{base}.{value}", "not one of the values")
+    for value in attr.values:
+        if value not in zones:
+            raise at(base, f"missing value '{value}': every value needs its zones")
+        if not zones[value]:
+            raise at(f"{base}.{value}", "needs at least one zone")
+        for zone in zones[value]:
+            if not known_zone(zone):
+                raise at(f"{base}.{value}.{zone}", "not an IANA time zone (like Europe/Berlin)")
+        check_share(f"{base}.{value}", list(zones[value].values()))
+
+
+def known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _check_numeric(world: Scenario, name: str, attr: NumericAttribute) -> None:

@@ -9,8 +9,13 @@ import numpy as np
 import pyarrow as pa
 from scipy.special import ndtr
 
-from generator.behaviours.segments.section import NormalValues, NumericAttribute, UniformValues
-from generator.calendar import Calendar
+from generator.behaviours.segments.section import (
+    CategoricalAttribute,
+    NormalValues,
+    NumericAttribute,
+    UniformValues,
+)
+from generator.calendar import DAYS_PER_YEAR, SECONDS_PER_DAY, Calendar
 from generator.columns import dictionary, timestamps
 from generator.scenario import Scenario
 from generator.state import Shard
@@ -60,13 +65,29 @@ def band_of(attr: NumericAttribute, values: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.asarray(attr.bands), values, side="right")
 
 
+def drifted_shares(attr: CategoricalAttribute, base: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """(user, value) shares at each user's signup, `years` after the start: the segment's
+    shares `base` (user, value) with each value's log-odds moved by its drift per year."""
+    if not attr.drift_per_year:
+        return base
+    drift = np.array([attr.drift_per_year.get(v, 0.0) for v in attr.values])
+    weights = base * np.exp(np.outer(years, drift))
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
 def draw_attributes(
-    scenario: Scenario, segment: np.ndarray, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
+    scenario: Scenario, segment: np.ndarray, years: np.ndarray, rng: np.random.Generator
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
     """Index into each categorical attribute's `values`, drawn from the user's segment's
-    shares; each numeric attribute's value, drawn from the segment's grid of values."""
+    shares as they drifted by the user's signup (`years` after the start); each numeric
+    attribute's value, drawn from the segment's grid of values. For truth, per
+    categorical attribute the expected users and their variance per (segment, value,
+    year of the timeframe) of signup."""
     names = scenario.segment_names()
     out = {}
+    expected: dict[str, dict[str, np.ndarray]] = {}
+    year = np.floor(years).astype(np.int64)
+    n_years = timeframe_years(scenario)
     for attr_name, attr in scenario.attributes.items():
         if isinstance(attr, NumericAttribute):
             values = np.zeros(len(segment))
@@ -80,8 +101,47 @@ def draw_attributes(
             out[attr_name] = values
             continue
         table = np.array([attr.shares[s] for s in names], dtype=float)
-        out[attr_name] = draw_categorical(table, segment, rng)
-    return out
+        p = drifted_shares(attr, table[segment], years)
+        cumulative = np.cumsum(p, axis=1)
+        cumulative[:, -1] = 1.0
+        out[attr_name] = (
+            (rng.random(len(segment))[:, None] >= cumulative).sum(axis=1).astype(np.int16)
+        )
+        cell = (segment.astype(np.int64) * n_years + year) if len(segment) else year
+        size = len(names) * n_years
+        expected[attr_name] = {
+            k: np.stack(
+                [np.bincount(cell, weights=w[:, v], minlength=size) for v in range(p.shape[1])],
+                axis=-1,
+            ).reshape(len(names), n_years, p.shape[1])
+            for k, w in (("expected_users", p), ("variance", p * (1 - p)))
+        }
+    return out, expected
+
+
+def timeframe_years(scenario: Scenario) -> int:
+    """Years of the timeframe counted from its start (the last may be partial)."""
+    return int(((scenario.end - scenario.start).days) // DAYS_PER_YEAR) + 1
+
+
+def zone_table(scenario: Scenario) -> tuple[str | None, tuple[str, ...], np.ndarray]:
+    """The attribute placing users in time zones, every zone named (UTC alone when none
+    does) and each of its values' shares over them (value, zone)."""
+    for name, attr in scenario.attributes.items():
+        if isinstance(attr, CategoricalAttribute) and attr.time_zones:
+            zones = tuple(dict.fromkeys(z for v in attr.values for z in attr.time_zones[v]))
+            table = np.array([[attr.time_zones[v].get(z, 0.0) for z in zones] for v in attr.values])
+            return name, zones, table
+    return None, ("UTC",), np.ones((1, 1))
+
+
+def local_to_utc(
+    s: Shard, user: np.ndarray, day: np.ndarray, local_seconds: np.ndarray
+) -> np.ndarray:
+    """Seconds after UTC midnight of `day` for times of day in each user's own zone: a
+    daily pattern holds in local time, and the event stays on the day it was drawn for."""
+    offsets = s.cal.zone_offsets(s.zones)[s.zone[user], day]
+    return (local_seconds - offsets) % SECONDS_PER_DAY
 
 
 def roles(scenario: Scenario) -> tuple[list[str], np.ndarray]:
@@ -103,7 +163,15 @@ def activity_multipliers(
 def draw(s: Shard) -> None:
     """Each user's hidden segment, attribute values, role and own activity multiplier."""
     s.segment = draw_segments(s.scenario, s.n, s.rng["segments"])
-    s.attributes = draw_attributes(s.scenario, s.segment, s.rng["attributes"])
+    s.attributes, s.sums["attribute_mix"] = draw_attributes(
+        s.scenario, s.segment, s.signup_day / DAYS_PER_YEAR, s.rng["attributes"]
+    )
+    zoned_by, s.zones, table = zone_table(s.scenario)
+    s.zone = (
+        draw_categorical(table, s.attributes[zoned_by], s.rng["time_zones"])
+        if zoned_by is not None
+        else np.zeros(s.n, dtype=np.int16)
+    )
     s.role_names, s.role_of_segment = roles(s.scenario)
     s.multiplier = activity_multipliers(s.scenario, s.segment, s.rng["activity"])
 
@@ -119,6 +187,7 @@ def log(s: Shard) -> None:
             "signed_up_at": timestamps(s.cal, s.signed_up_ms),
             "email": pa.array(emails, type=pa.string()),
             "role": dictionary(s.role_of_segment[s.segment], s.role_names),
+            "time_zone": dictionary(s.zone, list(s.zones)),
             **{name: _attribute_column(s.scenario, name, v) for name, v in s.attributes.items()},
         }
     )

@@ -9,6 +9,7 @@ RAW: dict[str, dict[str, str]] = {
         "signed_up_at": "TIMESTAMP",
         "email": "VARCHAR",
         "role": "VARCHAR",
+        "time_zone": "VARCHAR",
     },
 }
 RAW["attribute_bands"] = {
@@ -18,7 +19,17 @@ RAW["attribute_bands"] = {
     "lower_bound": "DOUBLE",
     "upper_bound": "DOUBLE",
 }
-TRUTH: dict[str, dict[str, str]] = {}
+TRUTH: dict[str, dict[str, str]] = {
+    "attribute_mix": {
+        "attribute": "VARCHAR",
+        "segment": "VARCHAR",
+        "attribute_value": "VARCHAR",
+        "year_number": "INTEGER",
+        "year_start": "DATE",
+        "expected_users": "DOUBLE",
+        "variance": "DOUBLE",
+    },
+}
 
 # Names an attribute may not take: raw.users' own columns and the ones dim_users derives.
 RESERVED_USER_COLUMNS = frozenset(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pyarrow as pa
 
 from generator.behaviours.churn import simulate as churn
 from generator.behaviours.segments.section import NumericAttribute, band_column
 from generator.behaviours.segments.simulate import band_labels, band_of, numeric_grid
+from generator.calendar import DAYS_PER_YEAR, Calendar
 from generator.columns import Add
 from generator.scenario import Scenario
 
@@ -50,8 +54,16 @@ def parameters(scenario: Scenario, add: Add) -> None:
                     f"{seg_name}/{value}",
                     share,
                     "share",
-                    f"share of the segment's users with {attr_name} = {value}",
+                    f"share of the segment's users with {attr_name} = {value} at the start",
                 )
+        for value, drift in attr.drift_per_year.items():
+            add(
+                f"attribute_drift.{attr_name}",
+                value,
+                drift,
+                "log-odds per year",
+                f"change per year of the log-odds of {attr_name} = {value} among signups",
+            )
     roles = list(dict.fromkeys(seg.role for seg in scenario.segments.values()))
     for seg_name, seg in scenario.segments.items():
         for role in roles:  # a segment's role is an attribute with one value
@@ -88,3 +100,49 @@ def _numeric(name: str, attr: NumericAttribute, add: Add) -> None:
                 "share",
                 f"share of the segment's users with {name} in band {label}",
             )
+
+
+def tables(scenario: Scenario, cal: Calendar, sums: dict[str, Any]) -> dict[str, pa.Table]:
+    """truth.attribute_mix: per categorical attribute, segment, value and year of signup
+    (counted from the start), the users expected to hold the value and the variance, the
+    drift of the mix over the years included."""
+    segments = scenario.segment_names()
+    parts = []
+    for attr_name, mix in sums["attribute_mix"].items():
+        values = scenario.attributes[attr_name].values  # type: ignore[union-attr]
+        seg, year, value = np.meshgrid(
+            np.arange(len(segments)),
+            np.arange(mix["expected_users"].shape[1]),
+            np.arange(len(values)),
+            indexing="ij",
+        )
+        first = np.datetime64(scenario.start, "D")
+        parts.append(
+            pa.table(
+                {
+                    "attribute": [attr_name] * seg.size,
+                    "segment": pa.array(np.asarray(segments)[seg.ravel()]),
+                    "attribute_value": pa.array(np.asarray(values)[value.ravel()]),
+                    "year_number": pa.array(year.ravel().astype(np.int32)),
+                    "year_start": pa.array(
+                        first + np.round(year.ravel() * DAYS_PER_YEAR).astype("timedelta64[D]")
+                    ),
+                    "expected_users": mix["expected_users"].ravel(),
+                    "variance": mix["variance"].ravel(),
+                }
+            )
+        )
+    if not parts:
+        return {"attribute_mix": pa.table({k: pa.array([], type=t) for k, t in _EMPTY.items()})}
+    return {"attribute_mix": pa.concat_tables(parts)}
+
+
+_EMPTY = {
+    "attribute": pa.string(),
+    "segment": pa.string(),
+    "attribute_value": pa.string(),
+    "year_number": pa.int32(),
+    "year_start": pa.date32(),
+    "expected_users": pa.float64(),
+    "variance": pa.float64(),
+}
