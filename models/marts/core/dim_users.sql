@@ -54,6 +54,7 @@ joined as (
         users.user_id,
         users.email,
         users.role,
+        users.time_zone,
         {%- for attribute in raw_user_attributes() %}
         users.{{ attribute }},
         {%- endfor %}

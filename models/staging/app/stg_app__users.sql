@@ -17,6 +17,7 @@ renamed as (
         ---------- strings
         email,
         role,
+        time_zone,
         {%- for attribute in raw_user_attributes() %}
         {{ attribute }},
         {%- endfor %}
