@@ -223,7 +223,8 @@ def _write_run(
                 data = _numbered(data, table, last_ids)
                 if table == "events":
                     sessions = result.event_session + np.int64(session_offset + 1)
-                    data = data.add_column(2, "session_id", pa.array(sessions))
+                    none = result.event_session < 0  # a system event is in no session
+                    data = data.add_column(2, "session_id", pa.array(sessions, mask=none))
                 warehouse.append("raw", table, data)
             session_offset += result.n_sessions
             for table, data in result.truth.items():

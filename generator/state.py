@@ -13,8 +13,9 @@ if TYPE_CHECKING:
 
     from generator.behaviours.activity.simulate import UserDays
     from generator.behaviours.actors.simulate import Assignment
-    from generator.behaviours.adoption.simulate import Adoptions
+    from generator.behaviours.adoption.simulate import Adoptions, Intents
     from generator.behaviours.churn.simulate import Spells
+    from generator.behaviours.events.simulate import Hosts
     from generator.behaviours.experiments.simulate import Exposures, Lifts
     from generator.behaviours.funnels.simulate import FunnelRun
     from generator.behaviours.lifecycle.simulate import StagePaths
@@ -37,7 +38,7 @@ class Shard:
     multiplier: np.ndarray
     signup_ms: np.ndarray
     spells: Spells
-    adopted: Adoptions
+    intents: Intents  # when users mean to adopt each feature
     touches: Touches | None = None
     assignments: list[Assignment]  # one per relation: each user's parent actor
     # when they are active (activity, lifecycle, experiments)
@@ -60,6 +61,8 @@ class Shard:
     event_gap_ms: np.ndarray
     event_ms: np.ndarray
     signed_up_ms: np.ndarray
+    hosts: Hosts  # the sessions as places user actions drawn at a time happen
+    adopted: Adoptions  # in the sessions that hosted them
     # every logged event (sessions', then funnel steps and adoptions), in raw.events order
     logged_user: np.ndarray
     logged_code: np.ndarray
@@ -69,7 +72,7 @@ class Shard:
     outcomes: list[Reached]
     history: BillingHistory | None = None
     funnel_run: FunnelRun
-    forced_user: np.ndarray  # users and times of one-event sessions (funnel steps, adoptions)
+    forced_user: np.ndarray  # users and times of one-event sessions (conversion attempts)
     forced_ms: np.ndarray
 
     def __init__(

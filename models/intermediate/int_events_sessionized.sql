@@ -1,11 +1,38 @@
-{#- A new session starts at a user's first event and after every gap longer than
-    var('session_timeout_minutes') (30): the rule of GA, Amplitude and PostHog. The gap is
-    compared on exact timestamps (not whole seconds), so 30:00.383 starts a new session. -#}
+{#- Sessions are made of user actions (the tracking plan's event_type): a new session
+    starts at a user's first action and after every gap longer than
+    var('session_timeout_minutes') (30) between two of their actions, the rule of GA,
+    Amplitude and PostHog. The gap is compared on exact timestamps (not whole seconds), so
+    30:00.383 starts a new session. A system or billing event joins the session whose
+    actions surround it (from its first action to its last), or none; it never starts or
+    extends one. An event the catalogue does not know counts as a user action. -#}
 with
 
 events as (
 
     select * from {{ ref('stg_app__events') }}
+
+),
+
+catalog as (
+
+    select * from {{ ref('stg_app__event_catalog') }}
+
+),
+
+typed as (
+
+    select
+        events.*,
+        coalesce(catalog.event_type, 'user_action') as event_type
+    from events
+    left join catalog on events.event_name = catalog.event_name
+
+),
+
+actions as (
+
+    select * from typed
+    where event_type = 'user_action'
 
 ),
 
@@ -16,7 +43,7 @@ with_previous as (
         lag(event_at) over (
             partition by user_id order by event_at, event_id
         ) as previous_event_at
-    from events
+    from actions
 
 ),
 
@@ -47,15 +74,42 @@ numbered as (
 
 ),
 
-sessionized as (
+spans as (
+
+    select
+        user_id,
+        session_number,
+        min(event_at) as first_action_at,
+        max(event_at) as last_action_at
+    from numbered
+    group by user_id, session_number
+
+),
+
+-- a system event inside a session's span belongs to it
+attached as (
+
+    select
+        typed.*,
+        spans.session_number
+    from typed
+    left join spans
+        on typed.user_id = spans.user_id
+        and typed.event_at >= spans.first_action_at
+        and typed.event_at <= spans.last_action_at
+    where typed.event_type != 'user_action'
+
+),
+
+unioned as (
 
     select
         event_id,
-        user_id || '-' || cast(session_number as {{ dbt.type_string() }}) as session_id,
         user_id,
         tracker_session_id,
         session_number,
         is_session_start = 1 as is_session_start,
+        event_type,
         event_name,
         feature,
         duration_ms,
@@ -64,6 +118,49 @@ sessionized as (
         event_date,
         event_at
     from numbered
+
+    union all
+
+    select
+        event_id,
+        user_id,
+        tracker_session_id,
+        session_number,
+        false as is_session_start,
+        event_type,
+        event_name,
+        feature,
+        duration_ms,
+        event_value,
+        value_unit,
+        event_date,
+        event_at
+    from attached
+
+),
+
+sessionized as (
+
+    select
+        event_id,
+        case
+            when session_number is not null
+                then user_id || '-' || cast(session_number as {{ dbt.type_string() }})
+        end as session_id,
+        user_id,
+        tracker_session_id,
+        session_number,
+        is_session_start,
+        event_type = 'user_action' as is_user_action,
+        event_type,
+        event_name,
+        feature,
+        duration_ms,
+        event_value,
+        value_unit,
+        event_date,
+        event_at
+    from unioned
 
 )
 

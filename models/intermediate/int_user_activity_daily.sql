@@ -3,6 +3,7 @@ with
 events as (
 
     select * from {{ ref('int_events_sessionized') }}
+    where is_user_action
 
 ),
 

@@ -316,12 +316,49 @@ def test_a_steps_delay_among_those_who_reach_it_is_cut_by_their_room():
     room = median * np.exp(rng.normal(0.3, 1.0, n))
     delay = median * np.exp(sigma * rng.standard_normal(n))
     reached = (rng.random(n) < p) & (delay <= room)
-    sums = funnels.delay_sums(median, sigma, p, room)
+    window = 14 * 86_400_000.0
+    sums = funnels.delay_sums(median, sigma, window, p, room)
     cdf = sums[:-1] / sums[-1]
-    t = funnels.delay_grid(median, sigma)
+    t = funnels.delay_grid(median, sigma, window)
     empirical = np.searchsorted(np.sort(delay[reached]), t, side="right") / reached.sum()
     # a distribution function's estimate at a point has sd at most 0.5 / sqrt(n)
     assert np.max(np.abs(empirical - cdf)) < 4 * 0.5 / np.sqrt(reached.sum())
     assert abs(sums[-1] - reached.sum()) < 4 * np.sqrt(reached.sum())
     # the cut makes the median shorter than the planted one
     assert np.interp(0.5, cdf, t) < median
+
+
+def test_a_step_waiting_for_a_session_has_the_delay_truth_keeps():
+    """A user action drawn after a log-normal delay happens in the first session starting
+    from then on, only if that session can host it by the limit: hosted_delay_sums gives
+    the reach and the distribution of the delays (waits included) the users who reach it
+    show, and hosting never puts a step before its drawn time."""
+    rng = np.random.default_rng(11)
+    n, median, sigma, day = 60_000, 6 * 3_600_000.0, 1.0, 86_400_000
+    window = 14.0 * day
+    # each user's sessions: a Poisson number over the window at uniform times, 10 minutes
+    # long, the last event two minutes before the end
+    per_user = rng.poisson(rng.gamma(2.0, 3.0, n))
+    user = np.repeat(np.arange(n), per_user)
+    starts = np.sort(rng.uniform(0, 16 * day, len(user)) + user * 100.0 * day).astype(np.int64)
+    starts = starts - user * np.int64(100 * day)
+    order = np.lexsort((starts, user))
+    user, starts = user[order], starts[order]
+    hosts = events.Hosts(user, starts, starts, starts + 8 * 60_000, np.full(len(user), 2 * 60_000))
+    after = rng.uniform(0, 2 * day, n)  # the previous step
+    limit = np.full(n, window)
+    p = rng.uniform(0.3, 0.9, n)
+    everyone = np.arange(n)
+    last = hosts.last_hosting_by("funnels", everyone, limit)
+    sums = funnels.hosted_delay_sums(median, sigma, window, p, after, everyone, last, hosts)
+    drawn = after + median * np.exp(sigma * rng.standard_normal(n))
+    session = hosts.first_from(everyone, drawn, by="starts")
+    at = np.where(session >= 0, hosts.hosted_at("funnels")[np.maximum(session, 0)], np.inf)
+    assert np.all(at[session >= 0] >= drawn[session >= 0])
+    reached = (rng.random(n) < p) & (at <= limit)
+    assert abs(sums[-1] - reached.sum()) < 4 * np.sqrt(reached.sum())
+    t = funnels.delay_grid(median, sigma, window)
+    empirical = np.searchsorted(np.sort((at - after)[reached]), t, side="right") / reached.sum()
+    assert np.max(np.abs(empirical - sums[:-1] / sums[-1])) < 4 * 0.5 / np.sqrt(reached.sum())
+    # waiting for a session makes the delay longer than the planted one
+    assert np.interp(0.5, sums[:-1] / sums[-1], t) > median

@@ -1,9 +1,9 @@
 """Feature adoption: a Bass diffusion, or Rogers' adopter categories, per launched
 feature. A user who would ever adopt (the market share) has an adoption time drawn from
-the feature's timing since the launch; one who signs up after it adopts a log-normal
-number of days after signing up, one who is not using the product then (churned, not
-back) never does. For truth, every day's expected new adopters and the expectation and
-variance of the cumulative count."""
+the feature's timing since the launch, or, when that came before they signed up, a
+log-normal number of days after signing up; they adopt in the first session they open
+from then on (one who never opens another does not). For truth, every day's expected new
+adopters and the expectation and variance of the cumulative count."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ import pyarrow as pa
 from scipy.special import ndtr, ndtri
 
 from generator.behaviours.adoption.section import ADOPTER_CATEGORIES, Adoption
-from generator.behaviours.churn.simulate import Spells
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import dictionary
-from generator.maths import expand_ranges, normal_cdf
+from generator.maths import normal_cdf
 from generator.scenario import Scenario
 from generator.section import GapDays
 from generator.state import Shard
@@ -82,31 +81,31 @@ def timing(launch: Adoption, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class Adoptions:
-    user: np.ndarray  # shard-local
+class Intents:
+    """When each would-be adopter means to adopt each feature (shard-local users)."""
+
+    user: np.ndarray
     feature: np.ndarray  # index into scenario.adoption
-    at_ms: np.ndarray
-    expected: dict[str, np.ndarray]  # truth, per feature x day
+    at_ms: np.ndarray  # the launch's timing, or a delay after signup when that came first
     planned: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per feature: the market's
     # users (shard-local), their days after the launch and their category (-1 for Bass)
 
 
-def draw_adoptions(
-    scenario: Scenario,
-    cal: Calendar,
-    signup_ms: np.ndarray,
-    spells: Spells,
-    rng: np.random.Generator,
-) -> Adoptions:
+@dataclass(frozen=True)
+class Adoptions:
+    """The adoptions as the events log them: each in the first session the user opens once
+    they mean to adopt (a shard-local session index), at that session's end."""
+
+    user: np.ndarray
+    feature: np.ndarray
+    session: np.ndarray
+    at_ms: np.ndarray
+
+
+def draw_intents(scenario: Scenario, cal: Calendar, signup_ms: np.ndarray, rng) -> Intents:
     n = len(signup_ms)
-    signed_up = signup_ms / MS_PER_DAY
     users, features, times = [], [], []
-    n_features = len(scenario.adoption)
     planned = []
-    expected = {
-        k: np.zeros((n_features, cal.days))
-        for k in ("expected_new", "expected_cumulative", "cumulative_variance")
-    }
     for f, launch in enumerate(scenario.adoption.values()):
         start = (launch.launch - cal.start).days
         ever = rng.random(n) < launch.market
@@ -119,82 +118,77 @@ def draw_adoptions(
             signup_ms + np.floor(delay * MS_PER_DAY).astype(np.int64),
             np.floor(at * MS_PER_DAY).astype(np.int64),
         )
-        day = at_ms / MS_PER_DAY
-        alive = np.zeros(n, dtype=bool)
-        for a, b in spells.intervals(signed_up):
-            alive |= (day >= a) & (day < b)
-        took = np.flatnonzero(ever & alive & (at_ms < cal.days * MS_PER_DAY))
+        took = np.flatnonzero(ever & (at_ms < cal.days * MS_PER_DAY))
         users.append(took)
         features.append(np.full(len(took), f))
         times.append(at_ms[took])
-        for key, values in _expected(launch, start, cal.days, signed_up, spells).items():
-            expected[key][f] = values
-    return Adoptions(
-        user=np.concatenate(users) if users else np.zeros(0, dtype=np.int64),
-        feature=np.concatenate(features) if features else np.zeros(0, dtype=np.int64),
-        at_ms=np.concatenate(times) if times else np.zeros(0, dtype=np.int64),
-        expected=expected,
+    empty = np.zeros(0, dtype=np.int64)
+    return Intents(
+        user=np.concatenate(users) if users else empty,
+        feature=np.concatenate(features) if features else empty,
+        at_ms=np.concatenate(times) if times else empty,
         planned=planned,
     )
 
 
-def _expected(
-    launch: Adoption, start: int, days: int, signed_up: np.ndarray, spells: Spells
+def intent_cdf(launch: Adoption, start: int, signed_up: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Chance a would-be adopter signed up at `signed_up` means to adopt by `y` (days since
+    the start): the launch's timing, or after signup a delay once that time came before."""
+    before = timing_cdf(launch, signed_up - start)
+    since = np.where(
+        y >= signed_up,
+        before * delay_cdf(launch.after_signup, y - signed_up)
+        + np.maximum(timing_cdf(launch, y - start) - before, 0.0),
+        0.0,
+    )
+    return since
+
+
+def expected_adoptions(
+    scenario: Scenario, cal: Calendar, signup_ms: np.ndarray, hosts
 ) -> dict[str, np.ndarray]:
-    """Per day: expected new adopters, and the mean and variance of the cumulative count
-    (a sum of each user's chance of having adopted by the end of the day)."""
-    m = launch.market
+    """Per feature x day: expected new adopters, and the mean and variance of the
+    cumulative count. A user adopts in the first session meant to open at or after their
+    intent, so session k takes the intent's chance between the previous session's opening
+    and its own, on the day its adoption event falls."""
+    n_features = len(scenario.adoption)
+    expected = {
+        k: np.zeros((n_features, cal.days))
+        for k in ("expected_new", "expected_cumulative", "cumulative_variance")
+    }
+    signed_up = signup_ms / MS_PER_DAY
+    user = hosts.user
+    opens = hosts.opens_ms / MS_PER_DAY
+    first = np.r_[True, user[1:] != user[:-1]] if len(user) else np.zeros(0, dtype=bool)
+    at_ms = hosts.hosted_at("adoption")
+    logged = at_ms < cal.days * MS_PER_DAY
+    day = (at_ms // MS_PER_DAY).astype(np.int64)
+    for f, launch in enumerate(scenario.adoption.values()):
+        start = (launch.launch - cal.start).days
+        by = launch.market * intent_cdf(launch, start, signed_up[user], opens)
+        mass = by - np.where(first, 0.0, np.r_[0.0, by[:-1]])
+        keep = logged & (mass > 0)
+        for key, values in _accumulate(user[keep], day[keep], mass[keep], cal.days).items():
+            expected[key][f] = values
+    return expected
 
-    def cdf(t: np.ndarray) -> np.ndarray:
-        return timing_cdf(launch, t)
 
-    n = len(signed_up)
-    owners, day_parts, masses = [], [], []
-    # a user joining after their time (the curve's mass before signup) adopts after a
-    # delay, if using the product then: the delay's mass within each spell, day by day
-    joined = np.flatnonzero((signed_up >= start) & (signed_up < days))
-    before = m * cdf(signed_up[joined] - start)
-    s = signed_up[joined]
-    cap = delay_cap(launch.after_signup)
-    for a, b in spells.intervals(signed_up):
-        hi = np.minimum(np.minimum(b[joined], s + cap), days)
-        lo = np.minimum(np.maximum(a[joined], s), hi)
-        first = np.floor(np.where(np.isfinite(lo), lo, 0)).astype(np.int64)
-        length = np.where(hi > lo, np.ceil(hi).astype(np.int64) - first, 0)
-        which, day = expand_ranges(np.arange(len(joined)), first, length)
-        left = np.maximum(day, lo[which])
-        right = np.minimum(day + 1, hi[which])
-        owners.append(joined[which])
-        day_parts.append(day)
-        masses.append(
-            before[which]
-            * (
-                delay_cdf(launch.after_signup, right - s[which])
-                - delay_cdf(launch.after_signup, left - s[which])
-            )
-        )
-    # while using the product, the curve's mass as time passes, day by day
-    for a, b in spells.intervals(signed_up):
-        hi = np.minimum(b, days)
-        lo = np.minimum(np.maximum(a, start), hi)  # an empty spell: lo = hi
-        first = np.floor(np.where(np.isfinite(lo), lo, 0)).astype(np.int64)
-        length = np.where(hi > lo, np.ceil(hi).astype(np.int64) - first, 0)
-        owner, day = expand_ranges(np.arange(n), first, length)
-        left = np.maximum(day, lo[owner])
-        right = np.minimum(day + 1, hi[owner])
-        owners.append(owner)
-        day_parts.append(day)
-        masses.append(m * (cdf(right - start) - cdf(left - start)))
-    owner, day, mass = (np.concatenate(x) for x in (owners, day_parts, masses))
+def _accumulate(
+    owner: np.ndarray, day: np.ndarray, mass: np.ndarray, days: int
+) -> dict[str, np.ndarray]:
+    """From each user's chances of adopting on given days: per day, expected new adopters,
+    and the mean and variance of the cumulative count (a sum of each user's chance of
+    having adopted by the end of the day)."""
     order = np.lexsort((day, owner))
     owner, day, mass = owner[order], day[order], mass[order]
     new = np.bincount(day, weights=mass, minlength=days)[:days]
     total = np.cumsum(mass)
-    first_of_user = np.r_[True, owner[1:] != owner[:-1]]
+    first_of_user = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else owner.astype(bool)
     before = np.maximum.accumulate(np.where(first_of_user, np.r_[0.0, total[:-1]], 0.0))
     cumulative = total - before
     # each user's chance by the end of a day holds from that day until the next one of theirs
     last_of_day = np.r_[(owner[1:] != owner[:-1]) | (day[1:] != day[:-1]), True]
+    last_of_day = last_of_day[: len(owner)]
     owner, day, level = owner[last_of_day], day[last_of_day], cumulative[last_of_day]
     until = np.r_[np.where(owner[1:] == owner[:-1], day[1:], days), days] if len(day) else day
     diff_mean = np.zeros(days + 1)
@@ -211,12 +205,13 @@ def _expected(
 
 
 def draw(s: Shard) -> None:
-    """Who adopts each launched feature, and when."""
-    s.adopted = draw_adoptions(s.scenario, s.cal, s.signup_ms, s.spells, s.rng["adoption"])
+    """Who means to adopt each launched feature, and when (the sessions they adopt in
+    are drawn with the events)."""
+    s.intents = draw_intents(s.scenario, s.cal, s.signup_ms, s.rng["adoption"])
 
 
 def record(s: Shard) -> None:
-    s.sums["adoption"] = s.adopted.expected
+    s.sums["adoption"] = expected_adoptions(s.scenario, s.cal, s.signup_ms, s.hosts)
     names = list(ADOPTER_CATEGORIES)
     parts = [
         pa.table(
@@ -228,7 +223,7 @@ def record(s: Shard) -> None:
             }
         )
         for feature, (user, after, category) in zip(
-            s.scenario.adoption, s.adopted.planned, strict=True
+            s.scenario.adoption, s.intents.planned, strict=True
         )
         if s.scenario.adoption[feature].categories is not None
     ]

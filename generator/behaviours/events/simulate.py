@@ -4,9 +4,12 @@ kept apart by more than the tracker's inactivity timeout."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 
+from generator.behaviours.adoption.simulate import Adoptions
 from generator.behaviours.arrivals.simulate import draw_seconds_of_day
 from generator.behaviours.segments.simulate import local_to_utc
 from generator.calendar import MS_PER_DAY, Calendar
@@ -19,6 +22,59 @@ from generator.state import Shard
 MAX_EVENTS_PER_SESSION = 200
 MAX_GAP_MS = 25 * 60 * 1000  # the tracker ends a session after 30 idle minutes
 SESSION_SEPARATION_MS = 31 * 60 * 1000
+SPAN = np.int64(1) << 42  # more milliseconds than any timeframe has
+# where in the dwell after a session's last event each kind of hosted action falls, so
+# two in one session never share a timestamp
+HOSTED_AT = {"funnels": 0.25, "adoption": 0.5}
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """A shard's sessions as the places where actions the user means to take at some time
+    happen: in the first session they open at or after that time, after its last event
+    and before the session's idle time runs out. Sessions are sorted by user, then by
+    when they were meant to open (the time drawn for the day, before sessions were kept
+    apart); hosted times rise with it for each user."""
+
+    user: np.ndarray
+    opens_ms: np.ndarray  # when it was meant to open
+    starts_ms: np.ndarray  # when it did
+    last_ms: np.ndarray  # the session's last event
+    dwell_ms: np.ndarray  # from its last event to the session's end
+
+    def first_from(self, user: np.ndarray, t: np.ndarray, by: str = "opens") -> np.ndarray:
+        """Each user's first session meant to open (by="opens") or starting ("starts") at
+        or after t (-1: none)."""
+        times = self.opens_ms if by == "opens" else self.starts_ms
+        return first_session_from(self.user, times, user, t)
+
+    def hosted_at(self, kind: str) -> np.ndarray:
+        """Per session, when an action of this kind it hosts happens (ms)."""
+        return self.last_ms + np.floor(HOSTED_AT[kind] * self.dwell_ms).astype(np.int64)
+
+    def last_hosting_by(self, kind: str, user: np.ndarray, limit: np.ndarray) -> np.ndarray:
+        """Each user's last session whose hosted action of this kind falls at or before
+        limit (-1: none)."""
+        key = self.user.astype(np.int64) * SPAN + self.hosted_at(kind)
+        want = user.astype(np.int64) * SPAN + np.floor(limit).astype(np.int64)
+        k = np.searchsorted(key, want, side="right") - 1
+        found = (k >= 0) & (self.user[np.maximum(k, 0)] == user) if len(key) else k >= 0
+        return np.where(found, k, -1)
+
+
+def first_session_from(
+    session_user: np.ndarray, opens_ms: np.ndarray, user: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """Index of each user's first session (sorted by user then opening) meant to open at
+    or after t, or -1 when there is none (t may be infinite)."""
+    if len(session_user) == 0:
+        return np.full(len(user), -1)
+    key = session_user.astype(np.int64) * SPAN + opens_ms
+    finite = np.isfinite(t)
+    at = np.ceil(np.minimum(np.where(finite, t, 0.0), float(SPAN - 1))).astype(np.int64)
+    k = np.searchsorted(key, user.astype(np.int64) * SPAN + at, side="left")
+    found = finite & (k < len(key)) & (session_user[np.minimum(k, len(key) - 1)] == user)
+    return np.where(found, k, -1)
 
 
 def chain_index(
@@ -141,9 +197,10 @@ def event_catalog(scenario: Scenario) -> pa.Table:
     """The tracking plan's event dictionary (raw.event_catalog): every event the product
     logs, its feature, and the events a warehouse must know by role: the one opening a
     session, the signup, and a conversion to a paid plan (a plan-conversion funnel's last
-    step), and the unit of the number an event carries (a currency for money). Every event
-    here is a user action."""
+    step), and the unit of the number an event carries (a currency for money). An event is
+    a user action (done in the app, in a session) unless the product's systems log it."""
     names = [*scenario.event_names(), *scenario.funnel_events()]
+    step_type = {step.event: step.type for f in scenario.funnels.values() for step in f.steps}
     features = [e.feature for e in scenario.events.catalog.values()]
     features += [None] * len(scenario.funnel_events())
     valued = [scenario.values.get(n) for n in names]
@@ -154,7 +211,7 @@ def event_catalog(scenario: Scenario) -> pa.Table:
         {
             "event_name": names,
             "feature": pa.array(features, type=pa.string()),
-            "event_type": ["user_action"] * len(names),
+            "event_type": [step_type.get(n, "user_action") for n in names],
             "is_session_start": [n == scenario.events.session_start for n in names],
             "is_signup": [n == scenario.events.signup for n in names],
             "is_paid_conversion": [n in conversions for n in names],
@@ -195,10 +252,17 @@ def draw(s: Shard) -> None:
     all_stage = np.concatenate([np.full(n, s.initial_stage), np.repeat(s.day_stage, s.counts)])
     order = np.lexsort((all_start, all_user))
     all_user, all_start, first_event = all_user[order], all_start[order], first_event[order]
-    # sessions after a user adopted a feature walk the chain with the feature's rows
-    adopted_at = np.full((len(scenario.adoption), n), np.iinfo(np.int64).max)
-    adopted_at[s.adopted.feature, s.adopted.user] = s.adopted.at_ms
-    mask = (all_start[None, :] >= adopted_at[:, all_user]) << np.arange(len(adopted_at))[:, None]
+    # a feature is adopted in the first session opened once the user means to; the
+    # sessions after it walk the chain with the feature's rows
+    intents = s.intents
+    adopted_in = first_session_from(all_user, all_start, intents.user, intents.at_ms)
+    adopted_after = np.full((len(scenario.adoption), n), np.iinfo(np.int64).max)
+    took = adopted_in >= 0
+    adopted_after[intents.feature[took], intents.user[took]] = adopted_in[took]
+    session_index = np.arange(len(all_user))
+    mask = (session_index[None, :] > adopted_after[:, all_user]) << np.arange(len(adopted_after))[
+        :, None
+    ]
     chain = chain_index(
         s.segment[all_user],
         all_stage[order],
@@ -216,6 +280,7 @@ def draw(s: Shard) -> None:
     start = separate_sessions(all_user, opened, length)
     # The extract ends with the timeframe: drop what spills past midnight of the last day.
     event_ms = start[ev_session] + offset
+    ev_session_all, gaps_all = ev_session, gaps
     inside = event_ms < s.cal.days * MS_PER_DAY
     if not inside.all():
         ev_session, ev_code, gaps, event_ms = (
@@ -225,6 +290,16 @@ def draw(s: Shard) -> None:
             event_ms[inside],
         )
     s.session_user, s.session_opened_ms = all_user, opened
+    last = np.r_[np.searchsorted(ev_session_all, np.arange(1, n_sessions)), len(ev_session_all)] - 1
+    s.hosts = Hosts(all_user, all_start, start, start + length - gaps_all[last], gaps_all[last])
+    hosted = s.hosts.hosted_at("adoption")[adopted_in[took]]
+    logged = hosted < s.cal.days * MS_PER_DAY
+    s.adopted = Adoptions(
+        user=intents.user[took][logged],
+        feature=intents.feature[took][logged],
+        session=adopted_in[took][logged],
+        at_ms=hosted[logged],
+    )
     s.session_day = all_start // MS_PER_DAY
     s.n_sessions = n_sessions
     s.event_session, s.event_code, s.event_gap_ms, s.event_ms = ev_session, ev_code, gaps, event_ms
@@ -234,31 +309,40 @@ def draw(s: Shard) -> None:
     s.signed_up_ms[all_user[is_signup]] = start[is_signup]
 
 
+NO_SESSION, OWN_SESSION = -1, -2  # a logged event's session: none, or one of its own
+
+
 def log(s: Shard) -> None:
-    """raw.events: the sessions' events, then funnel steps and adoptions, each of those
-    logged as a one-event session of its own."""
+    """raw.events: the sessions' events, then funnel steps and adoptions. A user action
+    done in a session (an adoption, a signup funnel's step) carries that session's id; a
+    system event none; a plan-conversion attempt's steps open a session of their own."""
     scenario, run, adopted = s.scenario, s.funnel_run, s.adopted
     names = scenario.event_names()
     adoption_code = np.array([names.index(a.event) for a in scenario.adoption.values()], dtype=int)
-    s.forced_user = np.concatenate([run.event_user, adopted.user]).astype(np.int64)
-    s.forced_ms = np.concatenate([run.event_ms, adopted.at_ms]).astype(np.int64)
-    n_funnel = len(run.event_user)
-    event_user = np.concatenate([s.session_user[s.event_session], s.forced_user]).astype(np.int64)
+    own = run.event_session == OWN_SESSION
+    s.forced_user = run.event_user[own].astype(np.int64)
+    s.forced_ms = run.event_ms[own].astype(np.int64)
+    funnel_session = run.event_session.astype(np.int64).copy()
+    funnel_session[own] = s.n_sessions + np.arange(int(own.sum()))
+    session_end = s.hosts.last_ms + s.hosts.dwell_ms
+    hosted_session = np.concatenate([funnel_session, adopted.session])
+    hosted_ms = np.concatenate([run.event_ms, adopted.at_ms]).astype(np.int64)
+    in_host = (hosted_session >= 0) & ~np.r_[own, np.zeros(len(adopted.session), dtype=bool)]
+    hosted_gap = np.where(in_host, session_end[np.where(in_host, hosted_session, 0)] - hosted_ms, 0)
+    if own.any():  # a session of its own lasts the step's own dwell
+        hosted_gap[: len(own)][own] = event_gaps_ms(
+            scenario, np.zeros(int(own.sum()), dtype=np.int64), s.rng["funnels"]
+        )
+    event_user = np.concatenate(
+        [s.session_user[s.event_session], run.event_user, adopted.user]
+    ).astype(np.int64)
     ev_code = np.concatenate(
         [s.event_code, run.event_code + len(names), adoption_code[adopted.feature]]
     )
-    event_ms = np.concatenate([s.event_ms, s.forced_ms])
-    gaps = np.concatenate(
-        [
-            s.event_gap_ms,
-            event_gaps_ms(scenario, np.zeros(n_funnel, dtype=np.int64), s.rng["funnels"]),
-            event_gaps_ms(scenario, adoption_code[adopted.feature], s.rng["adoption"]),
-        ]
-    )
-    s.event_session = np.concatenate(
-        [s.event_session, s.n_sessions + np.arange(len(s.forced_user))]
-    )
-    s.n_sessions += len(s.forced_user)
+    event_ms = np.concatenate([s.event_ms, hosted_ms])
+    gaps = np.concatenate([s.event_gap_ms, hosted_gap])
+    s.event_session = np.concatenate([s.event_session, hosted_session])
+    s.n_sessions += int(own.sum())
     s.logged_user, s.logged_code, s.logged_ms = event_user, ev_code, event_ms
     features = [e.feature for e in scenario.events.catalog.values()]
     all_names = [*names, *scenario.funnel_events()]
@@ -269,7 +353,8 @@ def log(s: Shard) -> None:
             "event_name": dictionary(ev_code, all_names),
             "feature": dictionary(ev_code, all_features),
             "event_at": timestamps(s.cal, event_ms),
-            "duration_ms": pa.array(gaps.astype(np.int32)),
+            # a system event has no session, so nothing follows it there
+            "duration_ms": pa.array(gaps.astype(np.int32), mask=s.event_session == NO_SESSION),
         }
     )
 

@@ -35,10 +35,17 @@ class Hours(Strict):
     sigma: Sigma
 
 
+EVENT_TYPES = ("user_action", "system", "billing")
+
+
 class FunnelStep(Strict):
+    """A step's event is a user action (done in the app, inside a session) unless its
+    `type` says the product's systems log it (an email address confirmed from a link)."""
+
     event: Name
     rate: Probability = Field(1.0, description="chance of this step given the previous one")
     hours: Hours | None = Field(None, description="log-normal delay after the previous step")
+    type: Literal["user_action", "system"] = "user_action"
 
 
 ALL_SEGMENTS = "all"
@@ -63,7 +70,10 @@ class Funnel(Strict):
     starts at the signup event; a `plan_conversion` funnel is tried at each monthly plan
     decision on the free plan and its last step is the move to a paid plan, so the chance
     of step 1 follows from the plan's conversion chance. Step events other than the signup
-    are the funnel's own, logged as one-event sessions."""
+    are the funnel's own. In a signup funnel, a step that is a user action is taken in the
+    first session the user opens once its delay has passed (at that session's end, so the
+    wait for a session adds to the delay and a user who opens none in the window does not
+    reach it); a system step happens at its drawn time, outside any session."""
 
     entry: Literal["signup", "plan_conversion"] = "signup"
     window_days: Days = Field(

@@ -1,6 +1,8 @@
 """Funnels: ordered steps after signup. Each step is reached with its planted rate (times
 the segment's multiplier, capped at 1) after a log-normal delay from the previous step,
-and only within the funnel's window from step 1 and before the data ends."""
+in the first session the user opens from then on when it is a user action (at the system's
+drawn time otherwise), and only within the funnel's window from step 1 and before the data
+ends."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from generator.behaviours.events.simulate import NO_SESSION, OWN_SESSION, Hosts
 from generator.behaviours.funnels.section import answer_shares, step_rates
 from generator.behaviours.segments.simulate import draw_categorical
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import dictionary, timestamps
-from generator.maths import lognormal_cdf
+from generator.maths import expand_ranges, lognormal_cdf
 from generator.scenario import Scenario
 from generator.state import Shard
 
@@ -37,6 +40,7 @@ class FunnelRun:
     event_user: np.ndarray
     event_code: np.ndarray  # index into scenario.funnel_events()
     event_ms: np.ndarray
+    event_session: np.ndarray  # the session hosting a user action; NO_SESSION, OWN_SESSION
     # truth: one row per (user, funnel, step) the user had a chance of reaching: the
     # summed chance over their opportunities until they reached it, and its variance
     truth_user: np.ndarray
@@ -68,6 +72,7 @@ def simulate(
     signup_ms: np.ndarray,
     segment: np.ndarray,
     rng: np.random.Generator,
+    hosts: Hosts,
     decisions: FreePlanDecisions | None = None,
     multipliers: dict[str, np.ndarray] | None = None,
 ) -> FunnelRun:
@@ -84,7 +89,7 @@ def simulate(
             if multipliers is not None and name in multipliers:
                 rates = rates * multipliers[name]
             chances[name] = _after_signup(
-                funnel, f, code, days, signup_ms, rates, rng, (parts, delays)
+                funnel, f, code, days, signup_ms, rates, rng, hosts, (parts, delays)
             )
         elif decisions is not None:
             _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, parts)
@@ -97,21 +102,26 @@ def simulate(
     return FunnelRun(**arrays, chances=chances, delays=delays)
 
 
-# the grid a step's delay distribution is kept on: log-delays from 6 log sds below the
-# median to 6 above
-DELAY_GRID = np.linspace(-6.0, 6.0, 481)
+DELAY_GRID_POINTS = 481
 
 
-def delay_grid(median_ms: float, sigma: float) -> np.ndarray:
-    return median_ms * np.exp(sigma * DELAY_GRID)
+def delay_grid(median_ms: float, sigma: float, window_ms: float) -> np.ndarray:
+    """The delays a step's distribution is kept at, evenly in log: from 6 log sds below
+    the median to 6 above or the window, whichever is longer (waiting for a session can
+    make a delay far longer than the planted one)."""
+    low = median_ms * np.exp(-6.0 * sigma)
+    high = max(median_ms * np.exp(6.0 * sigma), window_ms, low * 2)
+    return np.geomspace(low, high, DELAY_GRID_POINTS)
 
 
-def delay_sums(median_ms: float, sigma: float, p: np.ndarray, room: np.ndarray) -> np.ndarray:
+def delay_sums(
+    median_ms: float, sigma: float, window_ms: float, p: np.ndarray, room: np.ndarray
+) -> np.ndarray:
     """A step reached with chance p_i and a log-normal delay that must fit in room_i: the
     sums over users of p_i P(delay <= min(t, room_i)) at each t of the grid, and last of
     p_i P(delay <= room_i). Their ratio is the delay's distribution function among the
     users who reach the step (the window and the end of the data cut long delays short)."""
-    t = delay_grid(median_ms, sigma)
+    t = delay_grid(median_ms, sigma, window_ms)
     order = np.argsort(room, kind="stable")
     room, p = room[order], p[order]
     fitting = p * lognormal_cdf(room, median_ms, sigma)
@@ -122,32 +132,93 @@ def delay_sums(median_ms: float, sigma: float, p: np.ndarray, room: np.ndarray) 
     return np.r_[sums, cut[-1]]
 
 
-def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, out) -> FunnelChances:
+def hosted_delay_sums(
+    median_ms: float,
+    sigma: float,
+    window_ms: float,
+    p: np.ndarray,
+    after: np.ndarray,
+    user: np.ndarray,
+    last: np.ndarray,
+    hosts: Hosts,
+) -> np.ndarray:
+    """delay_sums for a step taken in the first session starting once its log-normal
+    delay has passed (after the previous step at `after`), where `last` is the user's last
+    session that can host it in time: a delay up to x (from the previous step) means the
+    hosting session is one whose hosted time is at most after + x, so the intent came by
+    the start of the last such session. Piecewise constant in x, summed on the grid."""
+    t = delay_grid(median_ms, sigma, window_ms)
+    first = hosts.first_from(user, after, by="starts")
+    count = np.where((first >= 0) & (last >= first), last - first + 1, 0)
+    owner, session = expand_ranges(np.arange(len(user)), first, count)
+    hosted = hosts.hosted_at("funnels").astype(np.float64)
+    h = after[owner]
+    low = hosted[session] - h
+    high = np.where(
+        session < last[owner], hosted[np.minimum(session + 1, len(hosted) - 1)] - h, np.inf
+    )
+    value = p[owner] * lognormal_cdf(hosts.starts_ms[session] - h, median_ms, sigma)
+    i0 = np.searchsorted(t, low, side="left")
+    i1 = np.searchsorted(t, high, side="left")
+    diff = np.bincount(i0, weights=value, minlength=len(t) + 1)[: len(t) + 1]
+    diff -= np.bincount(i1, weights=value, minlength=len(t) + 1)[: len(t) + 1]
+    total = value[session == last[owner]].sum()
+    return np.r_[np.cumsum(diff)[: len(t)], total]
+
+
+def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, hosts, out) -> FunnelChances:
+    """A signup funnel's steps: a system step at its drawn time; a user action in the
+    first session starting once its delay has passed (so reaching it needs a session
+    that can host it within the window)."""
     parts, delays = out
     end_ms = days * MS_PER_DAY
+    window_ms = funnel.window_days * MS_PER_DAY
     rates = np.minimum(uncapped, 1.0)
-    fits = np.ones(len(signup_ms), dtype=bool)
-    limit = np.minimum(signup_ms + funnel.window_days * MS_PER_DAY, end_ms)
-    reached = np.ones(len(signup_ms), dtype=bool)
+    n = len(signup_ms)
+    fits = np.ones(n, dtype=bool)
+    limit = np.minimum(signup_ms + window_ms, end_ms - 1)
+    reached = np.ones(n, dtype=bool)
     at = signup_ms.astype(np.float64)
+    everyone = np.arange(n)
     for k, step in enumerate(funnel.steps[1:], start=2):
         p = rates[:, k - 2]
         median = step.hours.median * MS_PER_HOUR
-        delay = median * np.exp(step.hours.sigma * rng.standard_normal(len(at)))
-        takes = rng.random(len(at)) < p
+        delay = median * np.exp(step.hours.sigma * rng.standard_normal(n))
+        takes = rng.random(n) < p
         candidates = np.flatnonzero(reached)
-        chance = p[candidates] * lognormal_cdf(
-            limit[candidates] - at[candidates], median, step.hours.sigma
-        )
+        hosted = step.type == "user_action"
+        if hosted:
+            last = hosts.last_hosting_by("funnels", candidates, limit[candidates])
+            latest = np.where(last >= 0, hosts.starts_ms[np.maximum(last, 0)], -np.inf)
+        else:
+            latest = limit[candidates]
+        room = latest - at[candidates]
+        chance = p[candidates] * lognormal_cdf(room, median, step.hours.sigma)
         parts["truth_user"].append(candidates)
         parts["truth_funnel"].append(np.full(len(candidates), f))
         parts["truth_step"].append(np.full(len(candidates), k))
         parts["truth_expected"].append(chance)
         parts["truth_variance"].append(chance * (1 - chance))
-        delays[str(code + k - 2)] = delay_sums(
-            median, step.hours.sigma, p[candidates], limit[candidates] - at[candidates]
-        )
+        if hosted:
+            delays[str(code + k - 2)] = hosted_delay_sums(
+                median,
+                step.hours.sigma,
+                window_ms,
+                p[candidates],
+                at[candidates],
+                candidates,
+                last,
+                hosts,
+            )
+        else:
+            delays[str(code + k - 2)] = delay_sums(
+                median, step.hours.sigma, window_ms, p[candidates], room
+            )
         at = at + delay
+        session = np.full(n, NO_SESSION)
+        if hosted:
+            session = hosts.first_from(everyone, at, by="starts")
+            at = np.where(session >= 0, hosts.hosted_at("funnels")[np.maximum(session, 0)], np.inf)
         fits &= (at <= limit) & (at < end_ms)
         reached = reached & takes & fits
         parts["truth_reached"].append(reached[candidates])
@@ -155,6 +226,7 @@ def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, out) -> Funne
         parts["event_user"].append(users)
         parts["event_code"].append(np.full(len(users), code + k - 2))
         parts["event_ms"].append(np.floor(at[users]).astype(np.int64))
+        parts["event_session"].append(session[users])
     return FunnelChances(uncapped, fits)
 
 
@@ -192,6 +264,7 @@ def _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, par
         parts["event_user"].append(user[logged])
         parts["event_code"].append(np.full(int(logged.sum()), code + k - 1))
         parts["event_ms"].append(np.floor(times[k - 1][logged]).astype(np.int64))
+        parts["event_session"].append(np.full(int(logged.sum()), OWN_SESSION))
 
     # Truth: summed chances of each step over the decisions before the user first reached
     # it (the compensator of "ever reached"), so counts of users have a known mean.
@@ -253,6 +326,7 @@ def draw(s: Shard, multipliers: dict[str, np.ndarray]) -> None:
         s.signed_up_ms,
         s.segment,
         s.rng["funnels"],
+        s.hosts,
         s.history.free_plan if s.history is not None else None,
         multipliers,
     )

@@ -104,7 +104,7 @@ def tables(scenario: Scenario, cal: Calendar, sums: dict[str, Any]) -> dict[str,
                 cut = sums.get("funnel_delays", {}).get(str(code + k - 2))
                 if cut is None or cut[-1] <= 0:
                     continue
-                t = delay_grid(median, sigma)
+                t = delay_grid(median, sigma, funnel.window_days * MS_PER_DAY)
                 rows.append((name, k, step.event, *_median_and_density(t, cut[:-1] / cut[-1])))
             else:
                 rows.append((name, k, step.event, *_capped(funnel, median, sigma)))

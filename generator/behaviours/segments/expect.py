@@ -1,14 +1,18 @@
-"""What raw.users must show: one row per simulated user, roles and attribute values from
-the world, in the planted shares."""
+"""What raw.users must show: one row per simulated user, roles, zones and attribute values
+from the world, in the planted shares (drifted over the signups' days)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
+from generator.behaviours.arrivals.simulate import signup_curve
 from generator.behaviours.segments.section import NumericAttribute
+from generator.behaviours.segments.simulate import drifted_shares, zone_table
+from generator.calendar import DAYS_PER_YEAR, Calendar
 from generator.checks import Check, share_range
 
 if TYPE_CHECKING:
@@ -27,6 +31,13 @@ def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[
         Check("users", e.ExpectColumnValuesToBeUnique(column="user_id")),
     ]
     share = {s: seg.share for s, seg in scenario.segments.items()}
+    cal = Calendar.of(scenario)
+    day_weight = signup_curve(scenario, cal)["expected_share"]
+    years = np.arange(cal.days) / DAYS_PER_YEAR
+    zones = zone_table(scenario)[1]
+    out.append(
+        Check("users", e.ExpectColumnValuesToBeInSet(column="time_zone", value_set=list(zones)))
+    )
     roles = sorted({seg.role for seg in scenario.segments.values()})
     out.append(Check("users", e.ExpectColumnValuesToBeInSet(column="role", value_set=roles)))
     for role in roles:
@@ -56,8 +67,17 @@ def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[
         out.append(
             Check("users", e.ExpectColumnValuesToBeInSet(column=name, value_set=attr.values))
         )
+        # the segments' shares, drifted to each day and weighted by the day's signups
+        segment_shares = np.array([share[s] for s in scenario.segments])
+        table = np.array([attr.shares[s] for s in scenario.segments], dtype=float)
+        mixed = np.zeros(len(attr.values))
+        for k, weight in enumerate(segment_shares):
+            by_day = drifted_shares(
+                attr, np.broadcast_to(table[k], (len(years), len(table[k]))), years
+            )
+            mixed += weight * (day_weight @ by_day)
         for i, value in enumerate(attr.values):
-            p = sum(share[s] * attr.shares[s][i] for s in scenario.segments)
+            p = float(mixed[i])
             low, high = share_range(p, n)
             column = f"is_{name}_{value}"
             users[column] = (users[name] == value).astype(float)

@@ -13,10 +13,15 @@ final as (
         session_id,
         user_id,
         event_name,
+        event_type,
+        is_user_action,
         feature,
-        row_number() over (
-            partition by session_id order by event_at, event_id
-        ) as event_number_in_session,
+        case
+            when session_id is not null
+                then row_number() over (
+                    partition by session_id order by event_at, event_id
+                )
+        end as event_number_in_session,
         duration_ms,
         event_value,
         value_unit,

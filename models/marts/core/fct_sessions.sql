@@ -3,6 +3,7 @@ with
 events as (
 
     select * from {{ ref('int_events_sessionized') }}
+    where session_id is not null
 
 ),
 
