@@ -25,7 +25,7 @@ from generator.behaviours.outcomes import simulate as outcomes
 from generator.behaviours.segments import simulate as segments
 from generator.behaviours.subscriptions import simulate as subscriptions
 from generator.behaviours.values import simulate as values
-from generator.calendar import Calendar
+from generator.calendar import MS_PER_DAY, Calendar
 from generator.scenario import Scenario
 from generator.state import Shard
 
@@ -124,17 +124,17 @@ def simulate_shard(
 
 
 def _conversion_lift(s: Shard):
-    """The multiplier on plan conversion chances: experiments' lifts times marketing's."""
+    """The multiplier on a session's chances of moving to a paid plan, per (user, time of
+    its checkout): experiments' lifts times marketing's."""
     if not s.conversion_lifts and s.touches is None:
         return None
     by_experiments = experiments.combined_multiplier(s.conversion_lifts, s.segment)
     scenario, touches = s.scenario, s.touches
-    decision_time = subscriptions.decision_times(s.signup_day, s.signed_up_ms)
 
-    def at(user: np.ndarray, day: np.ndarray) -> np.ndarray:
-        m = by_experiments(user, day)
+    def at(user: np.ndarray, at_ms: np.ndarray) -> np.ndarray:
+        m = by_experiments(user, at_ms // MS_PER_DAY)
         if touches is not None:
-            window = marketing.window_strength(scenario, touches, user, decision_time(user, day))
+            window = marketing.window_strength(scenario, touches, user, at_ms)
             m = m * marketing.lift(scenario, window.strength.sum(axis=0))
         return m
 

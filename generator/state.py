@@ -72,8 +72,6 @@ class Shard:
     outcomes: list[Reached]
     history: BillingHistory | None = None
     funnel_run: FunnelRun
-    forced_user: np.ndarray  # users and times of one-event sessions (conversion attempts)
-    forced_ms: np.ndarray
 
     def __init__(
         self,

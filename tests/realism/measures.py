@@ -115,8 +115,8 @@ def plan_changes_at_signup_time_of_day(con) -> float | None:
 
 
 def conversions_through_checkout(con) -> float | None:
-    """Share of moves to a paid plan (trials included) with the catalogue's paid-conversion
-    event by the user within 10 minutes before it."""
+    """Share of moves from an unpaid plan (free or a trial) to a paid one with the
+    catalogue's paid-conversion event by the user within 10 minutes before it."""
     return one(
         con,
         f"""
@@ -126,8 +126,7 @@ def conversions_through_checkout(con) -> float | None:
               and e.event_at <= c.changed_at
               and e.event_at >= c.changed_at - interval 10 minute
         ) then 1.0 else 0.0 end)
-        from raw.subscription_changes c
-        where c.from_plan not in ({PAID_PLANS}) and c.to_plan <> ({FALLBACK_PLAN})
+        from ({_conversions()}) c
         """,
     )
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from generator.behaviours.activity.tables import INACTIVE_DAYS_FOR_CHURN, RETENTION_PERIODS
 from generator.behaviours.churn.simulate import Spells
-from generator.calendar import DAYS_PER_YEAR, MS_PER_DAY, Calendar
+from generator.calendar import DAYS_PER_YEAR, Calendar
 from generator.columns import dictionary, optional_timestamps
 from generator.maths import expand_ranges
 from generator.scenario import Scenario
@@ -92,18 +92,13 @@ def draw_days(s: Shard) -> None:
 
 
 def record(s: Shard) -> None:
-    """truth.users, and the expected daily activity and retention: a user is active for
-    sure on the signup day and on days of a one-event session (funnel step, adoption)."""
+    """truth.users, and the expected daily activity and retention: a user is active on
+    the signup day for sure, and on a day they open a session (every user action happens
+    in one; system events do not count)."""
     cal, days, n, signup_day = s.cal, s.days, s.n, s.signup_day
-    forced_user, forced_day = _forced_days(s.forced_user, s.forced_ms, signup_day, cal.days)
     final_window = days.day >= cal.days - INACTIVE_DAYS_FOR_CHURN
     final_rate = np.bincount(days.user[final_window], weights=days.rate[final_window], minlength=n)
-    silent_for_sure = (
-        np.bincount(forced_user[forced_day >= cal.days - INACTIVE_DAYS_FOR_CHURN], minlength=n) == 0
-    )
-    p_inactive = (
-        np.exp(-final_rate) * (signup_day < cal.days - INACTIVE_DAYS_FOR_CHURN) * silent_for_sure
-    )
+    p_inactive = np.exp(-final_rate) * (signup_day < cal.days - INACTIVE_DAYS_FOR_CHURN)
     spells = s.spells
     s.truth["users"] = pa.table(
         {
@@ -117,31 +112,15 @@ def record(s: Shard) -> None:
             "p_inactive_final_28d": pa.array(p_inactive),
         }
     )
-    s.sums["daily"] = expected_daily_activity(
-        cal, days, signup_day, forced_user, forced_day, s.forced_ms // MS_PER_DAY
-    )
-    s.sums["retention"] = expected_retention(cal, days, signup_day, forced_user, forced_day)
-
-
-def _forced_days(user: np.ndarray, at_ms: np.ndarray, signup_day: np.ndarray, days: int):
-    """Unique (user, day) pairs with a funnel step or adoption event, other than the
-    signup day."""
-    key = np.unique(user * days + at_ms // MS_PER_DAY)
-    user, day = key // days, key % days
-    keep = day != signup_day[user]
-    return user[keep], day[keep]
+    s.sums["daily"] = expected_daily_activity(cal, days, signup_day)
+    s.sums["retention"] = expected_retention(cal, days, signup_day)
 
 
 def expected_daily_activity(
-    cal: Calendar,
-    days: UserDays,
-    signup_day: np.ndarray,
-    forced_user: np.ndarray,
-    forced_day: np.ndarray,
-    forced_session_day: np.ndarray,
+    cal: Calendar, days: UserDays, signup_day: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Sum over users of P(active that day) and its variance, with and without anomalies.
-    A user is active for sure on the signup day and on days of a funnel step or adoption."""
+    A user is active for sure on the signup day."""
     p = -np.expm1(-days.rate)
     signups = np.bincount(signup_day, minlength=cal.days).astype(float)
 
@@ -154,30 +133,17 @@ def expected_daily_activity(
     with np.errstate(divide="ignore", invalid="ignore"):
         base_rate = np.where(days.anomaly > 0, days.rate / days.anomaly, 0.0)
     p0 = -np.expm1(-base_rate)
-    # a forced day lifts P(active) to 1: on a day at risk, by 1 - p; otherwise by 1
-    key = days.user.astype(np.int64) * cal.days + days.day
-    at = np.searchsorted(key, forced_user * cal.days + forced_day)
-    hit = at < len(key)
-    hit[hit] = key[at[hit]] == (forced_user * cal.days + forced_day)[hit]
-    idx, hit_day, miss_day = at[hit], forced_day[hit], forced_day[~hit]
-    lift = on(miss_day, 1.0)
     return {
-        "expected_dau": by_day(p) + signups + lift + on(hit_day, 1 - p[idx]),
-        "dau_variance": by_day(p * (1 - p)) - on(hit_day, p[idx] * (1 - p[idx])),
-        "baseline_dau": by_day(p0) + signups + lift + on(hit_day, 1 - p0[idx]),
-        "baseline_dau_variance": by_day(p0 * (1 - p0)) - on(hit_day, p0[idx] * (1 - p0[idx])),
-        "expected_sessions": by_day(days.rate)
-        + signups
-        + on(forced_session_day.astype(np.int64), 1.0),
+        "expected_dau": by_day(p) + signups,
+        "dau_variance": by_day(p * (1 - p)),
+        "baseline_dau": by_day(p0) + signups,
+        "baseline_dau_variance": by_day(p0 * (1 - p0)),
+        "expected_sessions": by_day(days.rate) + signups,
     }
 
 
 def expected_retention(
-    cal: Calendar,
-    days: UserDays,
-    signup_day: np.ndarray,
-    forced_user: np.ndarray,
-    forced_day: np.ndarray,
+    cal: Calendar, days: UserDays, signup_day: np.ndarray
 ) -> dict[str, dict[str, np.ndarray]]:
     """Per period type, (cohort month x period number) sums of P(retained) and variance,
     over users whose period has fully elapsed (matured), for 'on' and 'on or after'."""
@@ -197,13 +163,6 @@ def expected_retention(
         p_on = -np.expm1(-rate[:, : last + 1])
         p_after = -np.expm1(-tail[:, : last + 1])
         p_on[:, 0] = p_after[:, 0] = 1.0  # the signup day lies in period 0
-        # a funnel step's day is active for sure: its period, and every one before, count
-        forced_period = np.minimum((forced_day - signup_day[forced_user]) // length, last + 1)
-        shown = forced_period <= last
-        p_on[forced_user[shown], forced_period[shown]] = 1.0
-        last_forced = np.full(n, -1)
-        np.maximum.at(last_forced, forced_user, forced_period)
-        p_after[np.arange(last + 1)[None, :] <= last_forced[:, None]] = 1.0
         matured_through = (cal.days - signup_day) // length - 1
         eligible = np.arange(last + 1)[None, :] <= matured_through[:, None]
 

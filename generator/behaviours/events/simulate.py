@@ -25,7 +25,7 @@ SESSION_SEPARATION_MS = 31 * 60 * 1000
 SPAN = np.int64(1) << 42  # more milliseconds than any timeframe has
 # where in the dwell after a session's last event each kind of hosted action falls, so
 # two in one session never share a timestamp
-HOSTED_AT = {"funnels": 0.25, "adoption": 0.5}
+HOSTED_AT = {"funnels": 0.2, "adoption": 0.4, "checkout": 0.6}
 
 
 @dataclass(frozen=True)
@@ -309,30 +309,26 @@ def draw(s: Shard) -> None:
     s.signed_up_ms[all_user[is_signup]] = start[is_signup]
 
 
-NO_SESSION, OWN_SESSION = -1, -2  # a logged event's session: none, or one of its own
+NO_SESSION = -1  # a logged event's session when it has none (a system event)
 
 
 def log(s: Shard) -> None:
     """raw.events: the sessions' events, then funnel steps and adoptions. A user action
-    done in a session (an adoption, a signup funnel's step) carries that session's id; a
-    system event none; a plan-conversion attempt's steps open a session of their own."""
+    (an adoption, a funnel step) carries the id of the session it was done in, a system
+    event none."""
     scenario, run, adopted = s.scenario, s.funnel_run, s.adopted
     names = scenario.event_names()
     adoption_code = np.array([names.index(a.event) for a in scenario.adoption.values()], dtype=int)
-    own = run.event_session == OWN_SESSION
-    s.forced_user = run.event_user[own].astype(np.int64)
-    s.forced_ms = run.event_ms[own].astype(np.int64)
-    funnel_session = run.event_session.astype(np.int64).copy()
-    funnel_session[own] = s.n_sessions + np.arange(int(own.sum()))
     session_end = s.hosts.last_ms + s.hosts.dwell_ms
-    hosted_session = np.concatenate([funnel_session, adopted.session])
+    hosted_session = np.concatenate([run.event_session, adopted.session]).astype(np.int64)
     hosted_ms = np.concatenate([run.event_ms, adopted.at_ms]).astype(np.int64)
-    in_host = (hosted_session >= 0) & ~np.r_[own, np.zeros(len(adopted.session), dtype=bool)]
-    hosted_gap = np.where(in_host, session_end[np.where(in_host, hosted_session, 0)] - hosted_ms, 0)
-    if own.any():  # a session of its own lasts the step's own dwell
-        hosted_gap[: len(own)][own] = event_gaps_ms(
-            scenario, np.zeros(int(own.sum()), dtype=np.int64), s.rng["funnels"]
-        )
+    in_session = hosted_session >= 0
+    # a user action done at a session's end lasts until the session ends
+    hosted_gap = np.where(
+        in_session,
+        np.maximum(session_end[np.where(in_session, hosted_session, 0)] - hosted_ms, 0),
+        0,
+    )
     event_user = np.concatenate(
         [s.session_user[s.event_session], run.event_user, adopted.user]
     ).astype(np.int64)
@@ -342,7 +338,6 @@ def log(s: Shard) -> None:
     event_ms = np.concatenate([s.event_ms, hosted_ms])
     gaps = np.concatenate([s.event_gap_ms, hosted_gap])
     s.event_session = np.concatenate([s.event_session, hosted_session])
-    s.n_sessions += int(own.sum())
     s.logged_user, s.logged_code, s.logged_ms = event_user, ev_code, event_ms
     features = [e.feature for e in scenario.events.catalog.values()]
     all_names = [*names, *scenario.funnel_events()]

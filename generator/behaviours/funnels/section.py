@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from generator.behaviours.subscriptions.section import transition_tables
+from generator.behaviours.subscriptions.section import conversion_tables, session_ceiling
 from generator.section import (
     MAX_DAYS,
     Days,
@@ -113,7 +113,7 @@ def check(world: Scenario) -> None:
             if worst > 1 + 1e-12:
                 raise at(
                     f"funnels.{name}.steps",
-                    f"step rates too low for the planted free-plan conversion "
+                    f"step rates too low for the planted per-session conversion "
                     f"(step 1 would need a chance of {worst:.3f})",
                 )
 
@@ -154,6 +154,15 @@ def answer_shares(world: Scenario, state: StepState, event: str) -> np.ndarray:
     )
 
 
+ATTEMPT_STEP_CAP_MS = 25 * 60 * 1000  # a checkout attempt's steps stay in their session
+
+
+def attempt_step_cap(funnel: Funnel) -> float:
+    """The longest delay between two steps of a plan-conversion attempt (ms): the window
+    over the steps, and never long enough for the session to time out."""
+    return min(funnel.window_days * 86_400_000 / len(funnel.steps), ATTEMPT_STEP_CAP_MS)
+
+
 def step_rates(world: Scenario, funnel: Funnel, cap: bool = True) -> np.ndarray:
     """(segment, step >= 2) chances of each step given the previous one, capped at 1."""
     mult = np.array([funnel.segment_multipliers.get(s, 1.0) for s in world.segment_names()])
@@ -161,25 +170,28 @@ def step_rates(world: Scenario, funnel: Funnel, cap: bool = True) -> np.ndarray:
     return np.minimum(rates[None, :] * mult[:, None], 1.0 if cap else np.inf)
 
 
-def conversion_entry_chances(world: Scenario, funnel: Funnel) -> np.ndarray:
-    """(segment, is_inactive) chance of step 1 at a free-plan decision: the planted chance
-    of converting divided by the chance of going from step 1 to the last step."""
+def conversion_entry_chances(world: Scenario, funnel: Funnel, ceiling: bool = True) -> np.ndarray:
+    """(segment, plan) the chance of step 1 in a session on a plan paying nothing: the
+    session's chance of moving to a paid plan divided by the chance of going from step 1
+    to the last step; with `ceiling`, the highest (every feature the session could use
+    counted), otherwise for a session using no feature."""
     subs = present(world.subscriptions)
     paid = np.array([plan.price > 0 for plan in subs.plans.values()])
-    p_convert = transition_tables(world)[:, :, 0, paid].sum(axis=2)
+    lift = session_ceiling(world) if ceiling else 1.0
+    p_convert = conversion_tables(world)[:, :, paid].sum(axis=2) * lift
     through = step_rates(world, funnel).prod(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(p_convert > 0, p_convert / through[:, None], 0.0)
 
 
 def check_conversion_lift(world: Scenario, path: str, multiplier: float) -> None:
-    """The lifted chance of leaving the free plan, and of starting a plan-conversion
-    funnel, must stay a probability."""
-    tables = transition_tables(world)
+    """The lifted chance of a session moving a user up, and of it starting a
+    plan-conversion funnel, must stay a probability."""
+    tables = conversion_tables(world) * session_ceiling(world)
     paid = [plan.price > 0 for plan in present(world.subscriptions).plans.values()]
-    leaving = tables[:, :, 0, 1:].sum(axis=2) + (multiplier - 1) * tables[:, :, 0, paid].sum(axis=2)
+    leaving = tables.sum(axis=2) + (multiplier - 1) * tables[:, :, paid].sum(axis=2)
     if leaving.max() > 1 + 1e-12:
-        raise at(path, f"lifts the chance of leaving the free plan to {leaving.max():.3g}")
+        raise at(path, f"lifts a session's chance of moving up to {leaving.max():.3g}")
     for name, funnel in world.funnels.items():
         if funnel.entry == "plan_conversion":
             entry = conversion_entry_chances(world, funnel).max() * multiplier

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from generator.behaviours.events.simulate import NO_SESSION, OWN_SESSION, Hosts
-from generator.behaviours.funnels.section import answer_shares, step_rates
+from generator.behaviours.events.simulate import NO_SESSION, Hosts
+from generator.behaviours.funnels.section import answer_shares, attempt_step_cap, step_rates
 from generator.behaviours.segments.simulate import draw_categorical
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import dictionary, timestamps
@@ -40,7 +40,7 @@ class FunnelRun:
     event_user: np.ndarray
     event_code: np.ndarray  # index into scenario.funnel_events()
     event_ms: np.ndarray
-    event_session: np.ndarray  # the session hosting a user action; NO_SESSION, OWN_SESSION
+    event_session: np.ndarray  # the session a user action was done in, or NO_SESSION
     # truth: one row per (user, funnel, step) the user had a chance of reaching: the
     # summed chance over their opportunities until they reached it, and its variance
     truth_user: np.ndarray
@@ -58,12 +58,42 @@ class FunnelRun:
 
 @dataclass(frozen=True)
 class FreePlanDecisions:
-    """Monthly plan decisions taken on the free plan, ordered by user then time."""
+    """The sessions users spent on a plan paying nothing, each a chance of checking out
+    to a paid plan at its end, ordered by user then time."""
 
     user: np.ndarray
-    at_ms: np.ndarray
-    p_convert: np.ndarray  # chance the decision moves the user to a paid plan
+    session: np.ndarray  # shard-local session index
+    at_ms: np.ndarray  # when a checkout would start
+    p_convert: np.ndarray  # chance the session moves the user to a paid plan
     converted: np.ndarray
+    steps_ms: np.ndarray  # (converted session, step): each converting checkout's step times
+
+
+def plan_conversion_funnel(scenario: Scenario):
+    """The funnel tried in every session on a plan paying nothing, if the world has one."""
+    return next((f for f in scenario.funnels.values() if f.entry == "plan_conversion"), None)
+
+
+def attempt_offsets(funnel, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(attempt, step) times of n checkout attempts' steps from their start (ms): step 1
+    at 0, each later one its log-normal delay after the previous (capped, so an attempt
+    stays in its session)."""
+    cap = attempt_step_cap(funnel)
+    out = np.zeros((n, len(funnel.steps)), dtype=np.int64)
+    for k, step in enumerate(funnel.steps[1:], start=1):
+        median = step.hours.median * MS_PER_HOUR
+        delay = np.minimum(median * np.exp(step.hours.sigma * rng.standard_normal(n)), cap)
+        out[:, k] = out[:, k - 1] + np.floor(delay).astype(np.int64)
+    return out
+
+
+def checkout_steps(scenario: Scenario, rng: np.random.Generator):
+    """How subscriptions times a checkout that moves a user to a paid plan: n -> its
+    steps' offsets (the last step completes it), or None without a plan-conversion funnel."""
+    funnel = plan_conversion_funnel(scenario)
+    if funnel is None:
+        return None
+    return lambda n: attempt_offsets(funnel, n, rng)
 
 
 def simulate(
@@ -231,10 +261,10 @@ def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, hosts, out) -
 
 
 def _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, parts) -> None:
-    """At each free-plan decision an attempt reaches step s (0 = none): the last step
-    exactly when the decision converted, otherwise s < last with the chances that make
-    every step's rate the planted one. Steps are laid out backwards from the decision,
-    each delay capped so the whole attempt fits in the window."""
+    """In each session on a plan paying nothing an attempt reaches step s (0 = none): the
+    last step exactly when the session converted, otherwise s < last with the chances
+    that make every step's rate the planted one. Steps run forward from the session's end,
+    a converting checkout's as subscriptions timed it."""
     n_steps = len(funnel.steps)
     user = decisions.user
     if len(user) == 0:
@@ -251,20 +281,16 @@ def _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, par
     deepest = (rng.random(len(user))[:, None] >= cumulative[:, :-1]).sum(axis=1)
     deepest = np.where(decisions.converted, n_steps, deepest)
 
-    cap = funnel.window_days * MS_PER_DAY / n_steps
-    at = decisions.at_ms.astype(np.float64)
-    times = [at]
-    for step in funnel.steps[:0:-1]:
-        median = step.hours.median * MS_PER_HOUR
-        delay = median * np.exp(step.hours.sigma * rng.standard_normal(len(user)))
-        times.append(times[-1] - np.minimum(delay, cap))
-    times = times[::-1]  # step 1 .. n
+    tried = np.flatnonzero(deepest > 0)
+    times = decisions.at_ms[tried, None] + attempt_offsets(funnel, len(tried), rng)
+    done = decisions.converted[tried]
+    times[done] = decisions.steps_ms[: int(done.sum())].reshape(int(done.sum()), -1)
     for k in range(1, n_steps + 1):
-        logged = deepest >= k
-        parts["event_user"].append(user[logged])
+        logged = deepest[tried] >= k
+        parts["event_user"].append(user[tried[logged]])
         parts["event_code"].append(np.full(int(logged.sum()), code + k - 1))
-        parts["event_ms"].append(np.floor(times[k - 1][logged]).astype(np.int64))
-        parts["event_session"].append(np.full(int(logged.sum()), OWN_SESSION))
+        parts["event_ms"].append(times[logged, k - 1])
+        parts["event_session"].append(decisions.session[tried[logged]])
 
     # Truth: summed chances of each step over the decisions before the user first reached
     # it (the compensator of "ever reached"), so counts of users have a known mean.

@@ -8,7 +8,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from generator.behaviours.funnels.section import answer_shares, conversion_entry_chances
+from generator.behaviours.funnels.section import (
+    answer_shares,
+    attempt_step_cap,
+    conversion_entry_chances,
+)
 from generator.behaviours.funnels.simulate import MS_PER_HOUR, delay_grid
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import Add
@@ -49,16 +53,18 @@ def parameters(scenario: Scenario, add: Add) -> None:
                 "spread of the log-normal delay",
             )
         if funnel.entry == "plan_conversion":
-            chances = conversion_entry_chances(scenario, funnel)
+            chances = conversion_entry_chances(scenario, funnel, ceiling=False)
+            plans = list(present(scenario.subscriptions).plans)
             for s, seg_name in enumerate(scenario.segment_names()):
-                for inactive, state in enumerate(("active", "inactive")):
-                    add(
-                        "funnel.entry_chance",
-                        f"{name}/{seg_name}/{state}",
-                        chances[s, inactive],
-                        "probability",
-                        "chance of step 1 at a monthly decision on the free plan",
-                    )
+                for i, plan in enumerate(plans):
+                    if chances[s, i] > 0:
+                        add(
+                            "funnel.entry_chance",
+                            f"{name}/{seg_name}/{plan}",
+                            chances[s, i],
+                            "probability",
+                            "chance of step 1 in a session on the plan using no feature",
+                        )
         for question, asked in funnel.states.items():
             add(
                 "funnel.state_response_rate",
@@ -136,9 +142,9 @@ def _median_and_density(t: np.ndarray, cdf: np.ndarray) -> tuple[float, float]:
 
 
 def _capped(funnel, median: float, sigma: float) -> tuple[float, float]:
-    """A conversion attempt's delay, capped at the window over the steps: the log-normal's
-    median and density there, or the cap itself where at least half the delays reach it."""
-    cap = funnel.window_days * MS_PER_DAY / len(funnel.steps)
+    """A conversion attempt's delay, capped (attempt_step_cap): the log-normal's median
+    and density there, or the cap itself where at least half the delays reach it."""
+    cap = attempt_step_cap(funnel)
     if cap <= median or sigma == 0:
         return min(cap, median) / 1000, float("inf")
     return median / 1000, 1000 / (median * sigma * np.sqrt(2 * np.pi))

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.behaviours.churn.simulate import Spells
-from generator.behaviours.subscriptions.simulate import Decisions, decision_times
+from generator.behaviours.subscriptions.simulate import Decisions
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import dates, dictionary, timestamps
 from generator.scenario import Scenario
@@ -167,7 +167,6 @@ def log(s: Shard) -> None:
         s.cal,
         s.touches,
         s.history.every_decision if s.history is not None else None,
-        decision_times(s.signup_day, s.signed_up_ms),
         s.user_id,
     )
     if tables["touches"] is not None:
@@ -180,7 +179,6 @@ def _marketing_tables(
     cal: Calendar,
     touches: Touches | None,
     decisions: Decisions | None,
-    decision_time,
     user_id: np.ndarray,
 ) -> dict:
     """Touches as the ad platforms report them, and for truth per channel and day the
@@ -198,8 +196,9 @@ def _marketing_tables(
         }
     )
     free = np.flatnonzero(decisions.p_convert > 0)
-    user, day, p = decisions.user[free], decisions.day[free], decisions.p_convert[free]
-    window = window_strength(scenario, touches, user, decision_time(user, day))
+    user, p = decisions.user[free], decisions.p_convert[free]
+    day = decisions.day[free]
+    window = window_strength(scenario, touches, user, decisions.at_ms[free])
     total = window.strength.sum(axis=0)
     base = p / lift(scenario, total)
     removal = np.array(

@@ -1,39 +1,64 @@
-"""Subscriptions: a monthly state machine over plans. At each monthly anniversary of the
-signup a user may convert, upgrade, downgrade or cancel (annual plans only at renewal),
-with per-segment multipliers and a higher chance of cancelling once they stopped using
-the product; a paid period's payment can fail, which drops the user to the free plan."""
+"""Subscriptions driven by use. A user on a plan paying nothing may move up in any
+session they open: each session has a chance of ending with a move to each plan (the
+segment's upgrade multiplier, the features the session used and any experiment or
+marketing lift applied), so the users who pay are mostly the ones who use the product. A
+move to a paid plan goes through checkout at the session's end and is billed when it
+completes; a trial lasts its days and falls back to the free plan unless the user moved to
+a paid plan in one of its sessions. A paid plan renews on the anniversaries of its start
+(monthly or yearly, at the time of day it started), where the user keeps it, changes it or
+cancels (more often once they stopped using the product, giving a reason); a payment can
+fail, which drops the user to the free plan."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
 from generator.behaviours.churn.simulate import Spells
-from generator.behaviours.funnels.simulate import FreePlanDecisions
-from generator.behaviours.subscriptions.section import transition_tables
+from generator.behaviours.events.simulate import SPAN, Hosts
+from generator.behaviours.funnels.simulate import FreePlanDecisions, checkout_steps
+from generator.behaviours.subscriptions.section import (
+    BILLING_REASONS,
+    conversion_tables,
+    transition_tables,
+    trial_plans,
+)
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import dictionary, timestamps
+from generator.maths import expand_ranges
 from generator.scenario import Scenario
 from generator.section import present
 from generator.state import Shard
 
-REASON_CUSTOMER, REASON_PAYMENT_FAILED = 0, 1
-REASONS = ["customer", "payment_failed"]
+CUSTOMER = "customer"  # the reason a customer's own change carries when none is declared
+
+
+def reasons(scenario: Scenario) -> list[str]:
+    """Every reason a plan change can carry: the customer's (one, then the declared
+    cancellation reasons), then the billing system's."""
+    declared = present(scenario.subscriptions).cancellation_reasons
+    given = [*declared.active, *declared.inactive] if declared is not None else []
+    return list(dict.fromkeys([CUSTOMER, *given, *BILLING_REASONS]))
 
 
 @dataclass(frozen=True)
 class Decisions:
-    """Every monthly plan decision, for the experiments' conversion and revenue truth."""
+    """Every plan decision, for the experiments' conversion and revenue truth and the
+    marketing response: each session on a plan paying nothing, and each renewal."""
 
     user: np.ndarray
-    day: np.ndarray
-    p_convert: np.ndarray  # chance of moving to a paid plan (lifts applied), 0 off free
+    at_ms: np.ndarray
+    p_convert: np.ndarray  # chance of moving to a paid plan (lifts applied), 0 at a renewal
     converting_revenue: np.ndarray  # expected paid amount from such a move
-    other_revenue: np.ndarray  # expected paid amount otherwise (renewals, trials)
+    other_revenue: np.ndarray  # expected paid amount otherwise (renewals)
+
+    @property
+    def day(self) -> np.ndarray:
+        return self.at_ms // MS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -44,33 +69,59 @@ class BillingHistory:
     change_at_ms: np.ndarray
     change_from: np.ndarray
     change_to: np.ndarray
-    change_reason: np.ndarray
+    change_reason: np.ndarray  # index into reasons(scenario)
     invoice_user: np.ndarray
     invoice_plan: np.ndarray
     invoice_start_day: np.ndarray  # days since the scenario start
     invoice_end_day: np.ndarray
     invoice_at_ms: np.ndarray
     invoice_paid: np.ndarray
-    # truth: summed chances of each (plan -> next plan) decision, and their variance
-    expected_transitions: np.ndarray  # (plan, next plan)
-    transition_variance: np.ndarray
-    decisions: np.ndarray  # (plan,) decisions taken from each plan
-    billed_decisions: np.ndarray  # (plan,) those in months complete by the end
-    # truth as the invoices show it: chances that a decision leaves the user paying for
-    # each plan next (a failed payment counts as paying nothing), last column = nothing
-    expected_billed: np.ndarray  # (plan, plan + nothing)
-    billed_variance: np.ndarray
+    truth: Sums
     free_plan: FreePlanDecisions  # what a plan-conversion funnel is tried at
     every_decision: Decisions  # for the experiments' truth
 
 
-def anniversaries(start: dt.date, signup_day: np.ndarray, k: int) -> np.ndarray:
-    """Day index (since `start`) of each user's k-th monthly anniversary of signup; a
-    signup on the 31st renews on the last day of shorter months."""
-    signup = np.datetime64(start, "D") + signup_day.astype("timedelta64[D]")
-    month = signup.astype("datetime64[M]")
-    day_of_month = (signup - month.astype("datetime64[D]")).astype(np.int64)
-    target = month + k
+@dataclass
+class Sums:
+    """Truth summed over decisions: per (plan, next plan) the chances and their variance
+    and the decisions taken from each plan (a session on a plan paying nothing, a trial
+    running out, a renewal); the same at renewals as the invoices show them, over the
+    months complete by the end (last column: paying nothing); and the expected
+    cancellations giving each reason."""
+
+    n_plans: int
+    n_reasons: int
+    expected_transitions: np.ndarray = field(init=False)
+    transition_variance: np.ndarray = field(init=False)
+    decisions: np.ndarray = field(init=False)
+    billed_decisions: np.ndarray = field(init=False)
+    expected_billed: np.ndarray = field(init=False)
+    billed_variance: np.ndarray = field(init=False)
+    expected_reasons: np.ndarray = field(init=False)
+    reason_variance: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = self.n_plans
+        self.expected_transitions = np.zeros((n, n))
+        self.transition_variance = np.zeros((n, n))
+        self.decisions = np.zeros(n)
+        self.billed_decisions = np.zeros(n)
+        self.expected_billed = np.zeros((n, n + 1))
+        self.billed_variance = np.zeros((n, n + 1))
+        self.expected_reasons = np.zeros(self.n_reasons)
+        self.reason_variance = np.zeros(self.n_reasons)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
+
+
+def anniversaries(start: dt.date, anchor_day: np.ndarray, k) -> np.ndarray:
+    """Day index (since `start`) of the k-th monthly anniversary of each anchor day; an
+    anchor on the 31st renews on the last day of shorter months."""
+    anchor = np.datetime64(start, "D") + np.asarray(anchor_day).astype("timedelta64[D]")
+    month = anchor.astype("datetime64[M]")
+    day_of_month = (anchor - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + np.asarray(k).astype("timedelta64[M]")
     month_days = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(
         np.int64
     )
@@ -95,218 +146,468 @@ def _inactive_at(spells: Spells, day: np.ndarray) -> np.ndarray:
     return ~(first_spell | second_spell)
 
 
-def decision_times(signup_day: np.ndarray, signup_ms: np.ndarray):
-    """When plan decisions fall: (user, anniversary day) -> that day at the time of day the
-    user signed up, in ms since the start."""
-    time_of_day = signup_ms - signup_day.astype(np.int64) * MS_PER_DAY
-    return lambda user, day: day * MS_PER_DAY + time_of_day[user]
+def session_features(scenario: Scenario, hosts: Hosts, session: np.ndarray, code: np.ndarray):
+    """Per session of `hosts`: how many distinct features its events (ordered by session,
+    with their catalogue codes) used."""
+    catalog = list(scenario.events.catalog.values())
+    names = sorted({e.feature for e in catalog if e.feature is not None})
+    out = np.zeros(len(hosts.user))
+    if not names or len(session) == 0:
+        return out
+    bit = np.array(
+        [1 << names.index(e.feature) % 63 if e.feature else 0 for e in catalog], dtype=np.uint64
+    )
+    starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])
+    used = np.bitwise_or.reduceat(bit[code], starts)
+    out[session[starts]] = np.bitwise_count(used)
+    return out
+
+
+class _Rows:
+    """Rows written as the users' paths run, concatenated at the end."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {}
+
+    def add(self, table: str, **columns) -> None:
+        n = max(len(v) for v in columns.values() if np.ndim(v) > 0)
+        for name, value in columns.items():
+            array = np.full(n, value) if np.ndim(value) == 0 else np.asarray(value)
+            self.parts.setdefault(f"{table}.{name}", []).append(array)
+
+    def get(self, table: str, name: str, dtype=np.int64) -> np.ndarray:
+        parts = self.parts.get(f"{table}.{name}")
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+class _Sessions:
+    """Every session as a chance to move up from a plan paying nothing. A session's chance
+    of moving from plan a to plan b is the segment's table entry times the session's
+    factor: the features it used, and for a paid plan b the lifts too. Whether a session
+    moves a user on each such plan is drawn once; the plan it moves them to when it does."""
+
+    def __init__(self, scenario, hosts: Hosts, features, segment, end_ms, lift, rng) -> None:
+        subs = present(scenario.subscriptions)
+        self.is_paid = np.array([p.price > 0 for p in subs.plans.values()])
+        self.user = hosts.user
+        self.segment = segment[self.user]
+        self.at = hosts.hosted_at("checkout")
+        self.key = self.user.astype(np.int64) * SPAN + self.at
+        self.table = conversion_tables(scenario)  # (segment, plan, next plan)
+        n = len(self.user)
+        unpaid_factor = 1.0 + subs.feature_lift * features
+        unpaid_factor[self.at >= end_ms] = 0.0
+        paid_factor = unpaid_factor.copy()
+        if lift is not None and n:
+            paid_factor *= lift(self.user, self.at)
+        self.factor = np.column_stack([unpaid_factor, paid_factor])  # by whether b pays
+        self.rng = rng
+        # per plan that can move up: each session's next move by the same user (-1: none)
+        self.next_hit: dict[int, np.ndarray] = {}
+        index = np.arange(n)
+        for a in np.flatnonzero(self.table.sum(axis=(0, 2)) > 0):
+            hit = rng.random(n) < self.total(np.arange(n), np.full(n, a))
+            nxt = np.minimum.accumulate(np.where(hit, index, n)[::-1])[::-1]
+            same = (nxt < n) & (self.user[np.minimum(nxt, n - 1)] == self.user)
+            self.next_hit[int(a)] = np.r_[np.where(same, nxt, -1), -1]
+        zero = np.zeros((1, 2))
+        self.running = np.concatenate([zero, np.cumsum(self.factor, axis=0)])
+        self.running_squares = np.concatenate([zero, np.cumsum(self.factor**2, axis=0)])
+
+    def chances(self, session: np.ndarray, plan: np.ndarray) -> np.ndarray:
+        """(session, next plan) chances of moving from `plan` in each session."""
+        row = self.table[self.segment[session], plan]
+        return row * self.factor[session][:, self.is_paid.astype(int)]
+
+    def total(self, session: np.ndarray, plan: np.ndarray) -> np.ndarray:
+        return self.chances(session, plan).sum(axis=1)
+
+    def hits(self, first: np.ndarray, plan: np.ndarray) -> np.ndarray:
+        """Each run's first session at or after `first` that moves its user up from `plan`."""
+        out = np.full(len(first), -1)
+        for a, nxt in self.next_hit.items():
+            mine = plan == a
+            out[mine] = nxt[np.minimum(first[mine], len(nxt) - 1)]
+        return out
+
+    def target(self, session: np.ndarray, plan: np.ndarray) -> np.ndarray:
+        """The plan each moving session moves its user to, in proportion to the chances."""
+        chance = self.chances(session, plan)
+        cumulative = np.cumsum(chance, axis=1) / chance.sum(axis=1, keepdims=True)
+        cumulative[:, -1] = 1.0
+        return (self.rng.random(len(session))[:, None] >= cumulative).sum(axis=1)
+
+    def run_sums(self, first, through, plan) -> tuple[np.ndarray, np.ndarray]:
+        """(run, next plan) summed chances over each run's sessions, and their variance
+        (one user per run, so one segment: the table entry times the summed factors)."""
+        row = self.table[self.segment[np.minimum(first, max(len(self.user) - 1, 0))], plan]
+        paid = self.is_paid.astype(int)
+        through = np.maximum(through, first)
+        factor = (self.running[through] - self.running[first])[:, paid]
+        squares = (self.running_squares[through] - self.running_squares[first])[:, paid]
+        return row * factor, row * factor - row**2 * squares
+
+    def from_(self, user: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Index of each user's first session whose checkout falls after t."""
+        return np.searchsorted(self.key, user.astype(np.int64) * SPAN + t, side="right")
 
 
 def simulate(
     scenario: Scenario,
     days: int,
-    signup_day: np.ndarray,
     signup_ms: np.ndarray,
     segment: np.ndarray,
     spells: Spells,
+    hosts: Hosts,
+    features: np.ndarray,
     rng: np.random.Generator,
-    conversion_lift=None,
+    conversion_lift: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    checkout: Callable[[int], np.ndarray] | None = None,
 ) -> BillingHistory:
-    """`conversion_lift(user, day)`, when given, multiplies the chances of moving from the
-    free plan to a paid one (an experiment's planted effect)."""
+    """`conversion_lift(user, at_ms)`, when given, multiplies a session's chances of moving
+    to a paid plan (an experiment's or marketing's planted effect); `checkout(n)` gives n
+    checkouts' step times from their start (ms; the last step completes the move)."""
     subs = present(scenario.subscriptions)
     plans = list(subs.plans)
     n_plans = len(plans)
     price = np.array([subs.plans[p].price for p in plans])
     term = np.array([12 if subs.plans[p].interval == "year" else 1 for p in plans])
-    tables = transition_tables(scenario)
-    cumulative = np.cumsum(tables, axis=3)
-    cumulative[..., -1] = 1.0
-    at = decision_times(signup_day, signup_ms)
-    n = len(signup_day)
-    state = np.full(n, plans.index(subs.initial_plan), dtype=np.int64)
-    term_started = np.zeros(n, dtype=np.int64)  # anniversary at which the plan's term began
-    changes: list[tuple] = []
-    invoices: list[tuple] = []
-    free: list[tuple] = []
-    made: list[tuple] = []
-    expected = np.zeros((n_plans, n_plans))
-    variance = np.zeros((n_plans, n_plans))
-    decisions = np.zeros(n_plans)
-    billed_decisions = np.zeros(n_plans)
-    # Month-over-month revenue reads each month at its last day; a month the data ends in
-    # before its last day shows no decision of its own, so billed truth leaves it out.
-    complete_until = _first_incomplete_month(scenario.start, days)
-    expected_billed = np.zeros((n_plans, n_plans + 1))
-    billed_variance = np.zeros((n_plans, n_plans + 1))
     is_paid = price > 0
+    is_trial = trial_plans(scenario)
     f = subs.failed_payment_probability
+    end_ms = days * MS_PER_DAY
+    trial_ms = subs.trial_days * MS_PER_DAY
+    reason_names = reasons(scenario)
+    rows = _Rows()
+    sums = Sums(n_plans, len(reason_names))
+    sessions = _Sessions(scenario, hosts, features, segment, end_ms, conversion_lift, rng)
+    user_end = np.searchsorted(sessions.user, np.arange(len(segment)), side="right")
 
-    def bill(users: np.ndarray, k: int, day: np.ndarray) -> None:
-        """Invoice `users` whose paid term starts at anniversary k; failures drop to free."""
-        paid_plan = state[users]
-        end = anniversaries(scenario.start, signup_day[users], k + term[paid_plan])
-        ok = rng.random(len(users)) >= subs.failed_payment_probability
-        invoices.append((users, paid_plan, day, end, at(users, day), ok))
+    n = len(segment)
+    state = np.full(n, plans.index(subs.initial_plan), dtype=np.int64)
+    since = signup_ms.astype(np.int64).copy()  # when the current spell began
+    anchor = since.copy()  # when the current paid spell began: renewals fall on it
+    trial_end = np.where(is_trial[state], since + trial_ms, end_ms)
+    runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # first session, count, plan
+    converting: list[np.ndarray] = []  # sessions whose checkout moved a user to a paid plan
+    checkout_times: list[np.ndarray] = []
+
+    def start_paying(users: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Invoice a paid plan starting at `at` (a failed payment drops the user to the
+        free plan at once); returns the users now paying and those who failed."""
+        plan = state[users]
+        day = at // MS_PER_DAY
+        ok = rng.random(len(users)) >= f
+        rows.add(
+            "invoice",
+            user=users,
+            plan=plan,
+            start=day,
+            end=anniversaries(scenario.start, day, term[plan]),
+            at=at,
+            paid=ok,
+        )
         failed = users[~ok]
         if len(failed):
-            changes.append(
-                (
-                    failed,
-                    at(failed, day[~ok]),
-                    state[failed],
-                    np.zeros(len(failed), dtype=np.int64),
-                    REASON_PAYMENT_FAILED,
-                )
+            rows.add(
+                "change",
+                user=failed,
+                at=at[~ok],
+                source=plan[~ok],
+                target=0,
+                reason=reason_names.index("payment_failed"),
             )
-            state[failed] = 0
-            term_started[failed] = k
+        state[failed] = 0
+        since[failed] = at[~ok]
+        anchor[users] = at
+        return users[ok], failed
 
-    starts_paid = np.flatnonzero(price[state] > 0)
-    bill(starts_paid, 0, signup_day[starts_paid].astype(np.int64))
-    k = 1
-    while True:
-        day = anniversaries(scenario.start, signup_day, k)
-        alive = np.flatnonzero(day < days)
-        if len(alive) == 0:
-            break
-        day = day[alive]
-        current = state[alive]
-        deciding = (k - term_started[alive]) % term[current] == 0
-        users, day, current = alive[deciding], day[deciding], current[deciding]
-        inactive = _inactive_at(
-            Spells(
-                spells.churned_at[users], spells.returned_at[users], spells.churned_again_at[users]
-            ),
-            day,
-        ).astype(np.int64)
-        rows = tables[segment[users], inactive, current]
-        on_free = current == 0
-        cum = cumulative[segment[users], inactive, current]
-        if conversion_lift is not None:
-            m = np.where(on_free, conversion_lift(users, day), 1.0)
-            lifted = np.flatnonzero(m != 1.0)
-            if len(lifted):
-                rows, cum = rows.copy(), cum.copy()
-                rows[np.ix_(lifted, np.flatnonzero(is_paid))] *= m[lifted, None]
-                rows[lifted, 0] = 1.0 - rows[lifted, 1:].sum(axis=1)
-                if (rows[lifted, 0] < 0).any():
-                    raise ValueError("an experiment lifts a plan conversion chance above 1")
-                cum[lifted] = np.cumsum(rows[lifted], axis=1)
-                cum[lifted, -1] = 1.0
-        amount = rows[:, is_paid] @ price[is_paid] * (1 - f)
-        made.append(
-            (
-                users,
-                day,
-                np.where(on_free, rows[:, is_paid].sum(axis=1), 0.0),
-                np.where(on_free, amount, 0.0),
-                np.where(on_free, 0.0, amount),
-            )
+    starts_paid = np.flatnonzero(is_paid[state])
+    paying, failed = start_paying(starts_paid, since[starts_paid])
+    waiting = np.sort(np.concatenate([np.flatnonzero(~is_paid[state]), failed]))
+    while len(waiting) or len(paying):
+        # -- on a plan paying nothing: the first session in which the user moves up
+        plan = state[waiting]
+        first = sessions.from_(waiting, since[waiting])
+        stop = np.minimum(
+            user_end[waiting], sessions.from_(waiting, np.minimum(trial_end[waiting], end_ms))
         )
-        by_plan = np.eye(n_plans)[current].T  # (plan, decision) indicator
-        expected += by_plan @ rows
-        variance += by_plan @ (rows * (1 - rows))
-        decisions += by_plan.sum(axis=1)
-        billed = np.column_stack(
-            [
-                rows * is_paid * (1 - f),
-                rows[:, ~is_paid].sum(axis=1) + f * rows[:, is_paid].sum(axis=1),
-            ]
+        hit = np.where(first < stop, sessions.hits(first, plan), -1)
+        hit = np.where((hit >= 0) & (hit < stop), hit, -1)
+        through = np.where(hit >= 0, hit + 1, np.maximum(stop, first))
+        runs.append((first, through - first, plan))
+        _add_runs(sums, sessions, first, through, plan)
+        moving = hit >= 0
+        user, session, source = waiting[moving], hit[moving], plan[moving]
+        target = sessions.target(session, source)
+        at = sessions.at[session].copy()
+        to_paid = is_paid[target]
+        steps = (
+            checkout(int(to_paid.sum()))
+            if checkout is not None
+            else np.zeros((int(to_paid.sum()), 1), dtype=np.int64)
         )
-        seen = by_plan * (day < complete_until)  # decisions in complete months only
-        billed_decisions += seen.sum(axis=1)
-        expected_billed += seen @ billed
-        billed_variance += seen @ (billed * (1 - billed))
-        u = rng.random(len(users))
-        nxt = (u[:, None] >= cum).sum(axis=1)
-        free.append(
-            (
-                users[on_free],
-                at(users[on_free], day[on_free]),
-                rows[on_free][:, is_paid].sum(axis=1),
-                is_paid[nxt[on_free]],
-            )
+        at[to_paid] += steps[:, -1]
+        converting.append(session[to_paid])
+        checkout_times.append(sessions.at[session[to_paid], None] + steps)
+        rows.add(
+            "change",
+            user=user,
+            at=at,
+            source=source,
+            target=target,
+            reason=reason_names.index(CUSTOMER),
         )
-        moved = nxt != current
-        if moved.any():
-            changes.append(
-                (
-                    users[moved],
-                    at(users[moved], day[moved]),
-                    current[moved],
-                    nxt[moved],
-                    REASON_CUSTOMER,
-                )
+        state[user], since[user] = target, at
+        trial_end[user] = np.where(to_paid, end_ms, at + trial_ms)
+        # a trial that ran out falls back to the free plan (a certain move)
+        out = ~moving & is_trial[plan] & (trial_end[waiting] < end_ms)
+        back, back_from = waiting[out], plan[out]
+        if len(back):
+            rows.add(
+                "change",
+                user=back,
+                at=trial_end[back],
+                source=back_from,
+                target=0,
+                reason=reason_names.index("trial_ended"),
             )
-        state[users] = nxt
-        term_started[users] = k
-        renewing = price[nxt] > 0
-        bill(users[renewing], k, day[renewing])
-        k += 1
+        np.add.at(sums.decisions, back_from, 1)
+        np.add.at(sums.expected_transitions, (back_from, 0), 1.0)
+        state[back], since[back], trial_end[back] = 0, trial_end[back], end_ms
+        # a paid plan starts: billed at once, renewed on its anniversaries
+        started, failed = start_paying(user[to_paid], at[to_paid])
+        paying = np.concatenate([paying, started])
+        dropped, dropped_at = _renewals(
+            scenario, paying, state, anchor, segment, spells, days, rng, rows, sums, reason_names
+        )
+        since[dropped] = dropped_at
+        paying = np.zeros(0, dtype=np.int64)
+        waiting = np.unique(np.concatenate([user[~to_paid], back, failed, dropped]))
+        waiting = waiting[since[waiting] < end_ms]
 
-    def cat(parts: list[tuple], i: int, dtype=np.int64) -> np.ndarray:
-        if not parts:
-            return np.zeros(0, dtype=dtype)
-        return np.concatenate(
-            [np.broadcast_to(np.asarray(p[i], dtype=dtype), (len(p[0]),)) for p in parts]
-        )
-
+    every, free_plan = _decisions(
+        sessions, runs, converting, checkout_times, rows, is_paid, price, f
+    )
     return BillingHistory(
-        change_user=cat(changes, 0),
-        change_at_ms=cat(changes, 1),
-        change_from=cat(changes, 2),
-        change_to=cat(changes, 3),
-        change_reason=cat(changes, 4),
-        invoice_user=cat(invoices, 0),
-        invoice_plan=cat(invoices, 1),
-        invoice_start_day=cat(invoices, 2),
-        invoice_end_day=cat(invoices, 3),
-        invoice_at_ms=cat(invoices, 4),
-        invoice_paid=cat(invoices, 5, bool),
-        expected_transitions=expected,
-        transition_variance=variance,
-        decisions=decisions,
-        billed_decisions=billed_decisions,
-        expected_billed=expected_billed,
-        billed_variance=billed_variance,
-        free_plan=_by_user(
-            FreePlanDecisions(
-                user=cat(free, 0),
-                at_ms=cat(free, 1),
-                p_convert=cat(free, 2, np.float64),
-                converted=cat(free, 3, bool),
-            )
-        ),
-        every_decision=Decisions(
-            user=cat(made, 0),
-            day=cat(made, 1),
-            p_convert=cat(made, 2, np.float64),
-            converting_revenue=cat(made, 3, np.float64),
-            other_revenue=cat(made, 4, np.float64),
-        ),
+        change_user=rows.get("change", "user"),
+        change_at_ms=rows.get("change", "at"),
+        change_from=rows.get("change", "source"),
+        change_to=rows.get("change", "target"),
+        change_reason=rows.get("change", "reason"),
+        invoice_user=rows.get("invoice", "user"),
+        invoice_plan=rows.get("invoice", "plan"),
+        invoice_start_day=rows.get("invoice", "start"),
+        invoice_end_day=rows.get("invoice", "end"),
+        invoice_at_ms=rows.get("invoice", "at"),
+        invoice_paid=rows.get("invoice", "paid", bool),
+        truth=sums,
+        free_plan=free_plan,
+        every_decision=every,
     )
 
 
-def _by_user(d: FreePlanDecisions) -> FreePlanDecisions:
-    order = np.lexsort((d.at_ms, d.user))
-    return FreePlanDecisions(d.user[order], d.at_ms[order], d.p_convert[order], d.converted[order])
+def _add_runs(
+    sums: Sums, sessions: _Sessions, first: np.ndarray, through: np.ndarray, plan: np.ndarray
+) -> None:
+    """Add runs of sessions (first up to through, on `plan`) to the decisions and to the
+    summed chances of each move and their variance."""
+    count = np.maximum(through - first, 0)
+    sums.decisions += np.bincount(plan, weights=count, minlength=sums.n_plans)
+    mean, variance = sessions.run_sums(first, through, plan)
+    np.add.at(sums.expected_transitions, plan, mean)
+    np.add.at(sums.transition_variance, plan, variance)
+
+
+def _renewals(
+    scenario: Scenario,
+    users: np.ndarray,
+    state: np.ndarray,
+    anchor: np.ndarray,
+    segment: np.ndarray,
+    spells: Spells,
+    days: int,
+    rng: np.random.Generator,
+    rows: _Rows,
+    sums: Sums,
+    reason_names: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Renew the paid plans of `users` on the anniversaries of their start until each
+    stops paying or the data ends; returns who stopped and when."""
+    subs = present(scenario.subscriptions)
+    plans = list(subs.plans)
+    n_plans = len(plans)
+    price = np.array([subs.plans[p].price for p in plans])
+    term = np.array([12 if subs.plans[p].interval == "year" else 1 for p in plans])
+    is_paid = price > 0
+    f = subs.failed_payment_probability
+    tables = transition_tables(scenario)
+    cumulative = np.cumsum(tables, axis=3)
+    cumulative[..., -1] = 1.0
+    complete_until = _first_incomplete_month(scenario.start, days)
+    declared = subs.cancellation_reasons
+    reason_tables = None
+    if declared is not None:
+        reason_tables = np.array(
+            [
+                [getattr(declared, s).get(r, 0.0) for r in reason_names]
+                for s in ("active", "inactive")
+            ]
+        )
+    anchor_day = anchor[users] // MS_PER_DAY
+    time_of_day = anchor[users] - anchor_day * MS_PER_DAY
+    term_started = np.zeros(len(users), dtype=np.int64)
+    alive = np.ones(len(users), dtype=bool)
+    stopped: list[np.ndarray] = []
+    stopped_at: list[np.ndarray] = []
+    k = 1
+    while alive.any():
+        i = np.flatnonzero(alive)
+        day = anniversaries(scenario.start, anchor_day[i], k)
+        inside = day < days
+        alive[i[~inside]] = False
+        i, day = i[inside], day[inside]
+        u = users[i]
+        current = state[u]
+        deciding = (k - term_started[i]) % term[current] == 0
+        i, day, u, current = i[deciding], day[deciding], u[deciding], current[deciding]
+        at = day * MS_PER_DAY + time_of_day[i]
+        inactive = _inactive_at(
+            Spells(spells.churned_at[u], spells.returned_at[u], spells.churned_again_at[u]), day
+        ).astype(np.int64)
+        row = tables[segment[u], inactive, current]
+        by_plan = np.eye(n_plans)[current].T
+        sums.expected_transitions += by_plan @ row
+        sums.transition_variance += by_plan @ (row * (1 - row))
+        sums.decisions += by_plan.sum(axis=1)
+        billed = np.column_stack(
+            [
+                row * is_paid * (1 - f),
+                row[:, ~is_paid].sum(axis=1) + f * row[:, is_paid].sum(axis=1),
+            ]
+        )
+        seen = by_plan * (day < complete_until)
+        sums.billed_decisions += seen.sum(axis=1)
+        sums.expected_billed += seen @ billed
+        sums.billed_variance += seen @ (billed * (1 - billed))
+        rows.add("renewal", user=u, at=at, revenue=row[:, is_paid] @ price[is_paid] * (1 - f))
+        nxt = (rng.random(len(u))[:, None] >= cumulative[segment[u], inactive, current]).sum(axis=1)
+        cancel = row[:, 0]  # the chance of moving to the free plan
+        reason = np.full(len(u), reason_names.index(CUSTOMER))
+        if reason_tables is not None:
+            shares = reason_tables[inactive]
+            sums.expected_reasons += (cancel[:, None] * shares).sum(axis=0)
+            sums.reason_variance += (cancel[:, None] * shares * (1 - cancel[:, None] * shares)).sum(
+                axis=0
+            )
+            picked = np.cumsum(shares, axis=1)
+            picked[:, -1] = 1.0
+            reason = (rng.random(len(u))[:, None] >= picked).sum(axis=1)
+        moved = nxt != current
+        if moved.any():
+            rows.add(
+                "change",
+                user=u[moved],
+                at=at[moved],
+                source=current[moved],
+                target=nxt[moved],
+                reason=np.where(nxt[moved] == 0, reason[moved], reason_names.index(CUSTOMER)),
+            )
+        state[u] = nxt
+        term_started[i] = k
+        renewing = is_paid[nxt]
+        r = u[renewing]
+        ok = rng.random(len(r)) >= f
+        rows.add(
+            "invoice",
+            user=r,
+            plan=nxt[renewing],
+            start=day[renewing],
+            end=anniversaries(scenario.start, anchor_day[i[renewing]], k + term[nxt[renewing]]),
+            at=at[renewing],
+            paid=ok,
+        )
+        failed = ~ok
+        if failed.any():
+            rows.add(
+                "change",
+                user=r[failed],
+                at=at[renewing][failed],
+                source=nxt[renewing][failed],
+                target=0,
+                reason=reason_names.index("payment_failed"),
+            )
+            state[r[failed]] = 0
+        # those paying nothing now leave the renewals
+        gone = ~renewing
+        gone_i = np.concatenate([i[gone], i[renewing][failed]])
+        gone_at = np.concatenate([at[gone], at[renewing][failed]])
+        alive[gone_i] = False
+        stopped.append(users[gone_i])
+        stopped_at.append(gone_at)
+        k += 1
+    if not stopped:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(stopped), np.concatenate(stopped_at)
+
+
+def _decisions(sessions, runs, converting, checkout_times, rows, is_paid, price, f):
+    """The sessions users spent on a plan paying nothing, as decisions (for experiments
+    and marketing) and as free-plan decisions a plan-conversion funnel is tried at."""
+    if runs:
+        first = np.concatenate([r[0] for r in runs])
+        count = np.concatenate([r[1] for r in runs])
+        plan = np.concatenate([r[2] for r in runs])
+        owner, session = expand_ranges(np.arange(len(first)), first, count)
+        plan = plan[owner]
+    else:
+        session = plan = np.zeros(0, dtype=np.int64)
+    row = sessions.chances(session, plan)
+    p_convert = row[:, is_paid].sum(axis=1)
+    revenue = row[:, is_paid] @ price[is_paid] * (1 - f)
+    renewal_user, renewal_at = rows.get("renewal", "user"), rows.get("renewal", "at")
+    renewal_revenue = rows.get("renewal", "revenue", np.float64)
+    every = Decisions(
+        user=np.concatenate([sessions.user[session], renewal_user]),
+        at_ms=np.concatenate([sessions.at[session], renewal_at]),
+        p_convert=np.concatenate([p_convert, np.zeros(len(renewal_user))]),
+        converting_revenue=np.concatenate([revenue, np.zeros(len(renewal_user))]),
+        other_revenue=np.concatenate([np.zeros(len(session)), renewal_revenue]),
+    )
+    done = np.concatenate(converting) if converting else np.zeros(0, dtype=np.int64)
+    steps = np.concatenate(checkout_times) if checkout_times else np.zeros((0, 1), np.int64)
+    by_session = np.argsort(done)
+    done, steps = done[by_session], steps[by_session]
+    found = np.searchsorted(done, session)
+    converted = (found < len(done)) & (done[np.minimum(found, max(len(done) - 1, 0))] == session)
+    order = np.argsort(session, kind="stable")  # sessions run by user, then time
+    return every, FreePlanDecisions(
+        user=sessions.user[session][order],
+        session=session[order],
+        at_ms=sessions.at[session][order],
+        p_convert=p_convert[order],
+        converted=converted[order] if len(done) else np.zeros(len(session), dtype=bool),
+        steps_ms=steps,  # each converting checkout's step times, in the same order
+    )
 
 
 def draw(s: Shard, conversion_lift: Callable[[np.ndarray, np.ndarray], np.ndarray] | None) -> None:
-    """Each user's plan history from the monthly decisions; `conversion_lift` (user, day)
-    multiplies the chance of leaving the free plan for a paid one, if anything does."""
+    """Each user's plan history from the sessions they open and their renewals;
+    `conversion_lift` (user, at_ms) multiplies the chance of moving to a paid plan, if
+    anything does."""
     if s.scenario.subscriptions is None:
         return
     s.history = simulate(
         s.scenario,
         s.cal.days,
-        s.signup_day,
         s.signed_up_ms,
         s.segment,
         s.spells,
+        s.hosts,
+        session_features(s.scenario, s.hosts, s.event_session, s.event_code),
         s.rng["billing"],
         conversion_lift,
+        checkout_steps(s.scenario, s.rng["billing"]),
     )
 
 
@@ -340,7 +641,7 @@ def _billing_tables(
                 "changed_at": timestamps(cal, history.change_at_ms[c]),
                 "from_plan": dictionary(history.change_from[c], plans),
                 "to_plan": dictionary(history.change_to[c], plans),
-                "reason": dictionary(history.change_reason[c], REASONS),
+                "reason": dictionary(history.change_reason[c], reasons(scenario)),
             }
         ),
         "invoices": pa.table(
@@ -357,12 +658,4 @@ def _billing_tables(
             }
         ),
     }
-    truth = {
-        "expected_transitions": history.expected_transitions,
-        "transition_variance": history.transition_variance,
-        "decisions": history.decisions,
-        "billed_decisions": history.billed_decisions,
-        "expected_billed": history.expected_billed,
-        "billed_variance": history.billed_variance,
-    }
-    return tables, truth
+    return tables, history.truth.arrays()
