@@ -1,10 +1,10 @@
 {#- Where a feature spreads by Rogers' adopter categories, each would-be adopter has a
-    planned time after the launch (truth.adopters). A user with an account before the
-    launch adopts exactly then if they are using the product at that time, so their first
-    event of the feature in fct_feature_adopters falls on the launch date plus the whole
-    days of their planned time: per feature and category, every such adopter's date must
-    match (an exact count). A feature whose events also appear before adoption would break
-    it, as it would break what analysts read as its adoption. -#}
+    planned time after the launch (truth.adopters) and adopts in the first session they
+    open from then on (truth.adopters.adopted_at). For users with an account before the
+    launch, their first event of the feature in fct_feature_adopters must fall on the day
+    they adopted, never before their planned time: per feature and category, every such
+    adopter's date must match (an exact count). A feature whose events also appear before
+    adoption would break it, as it would break what analysts read as its adoption. -#}
 with
 
 adopters as (
@@ -19,8 +19,10 @@ planned as (
         feature,
         cast(user_id as {{ dbt.type_string() }}) as user_id,
         adopter_category,
-        planned_days_after_launch
+        planned_days_after_launch,
+        adopted_at
     from {{ source('truth', 'adopters') }}
+    where adopted_at is not null
 
 ),
 
@@ -40,6 +42,7 @@ checked as (
         planned.feature,
         planned.adopter_category,
         adopters.adopted_on,
+        cast(planned.adopted_at as date) as planted_on,
         cast({{ dbt.dateadd(
             'day',
             'cast(floor(planned.planned_days_after_launch) as ' ~ dbt.type_int() ~ ')',
@@ -60,7 +63,9 @@ comparisons as (
     select
         'adopters dated at their planned time' as quantity,
         feature || '/' || adopter_category as cell,
-        sum(case when adopted_on = planned_on then 1 else 0 end) as measured,
+        sum(
+            case when adopted_on = planted_on and adopted_on >= planned_on then 1 else 0 end
+        ) as measured,
         count(*) as expected,
         0 as standard_error,
         min(planned_on) as first_planned_on,

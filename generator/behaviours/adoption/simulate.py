@@ -15,7 +15,7 @@ from scipy.special import ndtr, ndtri
 
 from generator.behaviours.adoption.section import ADOPTER_CATEGORIES, Adoption
 from generator.calendar import MS_PER_DAY, Calendar
-from generator.columns import dictionary
+from generator.columns import dictionary, optional_timestamps
 from generator.maths import normal_cdf
 from generator.scenario import Scenario
 from generator.section import GapDays
@@ -213,19 +213,28 @@ def draw(s: Shard) -> None:
 def record(s: Shard) -> None:
     s.sums["adoption"] = expected_adoptions(s.scenario, s.cal, s.signup_ms, s.hosts)
     names = list(ADOPTER_CATEGORIES)
-    parts = [
-        pa.table(
-            {
-                "feature": pa.array([feature] * len(user), type=pa.string()),
-                "user_id": pa.array(s.user_id[user]),
-                "adopter_category": dictionary(category, names),
-                "planned_days_after_launch": pa.array(after),
-            }
+    parts = []
+    for f, (feature, (user, after, category)) in enumerate(
+        zip(s.scenario.adoption, s.intents.planned, strict=True)
+    ):
+        if s.scenario.adoption[feature].categories is None:
+            continue
+        # when each adopted: in the first session opened once their time had come
+        mine = s.adopted.feature == f
+        at = np.full(s.n, -1, dtype=np.int64)
+        at[s.adopted.user[mine]] = s.adopted.at_ms[mine]
+        parts.append(
+            pa.table(
+                {
+                    "feature": pa.array([feature] * len(user), type=pa.string()),
+                    "user_id": pa.array(s.user_id[user]),
+                    "adopter_category": dictionary(category, names),
+                    "planned_days_after_launch": pa.array(after),
+                    "adopted_at": optional_timestamps(
+                        s.cal, np.where(at[user] >= 0, at[user] / MS_PER_DAY, np.inf)
+                    ),
+                }
+            )
         )
-        for feature, (user, after, category) in zip(
-            s.scenario.adoption, s.intents.planned, strict=True
-        )
-        if s.scenario.adoption[feature].categories is not None
-    ]
     if parts:
         s.truth["adopters"] = pa.concat_tables(parts)

@@ -19,5 +19,6 @@ TRUTH: dict[str, dict[str, str]] = {
         "user_id": "BIGINT",
         "adopter_category": "VARCHAR",
         "planned_days_after_launch": "DOUBLE",
+        "adopted_at": "TIMESTAMP",  # null: never adopted
     },
 }
