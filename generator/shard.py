@@ -83,6 +83,7 @@ def simulate_shard(
         Calendar.of(scenario),
         shard_streams(seed, shard_index),
         shard_index,
+        seed,
         first_user_id,
         signup_day,
         name_pool,
@@ -92,7 +93,6 @@ def simulate_shard(
     arrivals.draw_signup_times(s)
     churn.draw(s)
     adoption.draw(s)
-    marketing.draw(s)
     actors.assign(s, actors.draw_actors(scenario, s.cal, seed))
     # when they are active, in which lifecycle stage, under which experiments
     activity.draw_days(s)
@@ -102,6 +102,7 @@ def simulate_shard(
     actors.record(s)  # the sessions each day is expected to open are final
     # what they do
     events.draw(s)
+    marketing.draw(s)  # touches come before and after the signup as logged
     llm.draw(s, experiments.rating_multiplier(s))
     subscriptions.draw(s, _conversion_lift(s))
     funnels.draw(s, experiments.funnel_multipliers(s))

@@ -234,9 +234,11 @@ def _write_run(
             bar.set_postfix(events=f"{last_ids.get('events', 0):,}")
         bar.close()
 
-        for reference in (tracking_plan, attribute_plan, funnel_plan, flag_registry, ad_spend):
+        for reference in (tracking_plan, attribute_plan, funnel_plan, flag_registry):
             for table, data in reference(scenario, cal).items():
                 warehouse.append("raw", table, data)
+        for table, data in ad_spend(scenario, cal, seed).items():
+            warehouse.append("raw", table, data)
         for (schema, table), data in actor_tables(scenario, cal, seed).items():
             warehouse.append(schema, table, data)
         steps = truth.tables(scenario, cal, seed, sums)

@@ -79,11 +79,13 @@ class Shard:
         cal: Calendar,
         rng: dict[str, np.random.Generator],
         index: int,
+        seed: int,
         first_user_id: int,
         signup_day: np.ndarray,
         name_pool: list[str],
     ) -> None:
         self.scenario, self.cal, self.rng, self.index = scenario, cal, rng, index
+        self.seed = seed  # for what every shard draws alike (actors, the ad spend)
         self.n = len(signup_day)
         self.user_id = np.arange(first_user_id, first_user_id + self.n, dtype=np.int64)
         self.signup_day = signup_day

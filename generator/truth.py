@@ -83,6 +83,7 @@ def tables(
 ) -> dict[str, pa.Table]:
     """Every truth table the world has beside the ones the shards wrote row by row."""
     out = {"parameters": parameters(scenario, seed)}
+    sums = {**sums, "seed": seed}  # for what a behaviour draws once per run (the ad spend)
     for behaviour in TABLES:
         out.update(behaviour.tables(scenario, cal, sums))
     return out

@@ -1,6 +1,6 @@
 {#- The marketing marts against the planted channels. Touches per channel and month in
-    fct_touchpoints against truth's expected touches (a Poisson count given who was using
-    the product, so variance = mean); conversions to paid by the number of touches in the
+    fct_touchpoints after the users signed up against truth's expected touches (a Poisson
+    count given who was using the product, so variance = mean); conversions to paid by the number of touches in the
     window before them (fct_attribution) against truth's summed conversion chances of the
     free-plan decisions with that many touches, which carry the planted saturating lift;
     both within the Bonferroni bound for a 0.1% family-wise false alarm. Spend per channel
@@ -58,6 +58,7 @@ observed_touches as (
         cast({{ dbt.date_trunc('month', 'touch_date') }} as date) as month,
         count(*) as touches
     from touchpoints
+    where not is_before_signup
     group by channel, cast({{ dbt.date_trunc('month', 'touch_date') }} as date)
 
 ),

@@ -33,20 +33,67 @@ def campaigns(scenario: Scenario) -> list[tuple[int, str]]:
     ]
 
 
-def daily_spend(scenario: Scenario, cal: Calendar) -> np.ndarray:
-    """(channel, day) spend in currency units."""
+def campaign_spend(scenario: Scenario, cal: Calendar, seed: int) -> np.ndarray:
+    """(campaign, day) spend in currency units, to the cent (campaigns() order). A channel
+    spends its planned amount (trend, month seasonality) moved by budget revisions and a
+    day's noise; its campaigns share it by weights drawn at each revision, a campaign in a
+    pause taking none. The same for every shard and the truth: a stream of its own."""
+    channels = list(present(scenario.marketing).channels.values())
+    streams = np.random.SeedSequence(seed, spawn_key=(3,)).spawn(len(channels))
     years = np.arange(cal.days) / 365.25
-    out = []
-    for channel in present(scenario.marketing).channels.values():
+    rows = []
+    for channel, stream in zip(channels, streams, strict=True):
+        rng = np.random.default_rng(stream)
         month = np.array([channel.month_seasonality.get(m, 1.0) for m in MONTHS])[cal.month]
-        out.append(channel.daily_spend * np.exp(channel.trend_per_year * years) * month)
-    return np.array(out)
+        spend = channel.daily_spend * np.exp(channel.trend_per_year * years) * month
+        k = max(len(channel.campaigns), 1)
+        period = np.zeros(cal.days, dtype=np.int64)
+        if channel.budget is not None:
+            period = np.arange(cal.days) // channel.budget.every_days
+            revision = np.exp(channel.budget.sigma * rng.standard_normal(period[-1] + 1))
+            spend = spend * revision[period]
+        spend = spend * np.exp(channel.noise * rng.standard_normal(cal.days))
+        weights = rng.dirichlet(np.full(k, 4.0), size=period[-1] + 1)[period].T  # (campaign, day)
+        if channel.flights is not None:
+            weights = weights * np.array(
+                [_flight(channel.flights, cal.days, rng) for _ in range(k)]
+            )
+        total = weights.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, weights / total, 0.0)
+        rows.append(np.round(spend[None, :] * share * 100) / 100)
+    return np.vstack(rows)
 
 
-def touch_rates(scenario: Scenario, cal: Calendar) -> np.ndarray:
-    """(channel, day) expected touches per user using the product all day."""
+def _flight(flights, days: int, rng: np.random.Generator) -> np.ndarray:
+    """A campaign's days running (1) and paused (0), from a random point of its cycle."""
+    on, off = flights.on_days, flights.off_days
+    out = np.zeros(days)
+    running = rng.random() < on.median / (on.median + off.median)
+    day = -int(rng.integers(0, int(np.ceil(on.median if running else off.median)) + 1))
+    while day < days:
+        spell = on if running else off
+        length = max(1, int(np.ceil(spell.median * np.exp(spell.sigma * rng.standard_normal()))))
+        if running:
+            out[max(day, 0) : max(day + length, 0)] = 1.0
+        day += length
+        running = not running
+    return out
+
+
+def daily_spend(scenario: Scenario, cal: Calendar, seed: int) -> np.ndarray:
+    """(channel, day) spend in currency units: its campaigns' summed."""
+    pairs = campaigns(scenario)
+    channel = np.array([c for c, _ in pairs])
+    spend = campaign_spend(scenario, cal, seed)
+    return np.vstack([spend[channel == c].sum(axis=0) for c in range(channel.max() + 1)])
+
+
+def touch_rates(scenario: Scenario, cal: Calendar, seed: int) -> np.ndarray:
+    """(channel, day) expected touches per user using the product all day: in proportion
+    to the day's spend against the channel's planned starting spend."""
     mk = present(scenario.marketing)
-    spend = daily_spend(scenario, cal)
+    spend = daily_spend(scenario, cal, seed)
     base = np.array([c.daily_spend for c in mk.channels.values()])
     per_day = np.array([c.touches_per_user_day for c in mk.channels.values()])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -61,7 +108,9 @@ class Touches:
     at_ms: np.ndarray
     channel: np.ndarray
     campaign: np.ndarray  # index into campaigns()
-    expected: np.ndarray  # truth: (channel, day) expected touches over the shard's users
+    kind: np.ndarray  # index into TOUCH_KINDS
+    expected: np.ndarray  # truth: (channel, day) expected touches over the shard's users,
+    # after they signed up
     key: np.ndarray  # user x SPAN + time, ascending: where a window starts and ends
     running: np.ndarray  # (channel, touch + 1) strengths summed up to each touch
 
@@ -86,14 +135,25 @@ def _exposure(lo: np.ndarray, hi: np.ndarray, days: int) -> np.ndarray:
     return np.diff(total)
 
 
+TOUCH_KINDS = ["impression", "click"]
+
+
 def draw_touches(
     scenario: Scenario,
     cal: Calendar,
+    seed: int,
     signup_ms: np.ndarray,
     spells: Spells,
+    acquired_by: np.ndarray | None,
     rng: np.random.Generator,
+    signed_up_ms: np.ndarray | None = None,
 ) -> Touches:
-    rates = touch_rates(scenario, cal)  # (channel, day)
+    """Touches while users use the product (a Poisson process at the channels' rates),
+    and before they signed up for those acquired by a channel (`acquired_by`: each user's
+    channel index, -1 for none): impressions in the lookback and the click minutes before
+    the signup (as logged, `signed_up_ms`). Each touch's campaign is drawn in proportion
+    to the campaigns' spend that day."""
+    rates = touch_rates(scenario, cal, seed)  # (channel, day)
     total = rates.sum(axis=0)
     cumulative = np.r_[0.0, np.cumsum(total)]  # Lambda at each day's start
 
@@ -118,10 +178,15 @@ def draw_touches(
     day = at_ms // MS_PER_DAY
     share = np.cumsum(rates[:, day] / np.maximum(total[day], 1e-300), axis=0)
     channel = np.minimum((rng.random(len(day))[None, :] >= share).sum(axis=0), len(rates) - 1)
-    pairs = campaigns(scenario)
-    first = np.searchsorted([c for c, _ in pairs], np.arange(len(rates)))
-    n_campaigns = np.bincount([c for c, _ in pairs], minlength=len(rates))
-    campaign = first[channel] + (rng.random(len(day)) * n_campaigns[channel]).astype(np.int64)
+    kind = np.zeros(len(user), dtype=np.int64)
+    acquisition = present(scenario.marketing).acquisition
+    if acquisition is not None and acquired_by is not None:
+        logged = signup_ms if signed_up_ms is None else signed_up_ms
+        pre = _before_signup(acquisition, logged, acquired_by, rng)
+        user, at_ms, channel, kind = (
+            np.concatenate([x, y]) for x, y in zip((user, at_ms, channel, kind), pre, strict=True)
+        )
+    campaign = _campaigns_of(scenario, cal, seed, channel, at_ms // MS_PER_DAY, rng)
     order = np.lexsort((at_ms, user))
     user, at_ms, channel = user[order], at_ms[order], channel[order]
     strengths = np.array([c.strength for c in present(scenario.marketing).channels.values()])
@@ -129,7 +194,43 @@ def draw_touches(
     for c, strength in enumerate(strengths):
         running[c, 1:] = np.cumsum(np.where(channel == c, strength, 0.0))
     key = user.astype(np.int64) * SPAN + at_ms
-    return Touches(user, at_ms, channel, campaign[order], expected, key, running)
+    return Touches(user, at_ms, channel, campaign[order], kind[order], expected, key, running)
+
+
+def _before_signup(acquisition, signup_ms: np.ndarray, acquired_by: np.ndarray, rng):
+    """(user, time, channel, kind) of the touches that brought users in: impressions in
+    the lookback before signing up, then the click minutes before it (none before the
+    data starts)."""
+    user = np.flatnonzero(acquired_by >= 0)
+    seen = rng.poisson(acquisition.impressions, len(user))
+    owner = np.repeat(user, seen)
+    lookback = acquisition.lookback_days * MS_PER_DAY
+    click = acquisition.click_minutes
+    click_ms = click.median * 60_000 * np.exp(click.sigma * rng.standard_normal(len(user)))
+    before = np.concatenate([rng.random(len(owner)) * lookback, click_ms])
+    who = np.concatenate([owner, user])
+    at = (signup_ms[who] - np.ceil(before)).astype(np.int64)
+    kind = np.r_[np.zeros(len(owner), dtype=np.int64), np.ones(len(user), dtype=np.int64)]
+    keep = at >= 0
+    return who[keep], at[keep], acquired_by[who][keep], kind[keep]
+
+
+def _campaigns_of(scenario, cal, seed, channel, day, rng) -> np.ndarray:
+    """Each touch's campaign, in proportion to its channel's campaigns' spend that day
+    (equal shares on a day the channel spends nothing)."""
+    pairs = campaigns(scenario)
+    pair_channel = np.array([c for c, _ in pairs])
+    spend = campaign_spend(scenario, cal, seed)
+    out = np.zeros(len(channel), dtype=np.int64)
+    for c in range(pair_channel.max() + 1):
+        rows = np.flatnonzero(pair_channel == c)
+        mine = np.flatnonzero(channel == c)
+        weights = spend[rows][:, day[mine]]
+        weights = np.where(weights.sum(axis=0) > 0, weights, 1.0)
+        cumulative = np.cumsum(weights, axis=0) / weights.sum(axis=0)
+        pick = (rng.random(len(mine))[None, :] >= cumulative).sum(axis=0)
+        out[mine] = rows[np.minimum(pick, len(rows) - 1)]
+    return out
 
 
 @dataclass(frozen=True)
@@ -156,9 +257,26 @@ def lift(scenario: Scenario, strength: np.ndarray) -> np.ndarray:
 
 
 def draw(s: Shard) -> None:
-    """The touches each user receives while using the product."""
-    if s.scenario.marketing is not None:
-        s.touches = draw_touches(s.scenario, s.cal, s.signup_ms, s.spells, s.rng["marketing"])
+    """The touches each user receives while using the product, and before signing up."""
+    mk = s.scenario.marketing
+    if mk is None:
+        return
+    acquired_by = None
+    if mk.acquisition is not None:
+        values = s.scenario.attributes[mk.acquisition.attribute].values  # type: ignore[union-attr]
+        channels = list(mk.channels)
+        channel_of = np.array([channels.index(v) if v in channels else -1 for v in values])
+        acquired_by = channel_of[s.attributes[mk.acquisition.attribute]]
+    s.touches = draw_touches(
+        s.scenario,
+        s.cal,
+        s.seed,
+        s.signup_ms,
+        s.spells,
+        acquired_by,
+        s.rng["marketing"],
+        s.signed_up_ms,
+    )
 
 
 def log(s: Shard) -> None:
@@ -192,6 +310,7 @@ def _marketing_tables(
             "user_id": pa.array(user_id[touches.user]),
             "channel": dictionary(touches.channel, list(present(scenario.marketing).channels)),
             "campaign": dictionary(touches.campaign, [name for _, name in pairs]),
+            "touch_type": dictionary(touches.kind, TOUCH_KINDS),
             "touched_at": timestamps(cal, touches.at_ms),
         }
     )
@@ -226,27 +345,26 @@ def _marketing_tables(
     }
 
 
-def reference_tables(scenario: Scenario, cal: Calendar) -> dict[str, pa.Table]:
+def reference_tables(scenario: Scenario, cal: Calendar, seed: int) -> dict[str, pa.Table]:
     """What the ad platforms report about the world: the spend."""
-    return {"marketing_spend": _spend(scenario, cal)} if scenario.marketing is not None else {}
+    if scenario.marketing is None:
+        return {}
+    return {"marketing_spend": _spend(scenario, cal, seed)}
 
 
-def _spend(scenario: Scenario, cal: Calendar) -> pa.Table:
-    """Raw: what the ad platforms billed each day, a channel's spend split evenly over its
-    campaigns (in cents, so the campaigns add up to the cent)."""
-    spend = daily_spend(scenario, cal)
+def _spend(scenario: Scenario, cal: Calendar, seed: int) -> pa.Table:
+    """Raw: what the ad platforms billed, per campaign and day it ran (to the cent)."""
+    spend = campaign_spend(scenario, cal, seed)
     pairs = campaigns(scenario)
-    share = np.bincount([c for c, _ in pairs])
-    day = np.tile(np.arange(cal.days), len(pairs))
-    channel = np.repeat([c for c, _ in pairs], cal.days)
-    cents = np.round(spend[channel, day] * 100 / share[channel])
+    pair, day = np.nonzero(spend > 0)
     names = list(present(scenario.marketing).channels)
+    channel = np.array([c for c, _ in pairs])[pair]
     return pa.table(
         {
             "spend_date": dates(cal, day),
             "channel": pa.array(np.asarray(names)[channel]),
-            "campaign": pa.array(np.repeat([name for _, name in pairs], cal.days)),
-            "spend": pa.array(cents / 100),
+            "campaign": pa.array(np.asarray([name for _, name in pairs])[pair]),
+            "spend": pa.array(spend[pair, day]),
             "currency": pa.array([scenario.subscriptions.currency] * len(day), type=pa.string()),
         }
     )

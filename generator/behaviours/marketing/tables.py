@@ -16,6 +16,7 @@ RAW: dict[str, dict[str, str]] = {
         "user_id": "BIGINT",
         "channel": "VARCHAR",
         "campaign": "VARCHAR",
+        "touch_type": "VARCHAR",
         "touched_at": "TIMESTAMP",
     },
 }

@@ -44,7 +44,9 @@ def tables(scenario: Scenario, cal: Calendar, sums: dict[str, Any]) -> dict[str,
     if scenario.marketing is None:
         return {}
     return {
-        "marketing_daily": marketing_daily(scenario, cal, sums["marketing"]),
+        "marketing_daily": marketing_daily(
+            scenario, cal, {**sums["marketing"], "seed": sums["seed"]}
+        ),
         "marketing_response": marketing_response(scenario, sums["marketing"]),
     }
 
@@ -53,7 +55,7 @@ def marketing_daily(scenario: Scenario, cal: Calendar, sums: dict[str, np.ndarra
     """Per channel x day: the planted spend, the touches expected given who was using the
     product, and the paid conversions its touches caused that day (expected conversions
     minus those expected had the channel's touches not happened)."""
-    spend = marketing.daily_spend(scenario, cal)
+    spend = marketing.daily_spend(scenario, cal, sums["seed"])
     names = list(present(scenario.marketing).channels)
     channel = np.repeat(np.arange(len(names)), cal.days)
     day = np.tile(np.arange(cal.days), len(names))

@@ -7,18 +7,28 @@ touches as (
 
 ),
 
+users as (
+
+    select * from {{ ref('stg_app__users') }}
+
+),
+
 final as (
 
     select
-        touch_id,
-        user_id,
-        channel,
-        campaign,
-        touch_date,
-        touched_at,
-        row_number() over (partition by user_id order by touched_at, touch_id)
-            as touch_number_of_user
+        touches.touch_id,
+        touches.user_id,
+        touches.channel,
+        touches.campaign,
+        touches.touch_type,
+        touches.touched_at < users.signed_up_at as is_before_signup,
+        touches.touch_date,
+        touches.touched_at,
+        row_number() over (
+            partition by touches.user_id order by touches.touched_at, touches.touch_id
+        ) as touch_number_of_user
     from touches
+    inner join users on touches.user_id = users.user_id
 
 )
 

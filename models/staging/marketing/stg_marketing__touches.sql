@@ -17,6 +17,7 @@ renamed as (
         ---------- strings
         channel,
         campaign,
+        touch_type,
 
         ---------- dates
         cast(touched_at as date) as touch_date,
