@@ -44,18 +44,18 @@ def tables(scenario: Scenario, cal: Calendar, sums: dict[str, Any]) -> dict[str,
     if scenario.marketing is None:
         return {}
     return {
-        "marketing_daily": marketing_daily(
-            scenario, cal, {**sums["marketing"], "seed": sums["seed"]}
-        ),
+        "marketing_daily": marketing_daily(scenario, cal, sums["seed"], sums["marketing"]),
         "marketing_response": marketing_response(scenario, sums["marketing"]),
     }
 
 
-def marketing_daily(scenario: Scenario, cal: Calendar, sums: dict[str, np.ndarray]) -> pa.Table:
+def marketing_daily(
+    scenario: Scenario, cal: Calendar, seed: int, sums: dict[str, np.ndarray]
+) -> pa.Table:
     """Per channel x day: the planted spend, the touches expected given who was using the
     product, and the paid conversions its touches caused that day (expected conversions
     minus those expected had the channel's touches not happened)."""
-    spend = marketing.daily_spend(scenario, cal, sums["seed"])
+    spend = marketing.daily_spend(scenario, cal, seed)
     names = list(present(scenario.marketing).channels)
     channel = np.repeat(np.arange(len(names)), cal.days)
     day = np.tile(np.arange(cal.days), len(names))
