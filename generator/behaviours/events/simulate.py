@@ -25,7 +25,7 @@ SESSION_SEPARATION_MS = 31 * 60 * 1000
 SPAN = np.int64(1) << 42  # more milliseconds than any timeframe has
 # where in the dwell after a session's last event each kind of hosted action falls, so
 # two in one session never share a timestamp
-HOSTED_AT = {"funnels": 0.2, "adoption": 0.4, "checkout": 0.6}
+HOSTED_AT = {"funnels": 0.2, "adoption": 0.4, "checkout": 0.6, "strays": 0.8}
 
 
 @dataclass(frozen=True)
@@ -320,8 +320,10 @@ def log(s: Shard) -> None:
     names = scenario.event_names()
     adoption_code = np.array([names.index(a.event) for a in scenario.adoption.values()], dtype=int)
     session_end = s.hosts.last_ms + s.hosts.dwell_ms
-    hosted_session = np.concatenate([run.event_session, adopted.session]).astype(np.int64)
-    hosted_ms = np.concatenate([run.event_ms, adopted.at_ms]).astype(np.int64)
+    hosted_session = np.concatenate([run.event_session, run.stray_session, adopted.session]).astype(
+        np.int64
+    )
+    hosted_ms = np.concatenate([run.event_ms, run.stray_ms, adopted.at_ms]).astype(np.int64)
     in_session = hosted_session >= 0
     # a user action done at a session's end lasts until the session ends
     hosted_gap = np.where(
@@ -330,10 +332,15 @@ def log(s: Shard) -> None:
         0,
     )
     event_user = np.concatenate(
-        [s.session_user[s.event_session], run.event_user, adopted.user]
+        [s.session_user[s.event_session], run.event_user, run.stray_user, adopted.user]
     ).astype(np.int64)
     ev_code = np.concatenate(
-        [s.event_code, run.event_code + len(names), adoption_code[adopted.feature]]
+        [
+            s.event_code,
+            run.event_code + len(names),
+            run.stray_code + len(names),
+            adoption_code[adopted.feature],
+        ]
     )
     event_ms = np.concatenate([s.event_ms, hosted_ms])
     gaps = np.concatenate([s.event_gap_ms, hosted_gap])

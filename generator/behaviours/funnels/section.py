@@ -84,6 +84,21 @@ class Funnel(Strict):
     states: dict[Name, StepState] = Field(
         {}, description="questions members answer at its steps (a signup funnel's only)"
     )
+    irregular: Irregular = Field(
+        default_factory=lambda: Irregular(), description="steps done again, skipped, early"
+    )
+
+
+class Irregular(Strict):
+    """How people stray from a signup funnel's order, none of which moves what an ordered
+    funnel counts (each step is the first of its event after the previous step): a user
+    who reached a step does it again later (`repeat`); one who reached the previous step
+    but not this one does the next step's action anyway (`skip`); one who will reach a
+    step does its action once before the previous step (`early`)."""
+
+    repeat: Probability = 0.0
+    skip: Probability = 0.0
+    early: Probability = 0.0
 
 
 def check(world: Scenario) -> None:

@@ -41,6 +41,12 @@ class FunnelRun:
     event_code: np.ndarray  # index into scenario.funnel_events()
     event_ms: np.ndarray
     event_session: np.ndarray  # the session a user action was done in, or NO_SESSION
+    # a signup funnel's steps done off its order (repeated, skipped to, early): logged,
+    # but no step of the funnel's planted path
+    stray_user: np.ndarray
+    stray_code: np.ndarray
+    stray_ms: np.ndarray
+    stray_session: np.ndarray
     # truth: one row per (user, funnel, step) the user had a chance of reaching: the
     # summed chance over their opportunities until they reached it, and its variance
     truth_user: np.ndarray
@@ -210,6 +216,7 @@ def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, hosts, out) -
     reached = np.ones(n, dtype=bool)
     at = signup_ms.astype(np.float64)
     everyone = np.arange(n)
+    path = [(reached.copy(), at.copy())]  # per step: who reached it, and when
     for k, step in enumerate(funnel.steps[1:], start=2):
         p = rates[:, k - 2]
         median = step.hours.median * MS_PER_HOUR
@@ -257,7 +264,49 @@ def _after_signup(funnel, f, code, days, signup_ms, uncapped, rng, hosts, out) -
         parts["event_code"].append(np.full(len(users), code + k - 2))
         parts["event_ms"].append(np.floor(at[users]).astype(np.int64))
         parts["event_session"].append(session[users])
+        path.append((reached.copy(), np.where(reached, at, np.inf)))
+    _strays(funnel, code, path, end_ms, rng, hosts, parts)
     return FunnelChances(uncapped, fits)
+
+
+STRAY_DELAY_DAYS = (2.0, 1.0)  # median and log sd of the days before a step is done again
+
+
+def _strays(funnel, code, path, end_ms, rng, hosts: Hosts, parts) -> None:
+    """Events of a signup funnel's steps off its order (Irregular), as strays: each in the
+    first session starting at the time it is meant for (a system step's at that time),
+    kept only within the data (an early one only before the step it comes early for)."""
+    irregular = funnel.irregular
+    n = len(path[0][0])
+    median, sigma = STRAY_DELAY_DAYS
+    no_bound = np.full(n, np.inf)
+    for k in range(2, len(funnel.steps) + 1):
+        before_reached, before_at = path[k - 2]
+        reached, at = path[k - 1]
+        wait = median * MS_PER_DAY * np.exp(sigma * rng.standard_normal(n))
+        # (step, who, when meant, must come before)
+        intents = [(k, reached & (rng.random(n) < irregular.repeat), at + wait, no_bound)]
+        if k < len(funnel.steps):
+            skipped = before_reached & ~reached & (rng.random(n) < irregular.skip)
+            intents.append((k + 1, skipped, before_at + wait, no_bound))
+        if k > 2:
+            early = reached & (rng.random(n) < irregular.early)
+            intents.append((k, early, path[k - 3][1] + wait / 4, before_at))
+        for target, who, when, bound in intents:
+            users = np.flatnonzero(who & np.isfinite(when))
+            at_ms = when[users]
+            if funnel.steps[target - 1].type == "user_action":
+                session = hosts.first_from(users, at_ms, by="starts")
+                ok = session >= 0
+                users, session = users[ok], session[ok]
+                at_ms = hosts.hosted_at("strays")[session].astype(np.float64)
+            else:
+                session = np.full(len(users), NO_SESSION)
+            keep = (at_ms < end_ms) & (at_ms < bound[users])
+            parts["stray_user"].append(users[keep])
+            parts["stray_code"].append(np.full(int(keep.sum()), code + target - 2))
+            parts["stray_ms"].append(np.floor(at_ms[keep]).astype(np.int64))
+            parts["stray_session"].append(session[keep])
 
 
 def _conversion_attempts(funnel, f, code, segment, scenario, decisions, rng, parts) -> None:
