@@ -38,20 +38,31 @@ first_year as (
 
 ),
 
+users_by_year as (
+
+    select
+        users.*,
+        truth_users.segment,
+        cast(floor(
+            {{ dbt.datediff('first_year.starts_on', 'users.signup_date', 'day') }} -- noqa: LT05
+            / 365.25
+        ) as integer) as year_number
+    from users
+    inner join truth_users
+        on users.user_id = cast(truth_users.user_id as {{ dbt.type_string() }})
+    cross join first_year
+
+),
+
 labelled as (
 
     {% for attribute in attributes %}
         select
             '{{ attribute }}' as attribute,
-            truth_users.segment,
-            cast(floor(
-                {{ dbt.datediff('first_year.starts_on', 'users.signup_date', 'day') }} / 365.25
-            ) as integer) as year_number,
-            users.{{ attribute }} as attribute_value
-        from users
-        inner join truth_users
-            on users.user_id = cast(truth_users.user_id as {{ dbt.type_string() }})
-        cross join first_year
+            segment,
+            year_number,
+            {{ attribute }} as attribute_value
+        from users_by_year
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

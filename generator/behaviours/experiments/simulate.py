@@ -364,6 +364,7 @@ def log(s: Shard) -> None:
     )
     if tables["exposures"] is not None:
         s.raw["experiment_exposures"] = tables["exposures"]
+        s.raw["experiment_assignments"] = tables["assignment_log"]
         s.truth["experiment_assignments"] = tables["assignments"]
     s.sums["experiment_sums"] = tables["experiment_sums"]
 
@@ -387,9 +388,14 @@ def _experiment_tables(
     while the experiment runs, unless the user's logs are lost), every assignment, and
     per hidden segment the counterfactual metric sums of the exposed users."""
     if not exposures:
-        return {"exposures": None, "assignments": None, "experiment_sums": {}}
+        return {
+            "exposures": None,
+            "assignments": None,
+            "assignment_log": None,
+            "experiment_sums": {},
+        }
     names = list(scenario.experiments)
-    logs, assigned, sums = [], [], {}
+    logs, assigned, registry, sums = [], [], [], {}
     n_segments = len(scenario.segment_names())
     for e, (name, exp, exposed) in enumerate(
         zip(names, scenario.experiments.values(), exposures, strict=True)
@@ -410,6 +416,19 @@ def _experiment_tables(
                     "experiment_key": pa.array(np.full(len(u), name)),
                     "variant": pa.array(np.asarray(variants)[variant[u]]),
                     "exposed_at": timestamps(cal, session_opened_ms[logged]),
+                }
+            )
+        )
+        # the flag service assigns at the first session of the exposure day, lost or not
+        key = session_user.astype(np.int64) * (1 << 20) + session_day
+        first = np.searchsorted(key, exposed.user.astype(np.int64) * (1 << 20) + exposed.day)
+        registry.append(
+            pa.table(
+                {
+                    "user_id": pa.array(user_id[exposed.user]),
+                    "experiment_key": pa.array(np.full(len(exposed.user), name)),
+                    "variant": pa.array(np.asarray(variants)[exposed.variant]),
+                    "assigned_at": timestamps(cal, session_opened_ms[first]),
                 }
             )
         )
@@ -436,6 +455,9 @@ def _experiment_tables(
     return {
         "exposures": pa.concat_tables(logs).sort_by(order),
         "assignments": pa.concat_tables(assigned),
+        "assignment_log": pa.concat_tables(registry).sort_by(
+            [("user_id", "ascending"), ("assigned_at", "ascending")]
+        ),
         "experiment_sums": sums,
     }
 

@@ -19,6 +19,14 @@ RAW: dict[str, dict[str, str]] = {
         "variant": "VARCHAR",
         "exposed_at": "TIMESTAMP",
     },
+    # the flag service's log: every assignment, whether or not its exposures arrive
+    "experiment_assignments": {
+        "assignment_id": "BIGINT",
+        "user_id": "BIGINT",
+        "experiment_key": "VARCHAR",
+        "variant": "VARCHAR",
+        "assigned_at": "TIMESTAMP",
+    },
 }
 TRUTH: dict[str, dict[str, str]] = {
     "experiment_assignments": {

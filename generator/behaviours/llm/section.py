@@ -18,9 +18,26 @@ class LatencyMs(Strict):
     sigma: Sigma
 
 
+class TokenCount(Strict):
+    """A log-normal number of tokens (rounded to a whole one)."""
+
+    median: Annotated[float, Field(ge=1.0, le=1_000_000.0)]
+    sigma: Sigma
+
+
+class Tokens(Strict):
+    """What one answer uses: tokens in and out, and what the provider charges per 1,000."""
+
+    prompt: TokenCount
+    completion: TokenCount
+    prompt_price_per_1k: Annotated[float, Field(ge=0.0, le=1000.0)]
+    completion_price_per_1k: Annotated[float, Field(ge=0.0, le=1000.0)]
+
+
 class LlmModel(Strict):
     live_from: Date = Field(description="first day the model answers (a rollout)")
     latency_ms: LatencyMs
+    tokens: Tokens | None = Field(None, description="tokens per answer and their price")
     hallucination: Probability = Field(description="chance an answer hallucinates")
     rating: dict[Name, Annotated[float, Field(ge=1.0, le=5.0)]] = Field(
         description="per feature, the mean of the latent 1-5 score users rate from"

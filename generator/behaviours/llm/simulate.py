@@ -35,6 +35,9 @@ class Answers:
     latency_ms: np.ndarray
     rating: np.ndarray  # 1..5, 0 when not rated
     flag_source: np.ndarray  # index into FLAG_SOURCES
+    prompt_tokens: np.ndarray  # -1 where the model's tokens are not declared
+    completion_tokens: np.ndarray
+    cost: np.ndarray  # what the provider charges for the answer (NaN: not declared)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,27 @@ def flag_probability(scenario: Scenario) -> np.ndarray:
     llm = present(scenario.llm)
     caught = 1 - (1 - llm.hallucination_reported) * (1 - llm.hallucination_detected)
     return np.array([m.hallucination for m in llm.models.values()]) * caught
+
+
+def _tokens(models, model: np.ndarray, rng: np.random.Generator):
+    """Tokens in and out of each answer (log-normal, rounded) and its price."""
+    n = len(model)
+    prompt = np.full(n, -1, dtype=np.int64)
+    completion = np.full(n, -1, dtype=np.int64)
+    cost = np.full(n, np.nan)
+    for m, spec in enumerate(models):
+        tokens = spec.tokens
+        mine = np.flatnonzero(model == m)
+        if tokens is None or len(mine) == 0:
+            continue
+        for out, count in ((prompt, tokens.prompt), (completion, tokens.completion)):
+            drawn = count.median * np.exp(count.sigma * rng.standard_normal(len(mine)))
+            out[mine] = np.maximum(np.rint(drawn), 1).astype(np.int64)
+        cost[mine] = (
+            prompt[mine] * tokens.prompt_price_per_1k
+            + completion[mine] * tokens.completion_price_per_1k
+        ) / 1000
+    return prompt, completion, cost
 
 
 def answer(
@@ -138,7 +162,11 @@ def answer(
     detected = rng.random(len(requests)) < llm.hallucination_detected
     reported = rng.random(len(requests)) < llm.hallucination_reported
     source = np.where(detected, 1, np.where(reported, 2, 0)) * hallucinates
+    prompt, completion, cost = _tokens(models, model, rng)
     return Answers(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cost=cost,
         event=requests,
         model=model,
         mu=mean_of,
@@ -224,5 +252,12 @@ def _llm_table(
             "rating": pa.array(answers.rating.astype(np.int32), mask=~rated),
             "hallucination_flag": pa.array(flagged),
             "flag_source": dictionary(answers.flag_source, FLAG_SOURCES),
+            "prompt_tokens": pa.array(
+                answers.prompt_tokens.astype(np.int32), mask=answers.prompt_tokens < 0
+            ),
+            "completion_tokens": pa.array(
+                answers.completion_tokens.astype(np.int32), mask=answers.completion_tokens < 0
+            ),
+            "cost_usd": pa.array(answers.cost, mask=np.isnan(answers.cost)),
         }
     )

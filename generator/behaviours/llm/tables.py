@@ -14,9 +14,21 @@ RAW: dict[str, dict[str, str]] = {
         "rating": "INTEGER",
         "hallucination_flag": "BOOLEAN",
         "flag_source": "VARCHAR",
+        "prompt_tokens": "INTEGER",
+        "completion_tokens": "INTEGER",
+        "cost_usd": "DOUBLE",
     },
 }
 TRUTH: dict[str, dict[str, str]] = {
+    "llm_token_costs": {
+        "model_version": "VARCHAR",
+        "expected_prompt_tokens": "DOUBLE",
+        "prompt_tokens_variance": "DOUBLE",
+        "expected_completion_tokens": "DOUBLE",
+        "completion_tokens_variance": "DOUBLE",
+        "expected_cost_usd": "DOUBLE",
+        "cost_usd_variance": "DOUBLE",
+    },
     "llm_ratings": {
         "model_version": "VARCHAR",
         "live_from": "DATE",

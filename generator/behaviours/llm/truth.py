@@ -21,7 +21,52 @@ def tables(scenario: Scenario, cal: Calendar, sums: dict[str, Any]) -> dict[str,
     return {
         "llm_ratings": llm_ratings(scenario),
         "llm_rating_sums": llm_rating_sums(scenario, sums["llm_rating_sums"]),
+        "llm_token_costs": llm_token_costs(scenario),
     }
+
+
+def llm_token_costs(scenario: Scenario) -> pa.Table:
+    """Per model that declares its tokens: the mean and variance of the tokens in and out
+    of an answer and of its cost (log-normal counts, independent; the rounding to whole
+    tokens is left out, a bias far under a token)."""
+    rows = []
+    for name, model in present(scenario.llm).models.items():
+        tokens = model.tokens
+        if tokens is None:
+            continue
+        moments = []
+        for count in (tokens.prompt, tokens.completion):
+            mean = count.median * np.exp(count.sigma**2 / 2)
+            moments.append((mean, mean**2 * np.expm1(count.sigma**2)))
+        (p_mean, p_var), (c_mean, c_var) = moments
+        a, b = tokens.prompt_price_per_1k / 1000, tokens.completion_price_per_1k / 1000
+        rows.append(
+            (
+                name,
+                p_mean,
+                p_var,
+                c_mean,
+                c_var,
+                a * p_mean + b * c_mean,
+                a**2 * p_var + b**2 * c_var,
+            )
+        )
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 7
+    names = [
+        "model_version",
+        "expected_prompt_tokens",
+        "prompt_tokens_variance",
+        "expected_completion_tokens",
+        "completion_tokens_variance",
+        "expected_cost_usd",
+        "cost_usd_variance",
+    ]
+    return pa.table(
+        {
+            n: pa.array(c, type=pa.string() if i == 0 else pa.float64())
+            for i, (n, c) in enumerate(zip(names, cols, strict=True))
+        }
+    )
 
 
 def llm_ratings(scenario: Scenario) -> pa.Table:

@@ -19,8 +19,8 @@ final as (
         case
             when session_id is not null
                 then row_number() over (
-                    partition by session_id order by event_at, event_id
-                )
+                        partition by session_id order by event_at, event_id
+                    )
         end as event_number_in_session,
         duration_ms,
         event_value,

@@ -22,6 +22,9 @@ renamed as (
         ---------- numerics
         latency_ms,
         rating,
+        prompt_tokens,
+        completion_tokens,
+        cost_usd,
 
         ---------- booleans
         rating is not null as is_rated,
