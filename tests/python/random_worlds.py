@@ -188,6 +188,7 @@ def _draw(rng: np.random.Generator) -> dict:
             }
         }
     _draw_later_behaviours(rng, world, segments)
+    _draw_realism(rng, world)
     return world
 
 
@@ -325,3 +326,49 @@ def random_world(seed: int, attempts: int = 20) -> dict:
             continue
         return world
     raise AssertionError(f"seed {seed}: no valid world in {attempts} draws (last: {last})")
+
+
+ZONES = ("America/New_York", "America/Los_Angeles", "Europe/Paris", "Asia/Kolkata", "Asia/Tokyo")
+
+
+def _draw_realism(rng: np.random.Generator, world: dict) -> None:
+    """Drifting mixes, time zones, a signup funnel people stray from, tokens on answers
+    and the users a paid channel acquired (drawn last, so the earlier draws hold)."""
+    attributes = [a for a, spec in world["attributes"].items() if "values" in spec]
+    first = world["attributes"][attributes[0]]
+    first["drift_per_year"] = {first["values"][0]: _r(rng, -0.5, 0.5, 2)}
+    if rng.random() < 0.6:  # a time zone or two per value of an attribute
+        first["time_zones"] = {}
+        for value in first["values"]:
+            zones = rng.choice(ZONES, size=int(rng.integers(1, 3)), replace=False)
+            first["time_zones"][value] = dict(
+                zip([str(z) for z in zones], _shares(rng, len(zones)), strict=True)
+            )
+    if "activation" in world["funnels"]:
+        world["funnels"]["activation"]["irregular"] = {
+            k: _r(rng, 0.0, 0.2, 2) for k in ("repeat", "skip", "early")
+        }
+        if rng.random() < 0.5:
+            world["funnels"]["activation"]["steps"][1]["type"] = "system"
+    for model in world.get("llm", {}).get("models", {}).values():
+        if rng.random() < 0.7:
+            model["tokens"] = {
+                "prompt": {"median": _r(rng, 100, 2000, 0), "sigma": _r(rng, 0.2, 0.8, 2)},
+                "completion": {"median": _r(rng, 50, 800, 0), "sigma": _r(rng, 0.2, 0.8, 2)},
+                "prompt_price_per_1k": _r(rng, 0.0001, 0.01, 4),
+                "completion_price_per_1k": _r(rng, 0.0001, 0.02, 4),
+            }
+    marketing = world.get("marketing")
+    if marketing is not None:
+        marketing.pop("acquisition", None)
+        if rng.random() < 0.6:  # users acquired by a channel, named by a new attribute
+            channels = list(marketing["channels"])
+            values = [*channels, "unpaid"]
+            world["attributes"]["came_from"] = {
+                "values": values,
+                "shares": {s: _shares(rng, len(values)) for s in world["segments"]},
+            }
+            marketing["acquisition"] = {
+                "attribute": "came_from",
+                "impressions": _r(rng, 0.0, 5.0, 1),
+            }
