@@ -65,7 +65,7 @@ class Subscriptions(Strict):
     )
     segment_multipliers: dict[Name, SubscriptionMultipliers] = {}
     inactive_churn_multiplier: Multiplier = Field(
-        1.0, description="on churn once the user has stopped using the product"
+        1.0, description="on cancelling at a renewal with no session in the 30 days before"
     )
     failed_payment_probability: Probability = 0.0
     cancellation_reasons: CancellationReasons | None = None

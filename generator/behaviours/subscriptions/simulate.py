@@ -6,7 +6,7 @@ move to a paid plan goes through checkout at the session's end and is billed whe
 completes; a trial lasts its days and falls back to the free plan unless the user moved to
 a paid plan in one of its sessions. A paid plan renews on the anniversaries of its start
 (monthly or yearly, at the time of day it started), where the user keeps it, changes it or
-cancels (more often once they stopped using the product, giving a reason); a payment can
+cancels (more often when they opened no session in the month before, giving a reason); a payment can
 fail, which drops the user to the free plan."""
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from generator.behaviours.churn.simulate import Spells
 from generator.behaviours.events.simulate import SPAN, Hosts
 from generator.behaviours.funnels.simulate import FreePlanDecisions, checkout_steps
 from generator.behaviours.subscriptions.section import (
@@ -139,11 +138,16 @@ def _first_incomplete_month(start: dt.date, days: int) -> int:
     return int((month.astype("datetime64[D]") - np.datetime64(start, "D")).astype(np.int64))
 
 
-def _inactive_at(spells: Spells, day: np.ndarray) -> np.ndarray:
-    """Whether the user had stopped using the product by that day (churned, not back)."""
-    first_spell = day < spells.churned_at
-    second_spell = (day >= spells.returned_at) & (day < spells.churned_again_at)
-    return ~(first_spell | second_spell)
+IDLE_DAYS = 30  # a customer with no session in this many days before a renewal is idle
+
+
+def _idle_before(hosts: Hosts, user: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Whether each user opened no session in the IDLE_DAYS before `at`."""
+    key = hosts.user.astype(np.int64) * SPAN + hosts.starts_ms
+    wanted = user.astype(np.int64) * SPAN
+    since = np.searchsorted(key, wanted + at - IDLE_DAYS * MS_PER_DAY, side="left")
+    until = np.searchsorted(key, wanted + at, side="left")
+    return until == since
 
 
 def session_features(scenario: Scenario, hosts: Hosts, session: np.ndarray, code: np.ndarray):
@@ -257,7 +261,6 @@ def simulate(
     days: int,
     signup_ms: np.ndarray,
     segment: np.ndarray,
-    spells: Spells,
     hosts: Hosts,
     features: np.ndarray,
     rng: np.random.Generator,
@@ -379,7 +382,7 @@ def simulate(
         started, failed = start_paying(user[to_paid], at[to_paid])
         paying = np.concatenate([paying, started])
         dropped, dropped_at = _renewals(
-            scenario, paying, state, anchor, segment, spells, days, rng, rows, sums, reason_names
+            scenario, paying, state, anchor, segment, hosts, days, rng, rows, sums, reason_names
         )
         since[dropped] = dropped_at
         paying = np.zeros(0, dtype=np.int64)
@@ -425,7 +428,7 @@ def _renewals(
     state: np.ndarray,
     anchor: np.ndarray,
     segment: np.ndarray,
-    spells: Spells,
+    hosts: Hosts,
     days: int,
     rng: np.random.Generator,
     rows: _Rows,
@@ -472,9 +475,7 @@ def _renewals(
         deciding = (k - term_started[i]) % term[current] == 0
         i, day, u, current = i[deciding], day[deciding], u[deciding], current[deciding]
         at = day * MS_PER_DAY + time_of_day[i]
-        inactive = _inactive_at(
-            Spells(spells.churned_at[u], spells.returned_at[u], spells.churned_again_at[u]), day
-        ).astype(np.int64)
+        inactive = _idle_before(hosts, u, at).astype(np.int64)
         row = tables[segment[u], inactive, current]
         by_plan = np.eye(n_plans)[current].T
         sums.expected_transitions += by_plan @ row
@@ -602,7 +603,6 @@ def draw(s: Shard, conversion_lift: Callable[[np.ndarray, np.ndarray], np.ndarra
         s.cal.days,
         s.signed_up_ms,
         s.segment,
-        s.spells,
         s.hosts,
         session_features(s.scenario, s.hosts, s.event_session, s.event_code),
         s.rng["billing"],

@@ -38,12 +38,12 @@ def parameters(scenario: Scenario, add: Add) -> None:
         "",
         subs.inactive_churn_multiplier,
         "ratio",
-        "multiplier on cancelling once the user stopped using the product",
+        "multiplier on cancelling at a renewal with no session in the 30 days before",
     )
     plans = list(subs.plans)
     tables = transition_tables(scenario)
     for s, seg in enumerate(scenario.segment_names()):
-        for inactive, state in enumerate(("active", "inactive")):
+        for inactive, state in enumerate(("active", "idle")):
             for i, src in enumerate(plans):
                 for j, dst in enumerate(plans):
                     if tables[s, inactive, i, j] > 0:
@@ -52,7 +52,7 @@ def parameters(scenario: Scenario, add: Add) -> None:
                             f"{seg}/{state}/{src}/{dst}",
                             tables[s, inactive, i, j],
                             "probability",
-                            "chance of the next plan at a monthly decision (multipliers applied)",
+                            "chance of the next plan at a renewal (idle: no session in 30 days)",
                         )
 
 
