@@ -25,7 +25,7 @@ WORLD_FLAGS := $(if $(USERS),--users $(USERS),)$(if $(PARAMS), --params $(PARAMS
 NEED_WAREHOUSE = @test -f "$(DUCKDB_PATH)" || { echo "error: $(DUCKDB_PATH): no such \
 	warehouse (make generate writes one, or set DUCKDB_PATH)" >&2; exit 2; }
 
-.PHONY: help install browser generate dbt-build build docs report validate test lint pytest test-warehouse hostile worlds calibrate bench clean
+.PHONY: help install browser generate dbt-build build docs report validate test lint pytest test-warehouse realism hostile worlds calibrate bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -65,8 +65,8 @@ report: install ## the HTML report over the marts of DUCKDB_PATH, target/report.
 	$(BIN)/python -m generator report --db $(DUCKDB_PATH) --out target/report.html
 
 lint: install ## ruff and mypy on the generator, sqlfluff (dbt templater, DuckDB) on the SQL
-	$(BIN)/ruff check generator tests/python
-	$(BIN)/ruff format --check generator tests/python
+	$(BIN)/ruff check generator tests/python tests/realism
+	$(BIN)/ruff format --check generator tests/python tests/realism
 	$(BIN)/mypy
 	mkdir -p target
 	DUCKDB_PATH=target/lint.duckdb $(BIN)/sqlfluff lint --processes 2 models tests analyses
@@ -82,7 +82,10 @@ test-warehouse: install ## a small world (TEST_USERS, default 20000) built with 
 	$(BIN)/python -m generator expect --scenario $(SCENARIO) --users $(TEST_USERS) --db $(TEST_DB)
 	DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build
 
-test: lint browser pytest test-warehouse ## everything CI runs: lint, pytest, a small world with every dbt test
+test: lint browser pytest test-warehouse realism ## everything CI runs: lint, pytest, a small world with every dbt test, the realism checks
+
+realism: install ## the default world at its size as a blind analyst reads it: no synthetic artifacts
+	$(BIN)/pytest -q tests/realism
 
 hostile: install ## the hostile-user checks at full size: 800 fuzzed scenarios and 20 random kills
 	FUZZ_EXAMPLES=800 KILLS=20 $(BIN)/pytest -q --hypothesis-show-statistics \

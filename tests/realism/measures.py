@@ -90,6 +90,22 @@ def one_day_users_paying_within_year(con) -> float | None:
     )
 
 
+def users_paying_within_year(con) -> float | None:
+    """Of all users signed up a year before the data ends, the share who pay within a
+    year of signing up (the yardstick for one_day_users_paying_within_year)."""
+    return one(
+        con,
+        """
+        select avg(case when exists (
+            select 1 from raw.invoices i where i.user_id = u.user_id and i.amount > 0
+              and i.status = 'paid' and i.issued_at < u.signed_up_at + interval 365 day
+        ) then 1.0 else 0.0 end)
+        from raw.users u
+        where u.signed_up_at < (select max(event_at) from raw.events) - interval 365 day
+        """,
+    )
+
+
 def conversions_in_first_28_days(con) -> float | None:
     """Share of moves to a paid plan within 28 days of signing up."""
     return one(
@@ -274,42 +290,88 @@ def attribute_mix_drift(con, attributes: list[str]) -> float | None:
     )
 
 
-def _funnel_users(steps: str) -> str:
-    return f"""
-        with steps as ({steps}),
-        firsts as (
-            select s.funnel_name, s.step_number, e.user_id, min(e.event_at) as first_at,
-                count(*) as times
-            from raw.events e join steps s using (event_name)
-            group by all
-        )
-        select * from firsts
-    """
-
-
-def funnel_skips(con) -> float | None:
-    """Over the funnels' steps after the second, the share of users reaching a step (its
-    event logged) without ever logging the step before it."""
+def least_irregular_signup_funnel(con) -> float | None:
+    """Over the funnels that start at the signup, the smallest share of users who logged
+    a later step's event and either logged one of the steps twice or logged a step
+    without the one before it: 0 when some funnel is perfectly nested."""
     return one(
         con,
-        f"""
-        with f as ({_funnel_users("select * from raw.funnel_steps")})
-        select avg(case when prev.user_id is null then 1.0 else 0.0 end)
-        from f cur left join f prev
-          on prev.funnel_name = cur.funnel_name and prev.step_number = cur.step_number - 1
-         and prev.user_id = cur.user_id
-        where cur.step_number > 2
+        """
+        with steps as (
+            select f.funnel_name, f.step_number, f.event_name
+            from raw.funnel_steps f
+            where f.funnel_name in (
+                select funnel_name from raw.funnel_steps s
+                join raw.event_catalog k using (event_name)
+                where s.step_number = 1 and k.is_signup
+            )
+        ),
+        logged as (
+            select s.funnel_name, s.step_number, e.user_id, count(*) as times
+            from raw.events e join steps s using (event_name)
+            where s.step_number > 1
+            group by all
+        ),
+        per_user as (
+            select
+                cur.funnel_name, cur.user_id,
+                max(case when cur.times > 1 then 1 else 0 end) as repeated,
+                max(case when cur.step_number > 2 and prev.user_id is null then 1 else 0 end)
+                    as skipped
+            from logged cur
+            left join logged prev
+              on prev.funnel_name = cur.funnel_name and prev.user_id = cur.user_id
+             and prev.step_number = cur.step_number - 1
+            group by all
+        )
+        select min(share) from (
+            select funnel_name, avg(greatest(repeated, skipped)) as share
+            from per_user group by funnel_name
+        )
         """,
     )
 
 
-def funnel_repeats(con) -> float | None:
-    """Share of users reaching a funnel step after the first who log its event twice."""
+def paid_conversions_in_sessions(con) -> float | None:
+    """Share of the catalogue's paid-conversion events that sit in a tracker session the
+    app opened (one holding a session-start or signup event): a checkout an outage or a
+    quiet day cannot reach."""
     return one(
         con,
-        f"""
-        with f as ({_funnel_users("select * from raw.funnel_steps")})
-        select avg(case when times > 1 then 1.0 else 0.0 end) from f where step_number > 1
+        """
+        with opened as (
+            select distinct e.session_id from raw.events e join raw.event_catalog k
+            using (event_name) where k.is_session_start or k.is_signup
+        )
+        select avg(case when o.session_id is not null then 1.0 else 0.0 end)
+        from raw.events e join raw.event_catalog k using (event_name)
+        left join opened o on o.session_id = e.session_id
+        where k.is_paid_conversion
+        """,
+    )
+
+
+def assignments_without_exposure(con) -> float | None:
+    """Share of the flag service's assignments with no exposure logged (lost logs)."""
+    return one(
+        con,
+        """
+        select avg(case when x.user_id is null then 1.0 else 0.0 end)
+        from raw.experiment_assignments a
+        left join (select distinct user_id, experiment_key from raw.experiment_exposures) x
+          using (user_id, experiment_key)
+        """,
+    )
+
+
+def answers_with_cost(con) -> float | None:
+    """Share of LLM answers logged with their tokens and provider cost."""
+    return one(
+        con,
+        """
+        select avg(case when prompt_tokens is not null and completion_tokens is not null
+                        and cost_usd is not null then 1.0 else 0.0 end)
+        from raw.llm_responses
         """,
     )
 
