@@ -67,9 +67,9 @@ class StepState(Strict):
 class Funnel(Strict):
     """Ordered steps, each reached with its rate (times the segment's multiplier, capped at
     1) after a log-normal delay, all within the window from step 1. A `signup` funnel
-    starts at the signup event; a `plan_conversion` funnel is tried at each monthly plan
-    decision on the free plan and its last step is the move to a paid plan, so the chance
-    of step 1 follows from the plan's conversion chance. Step events other than the signup
+    starts at the signup event; a `plan_conversion` funnel is tried in every session on a
+    plan paying nothing (at its end) and its last step is the move to a paid plan, so the
+    chance of step 1 follows from the session's conversion chance. Step events other than the signup
     are the funnel's own. In a signup funnel, a step that is a user action is taken in the
     first session the user opens once its delay has passed (at that session's end, so the
     wait for a session adds to the delay and a user who opens none in the window does not
