@@ -152,6 +152,18 @@ class Scenario(Strict):
         """Events only funnels log, in a fixed order (after the catalogue's)."""
         return [e for f in self.funnels.values() for e in self.own_events(f)]
 
+    def billing_events(self) -> list[str]:
+        """Events the billing system logs into the event stream, in a fixed order."""
+        declared = self.subscriptions.billing_events if self.subscriptions else None
+        if declared is None:
+            return []
+        return [e for e in (declared.renewal, declared.payment_failed, declared.cancellation) if e]
+
+    def logged_events(self) -> list[str]:
+        """Every event name raw.events can hold: the catalogue's, the funnels' own, then
+        the billing system's (the codes the shards log)."""
+        return [*self.event_names(), *self.funnel_events(), *self.billing_events()]
+
     def own_events(self, funnel: Funnel) -> list[str]:
         """The events a funnel logs itself (a signup funnel's first step is the signup)."""
         steps = funnel.steps if funnel.entry == "plan_conversion" else funnel.steps[1:]

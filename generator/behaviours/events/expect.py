@@ -18,7 +18,7 @@ def frames(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> dict[str, pd.D
 
 
 def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[Check]:
-    names = [*scenario.event_names(), *scenario.funnel_events()]
+    names = scenario.logged_events()
     return [
         Check("event_names", e.ExpectColumnValuesToBeInSet(column="event_name", value_set=names))
     ]

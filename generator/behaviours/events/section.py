@@ -79,7 +79,7 @@ def check(world: Scenario) -> None:
 
 def check_flows(world: Scenario) -> None:
     """A flow walks events the world logs (its own or its funnels'), under its own name."""
-    logged = {*world.events.catalog, *world.funnel_events()}
+    logged = set(world.logged_events())
     for name, flow in world.events.flows.items():
         if name in world.funnels:
             raise at(f"events.flows.{name}", "a planted funnel has this name")

@@ -199,10 +199,13 @@ def event_catalog(scenario: Scenario) -> pa.Table:
     session, the signup, and a conversion to a paid plan (a plan-conversion funnel's last
     step), and the unit of the number an event carries (a currency for money). An event is
     a user action (done in the app, in a session) unless the product's systems log it."""
-    names = [*scenario.event_names(), *scenario.funnel_events()]
-    step_type = {step.event: step.type for f in scenario.funnels.values() for step in f.steps}
+    names = scenario.logged_events()
+    step_type: dict[str, str] = {
+        step.event: step.type for f in scenario.funnels.values() for step in f.steps
+    }
+    step_type.update({name: "billing" for name in scenario.billing_events()})
     features = [e.feature for e in scenario.events.catalog.values()]
-    features += [None] * len(scenario.funnel_events())
+    features += [None] * (len(names) - len(features))
     valued = [scenario.values.get(n) for n in names]
     conversions = {
         f.steps[-1].event for f in scenario.funnels.values() if f.entry == "plan_conversion"
@@ -342,13 +345,18 @@ def log(s: Shard) -> None:
             adoption_code[adopted.feature],
         ]
     )
-    event_ms = np.concatenate([s.event_ms, hosted_ms])
-    gaps = np.concatenate([s.event_gap_ms, hosted_gap])
-    s.event_session = np.concatenate([s.event_session, hosted_session])
+    billed_user, billed_code, billed_ms = billing_events(s)
+    event_user = np.concatenate([event_user, billed_user])
+    ev_code = np.concatenate([ev_code, billed_code + len(names) + len(scenario.funnel_events())])
+    event_ms = np.concatenate([s.event_ms, hosted_ms, billed_ms])
+    gaps = np.concatenate([s.event_gap_ms, hosted_gap, np.zeros(len(billed_user), np.int64)])
+    s.event_session = np.concatenate(
+        [s.event_session, hosted_session, np.full(len(billed_user), NO_SESSION)]
+    )
     s.logged_user, s.logged_code, s.logged_ms = event_user, ev_code, event_ms
     features = [e.feature for e in scenario.events.catalog.values()]
-    all_names = [*names, *scenario.funnel_events()]
-    all_features = [*features, *[None] * len(scenario.funnel_events())]
+    all_names = scenario.logged_events()
+    all_features = [*features, *[None] * (len(all_names) - len(features))]
     s.raw["events"] = pa.table(
         {
             "user_id": pa.array(s.user_id[event_user]),
@@ -359,6 +367,45 @@ def log(s: Shard) -> None:
             "duration_ms": pa.array(gaps.astype(np.int32), mask=s.event_session == NO_SESSION),
         }
     )
+
+
+def billing_events(s: Shard) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(user, code into scenario.billing_events(), ms) of what the billing system sends to
+    the event stream: paid renewals, failed payments, cancellations taking effect."""
+    declared = s.scenario.subscriptions.billing_events if s.scenario.subscriptions else None
+    history = s.history
+    empty = np.zeros(0, dtype=np.int64)
+    if declared is None or history is None:
+        return empty, empty, empty
+    names = s.scenario.billing_events()
+    parts = []
+    if declared.renewal:
+        paid = history.invoice_is_renewal & history.invoice_paid
+        parts.append(
+            (history.invoice_user[paid], names.index(declared.renewal), history.invoice_at_ms[paid])
+        )
+    if declared.payment_failed:
+        failed = ~history.invoice_paid
+        parts.append(
+            (
+                history.invoice_user[failed],
+                names.index(declared.payment_failed),
+                history.invoice_at_ms[failed],
+            )
+        )
+    if declared.cancellation:
+        cancelled = history.change_is_cancellation
+        parts.append(
+            (
+                history.change_user[cancelled],
+                names.index(declared.cancellation),
+                history.change_at_ms[cancelled],
+            )
+        )
+    user = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    code = np.concatenate([np.full(len(p[0]), p[1]) for p in parts]).astype(np.int64)
+    at = np.concatenate([p[2] for p in parts]).astype(np.int64)
+    return user, code, at
 
 
 def reference_tables(scenario: Scenario, cal: Calendar) -> dict[str, pa.Table]:

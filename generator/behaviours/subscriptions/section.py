@@ -28,6 +28,15 @@ class SubscriptionMultipliers(Strict):
     churn: Multiplier = Field(1.0, description="on moves from a paid plan to the first plan")
 
 
+class BillingEvents(Strict):
+    """Events the billing system sends into the product's event stream (server-side, in
+    no session): a renewal paid, a payment that failed, a cancellation taking effect."""
+
+    renewal: Name | None = None
+    payment_failed: Name | None = None
+    cancellation: Name | None = None
+
+
 class CancellationReasons(Strict):
     """Why customers cancel, as the cancellation form records it: shares of the reasons
     given by customers still using the product and by those who stopped."""
@@ -69,6 +78,7 @@ class Subscriptions(Strict):
     )
     failed_payment_probability: Probability = 0.0
     cancellation_reasons: CancellationReasons | None = None
+    billing_events: BillingEvents | None = None
 
 
 MAX_CONVERSION_PER_SESSION = 0.5  # a session converting more often than this is not a product
@@ -113,6 +123,18 @@ def check(world: Scenario) -> None:
     for seg in subs.segment_multipliers:
         if seg not in world.segments:
             raise at(f"subscriptions.segment_multipliers.{seg}", "unknown segment")
+    if subs.billing_events is not None:
+        taken = {*world.events.catalog, *world.funnel_events()}
+        names = [
+            (k, getattr(subs.billing_events, k))
+            for k in ("renewal", "payment_failed", "cancellation")
+        ]
+        for key, name in names:
+            if name is None:
+                continue
+            if name in taken:
+                raise at(f"subscriptions.billing_events.{key}", f"'{name}' is logged already")
+            taken.add(name)
     if subs.cancellation_reasons is not None:
         for state in ("active", "inactive"):
             shares = getattr(subs.cancellation_reasons, state)

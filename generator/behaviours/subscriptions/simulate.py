@@ -69,12 +69,14 @@ class BillingHistory:
     change_from: np.ndarray
     change_to: np.ndarray
     change_reason: np.ndarray  # index into reasons(scenario)
+    change_is_cancellation: np.ndarray  # a customer's move from a paid plan to the free one
     invoice_user: np.ndarray
     invoice_plan: np.ndarray
     invoice_start_day: np.ndarray  # days since the scenario start
     invoice_end_day: np.ndarray
     invoice_at_ms: np.ndarray
     invoice_paid: np.ndarray
+    invoice_is_renewal: np.ndarray  # billed at a renewal (not at a plan's start)
     truth: Sums
     free_plan: FreePlanDecisions  # what a plan-conversion funnel is tried at
     every_decision: Decisions  # for the experiments' truth
@@ -309,6 +311,7 @@ def simulate(
             end=anniversaries(scenario.start, day, term[plan]),
             at=at,
             paid=ok,
+            renewal=False,
         )
         failed = users[~ok]
         if len(failed):
@@ -398,16 +401,29 @@ def simulate(
         change_from=rows.get("change", "source"),
         change_to=rows.get("change", "target"),
         change_reason=rows.get("change", "reason"),
+        change_is_cancellation=_cancellations(scenario, rows, reason_names),
         invoice_user=rows.get("invoice", "user"),
         invoice_plan=rows.get("invoice", "plan"),
         invoice_start_day=rows.get("invoice", "start"),
         invoice_end_day=rows.get("invoice", "end"),
         invoice_at_ms=rows.get("invoice", "at"),
         invoice_paid=rows.get("invoice", "paid", bool),
+        invoice_is_renewal=rows.get("invoice", "renewal", bool),
         truth=sums,
         free_plan=free_plan,
         every_decision=every,
     )
+
+
+def _cancellations(scenario: Scenario, rows: _Rows, reason_names: list[str]) -> np.ndarray:
+    """Per plan change: whether a customer left a paid plan for the free one (not a
+    failed payment, not a trial running out)."""
+    paid = np.array([p.price > 0 for p in present(scenario.subscriptions).plans.values()])
+    source, target = rows.get("change", "source"), rows.get("change", "target")
+    billing = np.isin(
+        rows.get("change", "reason"), [reason_names.index(r) for r in BILLING_REASONS]
+    )
+    return paid[source] & (target == 0) & ~billing
 
 
 def _add_runs(
@@ -527,6 +543,7 @@ def _renewals(
             end=anniversaries(scenario.start, anchor_day[i[renewing]], k + term[nxt[renewing]]),
             at=at[renewing],
             paid=ok,
+            renewal=True,
         )
         failed = ~ok
         if failed.any():

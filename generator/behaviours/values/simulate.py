@@ -75,7 +75,7 @@ def units(scenario) -> list[str]:
 
 def log(s: Shard) -> None:
     """The value columns of raw.events: event_value and value_unit (null where none)."""
-    names = [*s.scenario.event_names(), *s.scenario.funnel_events()]
+    names = s.scenario.logged_events()
     value, unit = draw_values(s, s.logged_user, s.logged_code, s.logged_ms, names)
     missing = unit < 0
     events = s.raw["events"]
