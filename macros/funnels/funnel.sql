@@ -102,7 +102,9 @@ select * from reached
         and next_event.event_name = '{{ event_name }}'
         and next_event.event_at > previous_step.step_{{ k - 1 }}_at
         and next_event.event_at
-            <= {{ dbt.dateadd('day', window_days, 'previous_step.step_1_at') }}
+            <= {{ dbt.dateadd(
+                'second', (window_days * 86400) | round | int, 'previous_step.step_1_at'
+            ) }}
     group by
         previous_step.user_id
         {%- for j in range(1, k) %},
@@ -116,7 +118,9 @@ select * from reached
         previous_step.*,
         case
             when next_event.event_at
-                <= {{ dbt.dateadd('day', window_days, 'previous_step.step_1_at') }}
+                <= {{ dbt.dateadd(
+                'second', (window_days * 86400) | round | int, 'previous_step.step_1_at'
+            ) }}
                 then next_event.event_at
         end as step_{{ k }}_at
     from step_{{ k - 1 }} as previous_step

@@ -3,8 +3,8 @@
     Windows count whole days after the exposure day (the exposure day itself is left
     out); see the experiment_windows var. -#}
 {%- set w = var('experiment_windows') -%}
-{%- set funnel = experiment_funnel() -%}
-{%- set funnel_window = funnel.window_days if funnel is not none else 0 -%}
+{%- set measured_funnel = experiment_funnel() -%}
+{%- set funnel_window = measured_funnel.window_days if measured_funnel is not none else 0 -%}
 {%- set sessions = tracked_events('is_session_start', var('experiment_session_event')) -%}
 {%- set checkouts = tracked_events('is_paid_conversion', var('paid_conversion_event')) -%}
 -- depends_on: {{ ref('stg_app__funnel_steps') }}
@@ -60,15 +60,23 @@ ratings as (
 
 ),
 
+-- completing the funnel as an ordered funnel counts it (a last step's action done without
+-- the steps before it is no completion)
 funnel_completions as (
 
-    select
-        user_id,
-        event_at
-    from {{ ref('fct_events') }}
-    {% if funnel is not none -%}
-        where event_name = '{{ funnel.steps[-1] }}'
+    {% if measured_funnel is not none -%}
+        select
+            user_id,
+            reached_at as event_at
+        from (
+            {{ funnel('experiment_funnel', measured_funnel.steps, measured_funnel.window_days) }}
+        ) as ordered
+        where step_number = {{ measured_funnel.steps | length }}
     {%- else -%}
+        select
+            user_id,
+            event_at
+        from {{ ref('fct_events') }}
         where false  -- the world has no funnel that starts at the signup
     {%- endif %}
 
@@ -178,7 +186,9 @@ completed as (
         on first_exposures.user_id = funnel_completions.user_id
         and funnel_completions.event_at >= first_exposures.exposed_at
         and funnel_completions.event_at
-        <= {{ dbt.dateadd('day', funnel_window, 'first_exposures.exposed_at') }}
+        <= {{ dbt.dateadd(
+            'second', (funnel_window * 86400) | round | int, 'first_exposures.exposed_at'
+        ) }}
     group by first_exposures.experiment_key, first_exposures.user_id
 
 ),
