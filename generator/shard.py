@@ -89,7 +89,7 @@ def simulate_shard(
         name_pool,
     )
     # who the users are
-    segments.draw(s)
+    segments.draw(s, marketing.acquisition_pull(scenario, s.cal, seed))
     arrivals.draw_signup_times(s)
     churn.draw(s)
     adoption.draw(s)

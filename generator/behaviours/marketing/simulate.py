@@ -89,6 +89,25 @@ def daily_spend(scenario: Scenario, cal: Calendar, seed: int) -> np.ndarray:
     return np.vstack([spend[channel == c].sum(axis=0) for c in range(channel.max() + 1)])
 
 
+def acquisition_pull(scenario: Scenario, cal: Calendar, seed: int):
+    """How spend draws signups to the paid channels: for the attribute naming the channel
+    that acquired a user, (value, day) weights, each paid channel's spend that day over its
+    mean over the timeframe (1 for values no channel spends on); None without one."""
+    mk = scenario.marketing
+    if mk is None or mk.acquisition is None:
+        return None
+    values = scenario.attributes[mk.acquisition.attribute].values  # type: ignore[union-attr]
+    spend = daily_spend(scenario, cal, seed)
+    channels = list(mk.channels)
+    pull = np.ones((len(values), cal.days))
+    for i, value in enumerate(values):
+        if value in channels:
+            row = spend[channels.index(value)]
+            if row.mean() > 0:
+                pull[i] = np.maximum(row / row.mean(), 0.05)  # a paused channel: word of mouth
+    return mk.acquisition.attribute, pull
+
+
 def touch_rates(scenario: Scenario, cal: Calendar, seed: int) -> np.ndarray:
     """(channel, day) expected touches per user using the product all day: in proportion
     to the day's spend against the channel's planned starting spend."""

@@ -67,6 +67,9 @@ def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[
         out.append(
             Check("users", e.ExpectColumnValuesToBeInSet(column=name, value_set=attr.values))
         )
+        acquisition = scenario.marketing.acquisition if scenario.marketing else None
+        if acquisition is not None and acquisition.attribute == name:
+            continue  # its shares follow the run's ad spend: truth.attribute_mix holds them
         # the segments' shares, drifted to each day and weighted by the day's signups
         segment_shares = np.array([share[s] for s in scenario.segments])
         table = np.array([attr.shares[s] for s in scenario.segments], dtype=float)

@@ -65,18 +65,28 @@ def band_of(attr: NumericAttribute, values: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.asarray(attr.bands), values, side="right")
 
 
-def drifted_shares(attr: CategoricalAttribute, base: np.ndarray, years: np.ndarray) -> np.ndarray:
+def drifted_shares(
+    attr: CategoricalAttribute, base: np.ndarray, years: np.ndarray, pull: np.ndarray | None = None
+) -> np.ndarray:
     """(user, value) shares at each user's signup, `years` after the start: the segment's
-    shares `base` (user, value) with each value's log-odds moved by its drift per year."""
-    if not attr.drift_per_year:
+    shares `base` (user, value) with each value's log-odds moved by its drift per year,
+    and weighted by `pull` (user, value) where something draws users to a value that day
+    (a paid channel's spend)."""
+    if not attr.drift_per_year and pull is None:
         return base
     drift = np.array([attr.drift_per_year.get(v, 0.0) for v in attr.values])
     weights = base * np.exp(np.outer(years, drift))
+    if pull is not None:
+        weights = weights * pull
     return weights / weights.sum(axis=1, keepdims=True)
 
 
 def draw_attributes(
-    scenario: Scenario, segment: np.ndarray, years: np.ndarray, rng: np.random.Generator
+    scenario: Scenario,
+    segment: np.ndarray,
+    years: np.ndarray,
+    rng: np.random.Generator,
+    pull: tuple[str, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
     """Index into each categorical attribute's `values`, drawn from the user's segment's
     shares as they drifted by the user's signup (`years` after the start); each numeric
@@ -101,7 +111,8 @@ def draw_attributes(
             out[attr_name] = values
             continue
         table = np.array([attr.shares[s] for s in names], dtype=float)
-        p = drifted_shares(attr, table[segment], years)
+        pulled = pull[1][:, pull[2]].T if pull is not None and pull[0] == attr_name else None
+        p = drifted_shares(attr, table[segment], years, pulled)
         cumulative = np.cumsum(p, axis=1)
         cumulative[:, -1] = 1.0
         out[attr_name] = (
@@ -160,11 +171,16 @@ def activity_multipliers(
     return seg_mult[segment] * rng.gamma(k, 1.0 / k, size=len(segment))
 
 
-def draw(s: Shard) -> None:
-    """Each user's hidden segment, attribute values, role and own activity multiplier."""
+def draw(s: Shard, pull: tuple[str, np.ndarray] | None = None) -> None:
+    """Each user's hidden segment, attribute values, role and own activity multiplier;
+    `pull` (attribute, (value, day) weights) draws signups towards values by day."""
     s.segment = draw_segments(s.scenario, s.n, s.rng["segments"])
     s.attributes, s.sums["attribute_mix"] = draw_attributes(
-        s.scenario, s.segment, s.signup_day / DAYS_PER_YEAR, s.rng["attributes"]
+        s.scenario,
+        s.segment,
+        s.signup_day / DAYS_PER_YEAR,
+        s.rng["attributes"],
+        None if pull is None else (pull[0], pull[1], s.signup_day),
     )
     zoned_by, s.zones, table = zone_table(s.scenario)
     s.zone = (
