@@ -145,7 +145,8 @@ def test_every_model_has_a_primary_key_test(manifest):
 
 def test_the_tracking_plan_is_the_scenarios(built_world):
     """raw.event_catalog and raw.funnel_steps, which the warehouse reads to know the world,
-    say what the scenario says: its events and their roles, its funnels and flows."""
+    say what the scenario says: its events (the billing system's too) and their roles and
+    types, its funnels and flows."""
     from generator.scenario import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "study_assistant.yml")
@@ -153,12 +154,17 @@ def test_the_tracking_plan_is_the_scenarios(built_world):
     catalog = con.execute(
         "select event_name, is_session_start, is_signup, is_paid_conversion from raw.event_catalog"
     ).fetchall()
+    types = dict(con.execute("select event_name, event_type from raw.event_catalog").fetchall())
     steps = con.execute(
         "select funnel_name, event_name, window_days from raw.funnel_steps "
         "order by funnel_number, step_number"
     ).fetchall()
     con.close()
-    assert [row[0] for row in catalog] == scenario.event_names() + scenario.funnel_events()
+    assert [row[0] for row in catalog] == scenario.logged_events()
+    system = {s.event for f in scenario.funnels.values() for s in f.steps if s.type == "system"}
+    assert {n for n, t in types.items() if t == "system"} == system
+    assert {n for n, t in types.items() if t == "billing"} == set(scenario.billing_events())
+    assert set(scenario.event_names()) <= {n for n, t in types.items() if t == "user_action"}
     session_start, signup, paid_conversion = ([r[0] for r in catalog if r[i]] for i in (1, 2, 3))
     assert session_start == [scenario.events.session_start]
     assert signup == [scenario.events.signup]
