@@ -146,6 +146,7 @@ touches as (
         channel,
         count(*) as touches
     from marts.fct_touchpoints
+    where not is_before_signup  -- truth expects the touches on users using the product
     group by channel
 ),
 

@@ -92,9 +92,9 @@ CASES = [
     ),
     (
         "plan_rate_above_one",
-        "subscriptions.transitions.trial.plus",
+        "subscriptions.conversion.trial.plus",
         1.3,
-        "subscriptions.transitions.trial.plus",
+        "subscriptions.conversion.trial.plus",
     ),
     (
         "plan_row_not_summing",
@@ -142,7 +142,7 @@ CASES = [
         "upgrade_funnel_rates_too_low",
         "funnels.upgrade.steps.1.rate",
         0.05,
-        "funnels.upgrade.steps: step rates too low for the planted free-plan conversion",
+        "funnels.upgrade.steps: step rates too low for the planted per-session conversion",
     ),
     ("funnel_unknown_entry", "funnels.upgrade.entry", "pageview", "funnels.upgrade.entry"),
     (
