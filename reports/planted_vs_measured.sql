@@ -120,6 +120,41 @@ funnel_checks as (
 
 ),
 
+-- an experiment's metric is judged only where every arm has the users its skewness needs
+-- at 4 standard errors (normal_tail_users in macros/stats: (g z (z^2 - 1) / 6)^2, at
+-- least 150): a few payers' revenue in a small world is not normal enough to judge
+arm_moments as (
+    select
+        experiment_key,
+        metric,
+        users,
+        metric_sum / users as mean,
+        metric_sum_squares / users - power(metric_sum / users, 2) as m2,
+        metric_sum_cubes / users as m3_raw,
+        metric_sum_squares / users as m2_raw
+    from marts.fct_experiment_statistics
+    where users > 0
+),
+
+judgeable as (
+    select
+        experiment_key,
+        metric,
+        bool_and(
+            m2 > 1e-12 * (1 + mean * mean)
+            and users >= greatest(
+                150,
+                power(
+                    (m3_raw - 3 * mean * m2_raw + 2 * power(mean, 3)) / power(m2, 1.5)
+                    * 4 * 15 / 6,
+                    2
+                )
+            )
+        ) as is_judgeable
+    from arm_moments
+    group by experiment_key, metric
+),
+
 experiment_checks as (
 
     select
@@ -135,9 +170,13 @@ experiment_checks as (
         and results.variant = planted.variant
         and results.metric = planted.metric
         and planted.segment is null
+    inner join judgeable
+        on results.experiment_key = judgeable.experiment_key
+        and results.metric = judgeable.metric
     where not results.is_control
         and abs(planted.expected_lift) > 1e-9
         and results.relative_lift is not null
+        and judgeable.is_judgeable
 
 ),
 
