@@ -46,7 +46,18 @@ class Hosts:
         """Each user's first session meant to open (by="opens") or starting ("starts") at
         or after t (-1: none)."""
         times = self.opens_ms if by == "opens" else self.starts_ms
-        return first_session_from(self.user, times, user, t)
+        return first_session_from(self.user, times, user, t, self.key(by))
+
+    def key(self, by: str) -> np.ndarray:
+        """user x SPAN + the sessions' times (by "opens", "starts" or a hosted kind),
+        ascending: computed once per shard."""
+        cache = self.__dict__.setdefault("_keys", {})
+        if by not in cache:
+            times = {"opens": self.opens_ms, "starts": self.starts_ms}.get(by)
+            if times is None:
+                times = self.hosted_at(by)
+            cache[by] = self.user.astype(np.int64) * SPAN + times
+        return cache[by]
 
     def hosted_at(self, kind: str) -> np.ndarray:
         """Per session, when an action of this kind it hosts happens (ms)."""
@@ -55,7 +66,7 @@ class Hosts:
     def last_hosting_by(self, kind: str, user: np.ndarray, limit: np.ndarray) -> np.ndarray:
         """Each user's last session whose hosted action of this kind falls at or before
         limit (-1: none)."""
-        key = self.user.astype(np.int64) * SPAN + self.hosted_at(kind)
+        key = self.key(kind)
         want = user.astype(np.int64) * SPAN + np.floor(limit).astype(np.int64)
         k = np.searchsorted(key, want, side="right") - 1
         found = (k >= 0) & (self.user[np.maximum(k, 0)] == user) if len(key) else k >= 0
@@ -63,13 +74,19 @@ class Hosts:
 
 
 def first_session_from(
-    session_user: np.ndarray, opens_ms: np.ndarray, user: np.ndarray, t: np.ndarray
+    session_user: np.ndarray,
+    opens_ms: np.ndarray,
+    user: np.ndarray,
+    t: np.ndarray,
+    key: np.ndarray | None = None,
 ) -> np.ndarray:
     """Index of each user's first session (sorted by user then opening) meant to open at
-    or after t, or -1 when there is none (t may be infinite)."""
+    or after t, or -1 when there is none (t may be infinite); `key` is their user x SPAN +
+    opening, when already made."""
     if len(session_user) == 0:
         return np.full(len(user), -1)
-    key = session_user.astype(np.int64) * SPAN + opens_ms
+    if key is None:
+        key = session_user.astype(np.int64) * SPAN + opens_ms
     finite = np.isfinite(t)
     at = np.ceil(np.minimum(np.where(finite, t, 0.0), float(SPAN - 1))).astype(np.int64)
     k = np.searchsorted(key, user.astype(np.int64) * SPAN + at, side="left")

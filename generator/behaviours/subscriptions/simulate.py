@@ -145,7 +145,7 @@ IDLE_DAYS = 30  # a customer with no session in this many days before a renewal 
 
 def _idle_before(hosts: Hosts, user: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Whether each user opened no session in the IDLE_DAYS before `at`."""
-    key = hosts.user.astype(np.int64) * SPAN + hosts.starts_ms
+    key = hosts.key("starts")
     wanted = user.astype(np.int64) * SPAN
     since = np.searchsorted(key, wanted + at - IDLE_DAYS * MS_PER_DAY, side="left")
     until = np.searchsorted(key, wanted + at, side="left")
