@@ -54,3 +54,12 @@ def expand_ranges(owner: np.ndarray, starts: np.ndarray, lengths: np.ndarray):
     first = np.cumsum(lengths) - lengths
     offsets = np.arange(total, dtype=np.int64) - np.repeat(first, lengths)
     return np.repeat(owner, lengths), np.repeat(starts, lengths) + offsets
+
+
+def draw_rows(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw per row of (row, outcome) weights, in proportion to the row's weights
+    (one uniform per row): the index of the outcome drawn."""
+    cumulative = np.cumsum(weights, axis=1)
+    cumulative /= cumulative[:, -1:]
+    cumulative[:, -1] = 1.0
+    return (rng.random(len(weights))[:, None] >= cumulative).sum(axis=1)

@@ -17,6 +17,7 @@ from generator.behaviours.segments.section import (
 )
 from generator.calendar import DAYS_PER_YEAR, SECONDS_PER_DAY, Calendar
 from generator.columns import dictionary, timestamps
+from generator.maths import draw_rows
 from generator.scenario import Scenario
 from generator.state import Shard
 
@@ -113,11 +114,7 @@ def draw_attributes(
         table = np.array([attr.shares[s] for s in names], dtype=float)
         pulled = pull[1][:, pull[2]].T if pull is not None and pull[0] == attr_name else None
         p = drifted_shares(attr, table[segment], years, pulled)
-        cumulative = np.cumsum(p, axis=1)
-        cumulative[:, -1] = 1.0
-        out[attr_name] = (
-            (rng.random(len(segment))[:, None] >= cumulative).sum(axis=1).astype(np.int16)
-        )
+        out[attr_name] = draw_rows(p, rng).astype(np.int16)
         cell = (segment.astype(np.int64) * n_years + year) if len(segment) else year
         size = len(names) * n_years
         expected[attr_name] = {

@@ -28,7 +28,7 @@ from generator.behaviours.subscriptions.section import (
 )
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import dictionary, timestamps
-from generator.maths import expand_ranges
+from generator.maths import draw_rows, expand_ranges
 from generator.scenario import Scenario
 from generator.section import present
 from generator.state import Shard
@@ -238,10 +238,7 @@ class _Sessions:
 
     def target(self, session: np.ndarray, plan: np.ndarray) -> np.ndarray:
         """The plan each moving session moves its user to, in proportion to the chances."""
-        chance = self.chances(session, plan)
-        cumulative = np.cumsum(chance, axis=1) / chance.sum(axis=1, keepdims=True)
-        cumulative[:, -1] = 1.0
-        return (self.rng.random(len(session))[:, None] >= cumulative).sum(axis=1)
+        return draw_rows(self.chances(session, plan), self.rng)
 
     def run_sums(self, first, through, plan) -> tuple[np.ndarray, np.ndarray]:
         """(run, next plan) summed chances over each run's sessions, and their variance
