@@ -27,6 +27,8 @@ from generator.behaviours.events.section import Events, check_flows
 from generator.behaviours.events.section import check as check_events
 from generator.behaviours.experiments.section import Experiment
 from generator.behaviours.experiments.section import check as check_experiments
+from generator.behaviours.faults.section import Faults
+from generator.behaviours.faults.section import check as check_faults
 from generator.behaviours.funnels.section import Funnel
 from generator.behaviours.funnels.section import check as check_funnels
 from generator.behaviours.lifecycle.section import Lifecycle
@@ -86,6 +88,7 @@ class Scenario(Strict):
     actors: dict[Name, ActorKind] = Field({}, max_length=100)
     relations: dict[Name, Relation] = Field({}, max_length=100)
     outcomes: dict[Name, Outcome] = Field({}, max_length=100)
+    faults: Faults | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -112,6 +115,7 @@ class Scenario(Strict):
         check_values(self)
         check_actors(self)
         check_outcomes(self)
+        check_faults(self)
         return self
 
     # -- derived views the behaviours share ------------------------------------------------

@@ -10,6 +10,7 @@ from generator.behaviours.adoption import tables as adoption
 from generator.behaviours.arrivals import tables as arrivals
 from generator.behaviours.events import tables as events
 from generator.behaviours.experiments import tables as experiments
+from generator.behaviours.faults import tables as faults
 from generator.behaviours.funnels import tables as funnels
 from generator.behaviours.lifecycle import tables as lifecycle
 from generator.behaviours.llm import tables as llm
@@ -34,6 +35,7 @@ _BEHAVIOURS = (
     values,
     actors,
     outcomes,
+    faults,
 )
 RAW_TABLES: dict[str, dict[str, str]] = {
     name: columns for b in _BEHAVIOURS for name, columns in b.RAW.items()

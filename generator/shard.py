@@ -17,6 +17,7 @@ from generator.behaviours.arrivals import simulate as arrivals
 from generator.behaviours.churn import simulate as churn
 from generator.behaviours.events import simulate as events
 from generator.behaviours.experiments import simulate as experiments
+from generator.behaviours.faults import simulate as faults
 from generator.behaviours.funnels import simulate as funnels
 from generator.behaviours.lifecycle import simulate as lifecycle
 from generator.behaviours.llm import simulate as llm
@@ -50,6 +51,7 @@ STREAMS = (
     "actors",
     "outcomes",
     "time_zones",
+    "faults",
 )
 
 
@@ -121,6 +123,8 @@ def simulate_shard(
     experiments.log(s)
     adoption.record(s)
     marketing.log(s)
+    # the rows as the pipelines deliver them
+    faults.apply(s)
     return ShardResult(s.index, s.raw, s.truth, s.sums, s.event_session, s.n_sessions)
 
 

@@ -27,6 +27,7 @@ from generator.behaviours.actors.simulate import tables as actor_tables
 from generator.behaviours.arrivals.simulate import draw_signup_days
 from generator.behaviours.events.simulate import reference_tables as tracking_plan
 from generator.behaviours.experiments.simulate import reference_tables as flag_registry
+from generator.behaviours.faults import simulate as faults
 from generator.behaviours.funnels.simulate import reference_tables as funnel_plan
 from generator.behaviours.marketing.simulate import reference_tables as ad_spend
 from generator.behaviours.segments.simulate import reference_tables as attribute_plan
@@ -128,6 +129,16 @@ def _results(
         yield result
 
 
+def _accounts(scenario: Scenario, cal: Calendar, seed: int, args: list[tuple]) -> ShardResult:
+    """The scripted and staff accounts, numbered after the last shard's users."""
+    users, events, labels, session, n_sessions = faults.accounts(
+        scenario, cal, seed, scenario.users + 1, len(args), args[0][-1] if args else []
+    )
+    return ShardResult(
+        len(args), {"users": users, "events": events}, {"faults": labels}, {}, session, n_sessions
+    )
+
+
 def _numbered(data: pa.Table, table: str, last_ids: dict[str, int]) -> pa.Table:
     """Prepend the table's id column when the rows come without it, numbering on from the
     previous shard's last id."""
@@ -211,6 +222,7 @@ def _write_run(
         sums: dict = {}
         session_offset = 0
         last_ids: dict[str, int] = {}
+        events_written = 0
         bar = tqdm(
             total=scenario.users,
             desc="simulate users",
@@ -218,7 +230,9 @@ def _write_run(
             disable=not progress,
             file=sys.stderr,
         )
-        for result in _results(args, pool, 2 * workers, spool_dir):
+        for result in itertools.chain(
+            _results(args, pool, 2 * workers, spool_dir), [_accounts(scenario, cal, seed, args)]
+        ):
             for table, data in result.raw.items():
                 data = _numbered(data, table, last_ids)
                 if table == "events":
@@ -230,11 +244,18 @@ def _write_run(
             for table, data in result.truth.items():
                 warehouse.append("truth", table, data)
             _add(sums, result.sums)
-            bar.update(result.raw["users"].num_rows)
-            bar.set_postfix(events=f"{last_ids.get('events', 0):,}")
+            events_written += result.raw["events"].num_rows
+            bar.update(min(result.raw["users"].num_rows, scenario.users - bar.n))
+            bar.set_postfix(events=f"{events_written:,}")
         bar.close()
 
-        for reference in (tracking_plan, attribute_plan, funnel_plan, flag_registry):
+        for reference in (
+            tracking_plan,
+            attribute_plan,
+            funnel_plan,
+            flag_registry,
+            faults.reference_tables,
+        ):
             for table, data in reference(scenario, cal).items():
                 warehouse.append("raw", table, data)
         for table, data in ad_spend(scenario, cal, seed).items():

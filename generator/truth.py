@@ -14,6 +14,7 @@ from generator.behaviours.arrivals import truth as arrivals
 from generator.behaviours.churn import truth as churn
 from generator.behaviours.events import truth as events
 from generator.behaviours.experiments import truth as experiments
+from generator.behaviours.faults import truth as faults
 from generator.behaviours.funnels import truth as funnels
 from generator.behaviours.lifecycle import truth as lifecycle
 from generator.behaviours.llm import truth as llm
@@ -41,6 +42,7 @@ PARAMETERS = (
     values,
     actors,
     outcomes,
+    faults,
 )
 TABLES = (
     arrivals,

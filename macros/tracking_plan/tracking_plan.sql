@@ -109,10 +109,10 @@
 
 
 {% macro raw_user_attributes() -%}
-    {#- The columns of raw.users besides the account's own (user_id, signed_up_at, email,
+    {#- The columns of raw.users besides the account's own (user_id, signed_up_at, loaded_at, email,
         role, time_zone): the world's attributes as logged. Empty while dbt parses. -#}
     {{ return(source_extra_columns(
-        'users', ['user_id', 'signed_up_at', 'email', 'role', 'time_zone']
+        'users', ['user_id', 'signed_up_at', 'loaded_at', 'email', 'role', 'time_zone']
     )) }}
 {%- endmacro %}
 

@@ -1,11 +1,37 @@
 {#- Each month's MRR in fct_mrr equals, to the cent, what the raw paid invoices covering
     that month's snapshot date say (amount / months covered), recomputed here from the
-    source rather than from the staging the mart uses. Returns months that differ. -#}
+    source rather than from the staging the mart uses (an amount that arrived in cents,
+    100 times its plan's price, read in dollars). Returns months that differ. -#}
 with
+
+raw_invoices as (
+
+    select * from {{ source('billing', 'invoices') }}
+
+),
+
+prices as (
+
+    select plan, billing_interval, min(amount) as price
+    from raw_invoices
+    where amount > 0
+    group by plan, billing_interval
+
+),
 
 invoices as (
 
-    select * from {{ source('billing', 'invoices') }}
+    select
+        raw_invoices.* exclude (amount),
+        case
+            when raw_invoices.amount = 100 * prices.price then raw_invoices.amount / 100
+            else raw_invoices.amount
+        end as amount
+    from raw_invoices
+    left join prices
+        on
+            raw_invoices.plan = prices.plan
+            and raw_invoices.billing_interval = prices.billing_interval
 
 ),
 

@@ -45,7 +45,7 @@ labelled as (
         select
             truth_steps.*,
             '{{ breakdown }}' as breakdown,
-            users.{{ breakdown }} as breakdown_value
+            {{ breakdown_value("users." ~ breakdown) }} as breakdown_value
         from truth_steps
         inner join users
             on users.user_id = cast(truth_steps.user_id as {{ dbt.type_string() }})

@@ -20,7 +20,9 @@ RAW: dict[str, dict[str, str]] = {
         "session_id": "BIGINT",
         "event_name": "VARCHAR",
         "feature": "VARCHAR",
-        "event_at": "TIMESTAMP",
+        "event_at": "TIMESTAMP",  # by the clock of the device (the server's for system events)
+        "sent_at": "TIMESTAMP",  # by the same clock, when its batch left
+        "received_at": "TIMESTAMP",  # by the collector's clock, when it arrived
         "duration_ms": "INTEGER",
         "event_value": "DOUBLE",
         "value_unit": "VARCHAR",

@@ -7,6 +7,7 @@ RAW: dict[str, dict[str, str]] = {
     "users": {
         "user_id": "BIGINT",
         "signed_up_at": "TIMESTAMP",
+        "loaded_at": "TIMESTAMP",  # when the row reached the warehouse
         "email": "VARCHAR",
         "role": "VARCHAR",
         "time_zone": "VARCHAR",

@@ -84,7 +84,7 @@ labelled as (
         select
             timed.*,
             '{{ breakdown }}' as breakdown,
-            users.{{ breakdown }} as breakdown_value
+            {{ breakdown_value("users." ~ breakdown) }} as breakdown_value
         from timed
         inner join users on timed.user_id = users.user_id
     {% endfor %}

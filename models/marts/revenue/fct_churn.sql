@@ -33,7 +33,7 @@ labelled as (
         select
             movements.*,
             '{{ breakdown }}' as breakdown,
-            users.{{ breakdown }} as breakdown_value
+            {{ breakdown_value("users." ~ breakdown) }} as breakdown_value
         from movements
         inner join users on movements.user_id = users.user_id
     {% endfor %}

@@ -1,19 +1,21 @@
 with
 
-source as (
+deliveries as (
 
-    select * from {{ source('app', 'events') }}
+    select * from {{ ref('stg_app__event_deliveries') }}
     where {{ known_by_as_of_date('event_at') }}
 
 ),
 
-renamed as (
+-- one row per event that happened to a customer: repeated receipts, resent copies and
+-- excluded accounts' events left out, clocks, renames and durations repaired
+kept as (
 
     select
         ----------  ids
-        cast(event_id as {{ dbt.type_string() }}) as event_id,
-        cast(user_id as {{ dbt.type_string() }}) as user_id,
-        cast(session_id as {{ dbt.type_string() }}) as tracker_session_id,
+        event_id,
+        user_id,
+        tracker_session_id,
 
         ---------- strings
         event_name,
@@ -23,15 +25,18 @@ renamed as (
         ---------- numerics
         duration_ms,
         event_value,
+        clock_offset_ms,
 
         ---------- dates
         cast(event_at as date) as event_date,
 
         ---------- timestamps
-        event_at
+        event_at,
+        received_at
 
-    from source
+    from deliveries
+    where not is_repeated_receipt and not is_resent_copy and not is_excluded_account
 
 )
 
-select * from renamed
+select * from kept

@@ -8,6 +8,12 @@ source as (
 
 ),
 
+excluded_accounts as (
+
+    select user_id from {{ ref('stg_app__excluded_accounts') }}
+
+),
+
 renamed as (
 
     select
@@ -26,10 +32,14 @@ renamed as (
         cast(signed_up_at as date) as signup_date,
 
         ---------- timestamps
-        signed_up_at
+        signed_up_at,
+        loaded_at
 
     from source
 
 )
 
-select * from renamed
+select renamed.*
+from renamed
+left join excluded_accounts on renamed.user_id = excluded_accounts.user_id
+where excluded_accounts.user_id is null
