@@ -16,6 +16,7 @@ import pandas as pd
 from generator.behaviours.actors import expect as actors
 from generator.behaviours.events import expect as events
 from generator.behaviours.experiments import expect as experiments
+from generator.behaviours.faults import expect as faults
 from generator.behaviours.llm import expect as llm
 from generator.behaviours.marketing import expect as marketing
 from generator.behaviours.segments import expect as segments
@@ -25,7 +26,7 @@ from generator.outputs import OutputError, open_read_only
 from generator.scenario import Scenario
 
 # the behaviours whose raw tables carry expectations, in the order their checks run
-EXPECTING = (segments, events, subscriptions, llm, experiments, marketing, actors)
+EXPECTING = (faults, segments, events, subscriptions, llm, experiments, marketing, actors)
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,10 @@ def run(scenario: Scenario, db: str | Path) -> list[Outcome]:
     source = context.data_sources.add_pandas("raw")
     outcomes = []
     for name in dict.fromkeys(c.frame for c in checks):
+        wanted = [c for c in checks if c.frame == name]
         batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
         mine = context.suites.add(gx.ExpectationSuite(name=f"raw_{name}"))
-        for check in checks:
-            if check.frame == name:
-                mine.add_expectation(check.expectation)
+        by_id = {mine.add_expectation(check.expectation).id: check for check in wanted}
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"raw_{name}", data=batch, suite=mine)
         )
@@ -80,8 +80,14 @@ def run(scenario: Scenario, db: str | Path) -> list[Outcome]:
             config = r.expectation_config
             if config is None:
                 raise RuntimeError(f"raw_{name}: a result without its expectation")
+            check = by_id[config.id]
             kwargs = {k: v for k, v in config.kwargs.items() if k not in ("column", "batch_id")}
             observed = r.result.get("observed_value", r.result.get("unexpected_count"))
+            success = bool(r.success)
+            if check.flags is not None:  # it must flag exactly the planted faults
+                observed = r.result.get("unexpected_count")
+                kwargs["flags"] = check.flags
+                success = observed == check.flags
             if isinstance(observed, (float, np.floating)):
                 observed = round(float(observed), 6)
             outcomes.append(
@@ -94,7 +100,7 @@ def run(scenario: Scenario, db: str | Path) -> list[Outcome]:
                         f"{k}={round(v, 6) if isinstance(v, float) else v}"
                         for k, v in kwargs.items()
                     )[:80],
-                    success=bool(r.success),
+                    success=success,
                 )
             )
     return outcomes

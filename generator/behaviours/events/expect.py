@@ -1,4 +1,5 @@
-"""What raw.events must show: only the events the world logs."""
+"""What raw.events must show: only the events the world logs, under their names in the
+tracking plan (a renamed event's new name among them; the faults module counts those)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def frames(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> dict[str, pd.D
 
 
 def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[Check]:
-    names = scenario.logged_events()
+    rename = scenario.faults.rename if scenario.faults is not None else None
+    names = [*scenario.logged_events(), *([rename.renamed_to] if rename else [])]
     return [
         Check("event_names", e.ExpectColumnValuesToBeInSet(column="event_name", value_set=names))
     ]

@@ -1,5 +1,7 @@
-"""What raw.users must show: one row per simulated user, roles, zones and attribute values
-from the world, in the planted shares (drifted over the signups' days)."""
+"""What raw.users must show: a row for every simulated user, roles, zones and attribute
+values from the world, in the planted shares (drifted over the signups' days) among the
+users whose value is not empty. The staff and scripted accounts beside them are the faults
+module's to count."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ if TYPE_CHECKING:
 
 
 def frames(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> dict[str, pd.DataFrame]:
-    return {"users": con.execute("select * from raw.users").df()}
+    population = "select * from raw.users where user_id in (select user_id from truth.users)"
+    return {"users": con.execute(population).df()}
 
 
 def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[Check]:
@@ -81,9 +84,10 @@ def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[
             mixed += weight * (day_weight @ by_day)
         for i, value in enumerate(attr.values):
             p = float(mixed[i])
-            low, high = share_range(p, n)
+            low, high = share_range(p, int(users[name].notna().sum()))
             column = f"is_{name}_{value}"
-            users[column] = (users[name] == value).astype(float)
+            known = users[name].notna()  # an empty value is unknown, not another value
+            users[column] = (users[name] == value).astype(float).where(known)
             out.append(
                 Check(
                     "users",

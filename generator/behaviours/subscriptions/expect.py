@@ -1,4 +1,5 @@
-"""What raw.invoices must show: the planted prices, and failed payments at their share."""
+"""What raw.invoices must show: the planted prices (but for the amounts written in cents),
+and failed payments at their share."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from generator.checks import Check, share_range
+from generator.checks import Check, planted, share_range
 from generator.section import present
 
 if TYPE_CHECKING:
@@ -30,7 +31,11 @@ def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[
     invoices["is_failed"] = (invoices["status"] == "failed").astype(float)
     low, high = share_range(subs.failed_payment_probability, len(invoices))
     return [
-        Check("invoices", e.ExpectColumnValuesToBeInSet(column="amount", value_set=prices)),
+        Check(
+            "invoices",
+            e.ExpectColumnValuesToBeInSet(column="amount", value_set=prices),
+            planted(frames, "amount_in_cents", "invoices"),  # amounts written in cents
+        ),
         Check(
             "invoices",
             e.ExpectColumnMeanToBeBetween(column="is_failed", min_value=low, max_value=high),
