@@ -705,6 +705,44 @@ def _llm(q: _Queries) -> Section:
     return Section(text, [fig], queries=["llm_quality"])
 
 
+def _data_quality(q: _Queries) -> Section:
+    d = q("data_quality")
+    labels = [f"{r.fault} ({r.table_name})" for r in d.itertuples()]
+    fig = go.Figure()
+    for i, (column, name) in enumerate([("planted", "planted (truth)"), ("flagged", "flagged")]):
+        fig.add_trace(
+            go.Bar(y=labels, x=d[column], name=name, orientation="h", marker_color=PALETTE[i])
+        )
+    fig.update_xaxes(type="log", title="rows (log scale)")
+    _layout(fig, "Planted faults and the rows staging's rules flag", max(360, 36 * len(d) + 120))
+    fig.update_layout(barmode="group", margin={"l": 260})
+    d["exact"] = (d.flagged == d.planted) & (d.leaked.fillna(0) == 0)
+    rows = "".join(
+        f'<tr class="{"ok" if r.exact else "miss"}">'
+        f"<td>{html.escape(r.fault)}</td><td>{html.escape(r.table_name)}</td>"
+        f"<td>{r.planted:,}</td><td>{r.flagged:,}</td>"
+        f"<td>{'–' if pd.isna(r.leaked) else format(int(r.leaked), ',')}</td>"
+        f"<td>{html.escape(r.handling)}</td></tr>"
+        for r in d.itertuples()
+    )
+    table = (
+        '<table class="checks"><thead><tr><th>fault</th><th>raw table</th><th>planted</th>'
+        "<th>flagged</th><th>leaked</th><th>what staging does</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+    exact = int(d.exact.sum())
+    text = (
+        "The pipelines deliver the data with faults, as real ones do: retries received "
+        "twice, late uploads, device clocks that are off, staff and scripted accounts, empty "
+        "attributes, events ahead of their user's row, values out of range and a renamed "
+        "event. The simulator labels each faulty row in truth.faults; staging flags them by "
+        "documented rules (fct_data_quality) and removes or repairs them. "
+        f"{exact} of {len(d)} fault classes are flagged exactly and leak nothing into the "
+        "marts. An empty attribute cannot be repaired: it stays unknown."
+    )
+    return Section(text, [fig], [table], ["data_quality"], tables_after_charts=True)
+
+
 AREAS = [
     "Signups",
     "KPI anomalies",
@@ -809,6 +847,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[_Queries], Section]]] = [
     ("attribution", "Marketing attribution", "marketing", _attribution),
     ("adoption", "Feature adoption", "feature launches", _adoption),
     ("llm", "LLM answer quality", "LLM answers", _llm),
+    ("quality", "Data quality", "planted faults", _data_quality),
 ]
 
 

@@ -189,6 +189,7 @@ def _draw(rng: np.random.Generator) -> dict:
         }
     _draw_later_behaviours(rng, world, segments)
     _draw_realism(rng, world)
+    _draw_faults(rng, world)
     return world
 
 
@@ -372,3 +373,35 @@ def _draw_realism(rng: np.random.Generator, world: dict) -> None:
                 "attribute": "came_from",
                 "impressions": _r(rng, 0.0, 5.0, 1),
             }
+
+
+def _draw_faults(rng: np.random.Generator, world: dict) -> None:
+    """The pipelines' faults, most at realistic rates, any of them zero (drawn last, so the
+    earlier draws hold)."""
+    if rng.random() < 0.15:
+        return  # a clean world
+    start, end = world["start"], world["end"]
+    since = start + dt.timedelta(days=int(rng.integers(1, (end - start).days + 1)))
+    events = list(world["events"]["catalog"])
+    world["faults"] = {
+        "duplicates": {"same_id": _r(rng, 0.0, 0.02, 4), "new_id": _r(rng, 0.0, 0.01, 4)},
+        "late": {"share": _r(rng, 0.0, 0.05, 4), "median_hours": _r(rng, 0.5, 48, 1)},
+        "clock_skew": {"devices": _r(rng, 0.0, 0.1, 3), "median_minutes": _r(rng, 0.1, 600, 1)},
+        "accounts": {
+            "scripted": int(rng.integers(0, 5)),
+            "events_per_day": int(rng.integers(2000, 8000)),
+            "staff": int(rng.integers(0, 8)),
+            "internal_domains": ["corp.example.net", "qa.example.org"][: int(rng.integers(1, 3))],
+        },
+        "missing_attributes": _r(rng, 0.0, 0.05, 3),
+        "orphans": {"users": _r(rng, 0.0, 0.05, 3), "median_hours": _r(rng, 0.5, 72, 1)},
+        "out_of_range": {
+            "negative_durations": _r(rng, 0.0, 0.01, 4),
+            "amounts_in_cents": _r(rng, 0.0, 0.01, 4),
+        },
+        "rename": {
+            "event": str(rng.choice(events)),
+            "renamed_to": "renamed_event_v2",
+            "since": since,
+        },
+    }

@@ -4,7 +4,9 @@
     user's chance of the value at their signup (truth.attribute_mix, drift included), with
     the binomial variance summed likewise; a numeric attribute's bands and the role come
     from the planted shares (a segment's role is planted with share 1, so it must hold
-    exactly). Each within 4 standard errors. -#}
+    exactly). A value the users table left empty is unknown, and empty at random: each
+    cell's expectation and variance are taken over the users whose value is known (its
+    segment and year's known share of them). Each within 4 standard errors. -#}
 {%- set attributes = ['role'] + user_attributes() -%}
 with
 
@@ -123,6 +125,19 @@ expected_cells as (
 
 ),
 
+-- the share of each segment and year whose value is known (not left empty)
+known as (
+
+    select
+        attribute,
+        segment,
+        year_number,
+        cast(count(attribute_value) as {{ dbt.type_float() }}) / count(*) as known_share
+    from labelled
+    group by attribute, segment, year_number
+
+),
+
 observed_cells as (
 
     select
@@ -139,9 +154,18 @@ observed_cells as (
 cells as (
 
     select
-        expected_cells.*,
+        expected_cells.attribute,
+        expected_cells.segment,
+        expected_cells.year_number,
+        expected_cells.attribute_value,
+        expected_cells.expected_users * known.known_share as expected_users,
+        expected_cells.variance * known.known_share as variance,
         coalesce(observed_cells.users, 0) as users
     from expected_cells
+    inner join known
+        on expected_cells.attribute = known.attribute
+        and expected_cells.segment = known.segment
+        and expected_cells.year_number = known.year_number
     left join observed_cells
         on expected_cells.attribute = observed_cells.attribute
         and expected_cells.segment = observed_cells.segment
