@@ -2,10 +2,14 @@
 -- the rows staging's rules flag (fct_data_quality), what staging does with them, and the
 -- rows it kept that still show the fault (leaked; null where it cannot be repaired).
 with planted as (
-    select fault, table_name, count(*) as planted
+    select
+        fault,
+        table_name,
+        count(*) as planted
     from truth.faults
     group by fault, table_name
 )
+
 select
     quality.fault,
     quality.table_name,

@@ -12,7 +12,10 @@ raw_invoices as (
 
 prices as (
 
-    select plan, billing_interval, min(amount) as price
+    select
+        plan,
+        billing_interval,
+        min(amount) as price
     from raw_invoices
     where amount > 0
     group by plan, billing_interval
@@ -30,8 +33,8 @@ invoices as (
     from raw_invoices
     left join prices
         on
-            raw_invoices.plan = prices.plan
-            and raw_invoices.billing_interval = prices.billing_interval
+        raw_invoices.plan = prices.plan
+        and raw_invoices.billing_interval = prices.billing_interval
 
 ),
 

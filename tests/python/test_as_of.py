@@ -11,10 +11,11 @@ import duckdb
 
 from conftest import run_dbt
 
-# every raw table with a time, and the column that says when its row was known
+# every raw table with a time, and the column that says when its row was known: an event
+# when the collector received it (late uploads later), a user when the row loaded
 KNOWN_AT = {
-    "users": "signed_up_at",
-    "events": "event_at",
+    "users": "loaded_at",
+    "events": "received_at",
     "subscription_changes": "changed_at",
     "invoices": "issued_at",
     "llm_responses": "requested_at",

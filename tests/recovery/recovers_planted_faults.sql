@@ -8,7 +8,10 @@ with
 
 planted as (
 
-    select fault, table_name, count(*) as rows_planted
+    select
+        fault,
+        table_name,
+        count(*) as rows_planted
     from {{ source('truth', 'faults') }}
     group by fault, table_name
 
@@ -45,8 +48,8 @@ kept_labels as (
             'late_arrival', 'clock_skew', 'renamed_event', 'negative_duration', 'orphan_event'
         )
         and labels.row_id not in (
-            select row_id from labels
-            where fault in ('duplicate_new_id', 'scripted_account', 'staff_account')
+            select removed.row_id from labels as removed
+            where removed.fault in ('duplicate_new_id', 'scripted_account', 'staff_account')
         )
 
 ),
@@ -107,8 +110,8 @@ compared as (
         on planted.fault = flagged.fault and planted.table_name = flagged.table_name
     left join repairs
         on
-            coalesce(planted.fault, flagged.fault) = repairs.fault
-            and coalesce(planted.table_name, flagged.table_name) = repairs.table_name
+        coalesce(planted.fault, flagged.fault) = repairs.fault
+        and coalesce(planted.table_name, flagged.table_name) = repairs.table_name
 
 )
 

@@ -54,22 +54,29 @@ delivery_counts as (
 kept_counts as (
 
     select
-        count(*) - count(distinct event_id) as repeated_ids,
-        sum(case when event_at > received_at then 1 else 0 end) as received_before_happening,
-        sum(case when duration_ms < 0 then 1 else 0 end) as negative_durations,
-        sum(case when event_name in (select renamed_to from renames) then 1 else 0 end)
-            as renamed,
-        sum(case when user_id not in (select user_id from users) then 1 else 0 end)
-            as without_user
+        count(*) - count(distinct events.event_id) as kept_repeated_ids,
+        sum(case when events.event_at > events.received_at then 1 else 0 end)
+            as kept_received_before_happening,
+        sum(case when events.duration_ms < 0 then 1 else 0 end) as kept_negative_durations,
+        sum(case when renames.renamed_to is not null then 1 else 0 end) as kept_renamed,
+        sum(case when users.user_id is null then 1 else 0 end) as kept_without_user
     from events
+    left join renames on events.event_name = renames.renamed_to
+    left join users on events.user_id = users.user_id
 
 ),
 
 resent_kept as (
 
-    select count(*) as resent_copies
+    select count(*) as kept_resent_copies
     from (
-        select user_id, tracker_session_id, event_name, event_at, duration_ms, event_value
+        select
+            user_id,
+            tracker_session_id,
+            event_name,
+            event_at,
+            duration_ms,
+            event_value
         from events
         group by user_id, tracker_session_id, event_name, event_at, duration_ms, event_value
         having count(*) > 1
@@ -79,35 +86,51 @@ resent_kept as (
 
 late_lost as (
 
-    select count(*) as late_arrivals
+    select count(*) as lost_late_arrivals
     from deliveries
+    left join events on deliveries.event_id = events.event_id
     where
-        is_late_arrival and not is_repeated_receipt and not is_resent_copy
-        and not is_excluded_account
-        and {{ known_by_as_of_date('deliveries.event_at') }}
-        and event_id not in (select event_id from events)
+        deliveries.is_late_arrival
+        and not deliveries.is_repeated_receipt
+        and not deliveries.is_resent_copy
+        and not deliveries.is_excluded_account
+        and events.event_id is null
 
 ),
 
 account_counts as (
 
     select
-        excluded_accounts.exclusion_reason,
-        count(distinct excluded_accounts.user_id) as accounts,
-        sum(case when deliveries.event_id is not null then 1 else 0 end) as events
+        count(distinct case when excluded_accounts.exclusion_reason = 'inhuman_volume'
+                then excluded_accounts.user_id
+        end) as scripted_accounts,
+        sum(case when excluded_accounts.exclusion_reason = 'inhuman_volume'
+                and deliveries.event_id is not null then 1
+            else 0
+        end) as scripted_events,
+        count(distinct case when excluded_accounts.exclusion_reason = 'internal_domain'
+                then excluded_accounts.user_id
+        end) as staff_accounts,
+        sum(case when excluded_accounts.exclusion_reason = 'internal_domain'
+                and deliveries.event_id is not null then 1
+            else 0
+        end) as staff_events
     from excluded_accounts
     left join deliveries on excluded_accounts.user_id = deliveries.user_id
-    group by excluded_accounts.exclusion_reason
 
 ),
 
 accounts_kept as (
 
     select
-        (select count(*) from users where user_id in (select user_id from excluded_accounts))
-            as users,
-        (select count(*) from events where user_id in (select user_id from excluded_accounts))
-            as events
+        (
+            select count(*) from users
+            where users.user_id in (select excluded_accounts.user_id from excluded_accounts)
+        ) as kept_excluded_users,
+        (
+            select count(*) from events
+            where events.user_id in (select excluded_accounts.user_id from excluded_accounts)
+        ) as kept_excluded_events
 
 ),
 
@@ -117,21 +140,25 @@ missing_values as (
         0
         {%- for attribute in raw_user_attributes() %}
         + sum(case when {{ attribute }} is null then 1 else 0 end)
-        {%- endfor %} as missing
+        {%- endfor %} as missing_values
     from users
 
 ),
 
 invoice_counts as (
 
-    select sum(case when was_amount_in_cents then 1 else 0 end) as in_cents
+    select sum(case when was_amount_in_cents then 1 else 0 end) as amounts_in_cents
     from invoices
 
 ),
 
 invoice_floors as (
 
-    select plan, billing_interval, currency, min(amount) as floor_amount
+    select
+        plan,
+        billing_interval,
+        currency,
+        min(amount) as floor_amount
     from invoices
     where amount > 0
     group by plan, billing_interval, currency
@@ -140,14 +167,38 @@ invoice_floors as (
 
 invoices_kept as (
 
-    select count(*) as in_cents
+    select count(*) as kept_amounts_in_cents
     from invoices
     inner join invoice_floors
         on
-            invoices.plan = invoice_floors.plan
-            and invoices.billing_interval = invoice_floors.billing_interval
-            and invoices.currency = invoice_floors.currency
+        invoices.plan = invoice_floors.plan
+        and invoices.billing_interval = invoice_floors.billing_interval
+        and invoices.currency = invoice_floors.currency
     where invoices.amount >= 50 * invoice_floors.floor_amount
+
+),
+
+counts as (
+
+    select
+        delivery_counts.*,
+        kept_counts.*,
+        resent_kept.*,
+        late_lost.*,
+        account_counts.*,
+        accounts_kept.*,
+        missing_values.*,
+        invoice_counts.*,
+        invoices_kept.*
+    from delivery_counts
+    cross join kept_counts
+    cross join resent_kept
+    cross join late_lost
+    cross join account_counts
+    cross join accounts_kept
+    cross join missing_values
+    cross join invoice_counts
+    cross join invoices_kept
 
 ),
 
@@ -155,52 +206,41 @@ checks as (
 
     {% set rows = [
         ('duplicate_same_id', 'events', 'removed: the first receipt of an event id stays',
-         'delivery_counts.repeated_receipts', 'kept_counts.repeated_ids'),
+         'repeated_receipts', 'kept_repeated_ids'),
         ('duplicate_new_id', 'events', 'removed: the first of identical events stays',
-         'delivery_counts.resent_copies', 'resent_kept.resent_copies'),
+         'resent_copies', 'kept_resent_copies'),
         ('late_arrival', 'events', 'kept: placed by when it happened, not when it arrived',
-         'delivery_counts.late_arrivals', 'late_lost.late_arrivals'),
+         'late_arrivals', 'lost_late_arrivals'),
         ('clock_skew', 'events', 'corrected: the device offset read from sent_at',
-         'delivery_counts.clock_corrected', 'kept_counts.received_before_happening'),
+         'clock_corrected', 'kept_received_before_happening'),
         ('renamed_event', 'events', 'mapped to the name before the rename',
-         'delivery_counts.renamed', 'kept_counts.renamed'),
+         'renamed', 'kept_renamed'),
         ('negative_duration', 'events', 'sign restored',
-         'delivery_counts.negative_durations', 'kept_counts.negative_durations'),
+         'negative_durations', 'kept_negative_durations'),
         ('orphan_event', 'events', 'kept: joined to its user once the row loaded',
-         'delivery_counts.received_before_user', 'kept_counts.without_user'),
+         'received_before_user', 'kept_without_user'),
         ('scripted_account', 'users', 'excluded: more than ' ~ var('inhuman_daily_events')
-         ~ ' events on a day', 'scripted_users.accounts', 'accounts_kept.users'),
+         ~ ' events on a day', 'scripted_accounts', 'kept_excluded_users'),
         ('scripted_account', 'events', 'excluded with its account',
-         'scripted_users.events', 'accounts_kept.events'),
+         'scripted_events', 'kept_excluded_events'),
         ('staff_account', 'users', 'excluded: an e-mail on the company domains',
-         'staff_users.accounts', 'accounts_kept.users'),
+         'staff_accounts', 'kept_excluded_users'),
         ('staff_account', 'events', 'excluded with its account',
-         'staff_users.events', 'accounts_kept.events'),
+         'staff_events', 'kept_excluded_events'),
         ('missing_value', 'users', 'kept as null: the value is unknown',
-         'missing_values.missing', 'null'),
+         'missing_values', 'null'),
         ('amount_in_cents', 'invoices', 'divided by 100: at least 50 times the plan floor',
-         'invoice_counts.in_cents', 'invoices_kept.in_cents'),
+         'amounts_in_cents', 'kept_amounts_in_cents'),
     ] %}
     {%- for fault, table, handling, flagged, left in rows %}
-    select
-        '{{ fault }}' as fault,
-        '{{ table }}' as table_name,
-        '{{ handling }}' as handling,
-        coalesce({{ flagged }}, 0) as rows_flagged,
-        {{ left }} as rows_left
-    from delivery_counts
-    cross join kept_counts
-    cross join resent_kept
-    cross join late_lost
-    cross join accounts_kept
-    cross join missing_values
-    cross join invoice_counts
-    cross join invoices_kept
-    left join account_counts as scripted_users
-        on scripted_users.exclusion_reason = 'inhuman_volume'
-    left join account_counts as staff_users
-        on staff_users.exclusion_reason = 'internal_domain'
-    {{ "union all" if not loop.last }}
+        select
+            '{{ fault }}' as fault,
+            '{{ table }}' as table_name,
+            '{{ handling }}' as handling,
+            coalesce({{ flagged }}, 0) as rows_flagged,
+            {{ left }} as rows_left
+        from counts
+        {{ "union all" if not loop.last }}
     {%- endfor %}
 
 )

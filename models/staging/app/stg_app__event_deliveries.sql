@@ -1,15 +1,21 @@
 {{ config(materialized='table') }}
 with
 
+-- what the collector had received by the as-of date (every row when none is set)
 source as (
 
     select * from {{ source('app', 'events') }}
+    where {{ known_by_as_of_date('received_at') }}
 
 ),
 
 users as (
 
-    select user_id, loaded_at from {{ source('app', 'users') }}
+    select
+        user_id,
+        loaded_at
+    from {{ source('app', 'users') }}
+    where {{ known_by_as_of_date('loaded_at') }}
 
 ),
 
@@ -21,7 +27,10 @@ excluded_accounts as (
 
 renames as (
 
-    select event_name, renamed_to from {{ source('app', 'event_renames') }}
+    select
+        event_name,
+        renamed_to
+    from {{ source('app', 'event_renames') }}
 
 ),
 
@@ -34,8 +43,8 @@ receipts as (
         -- a device clock that is off moves event_at and sent_at alike, so the whole
         -- seconds between sent_at and received_at are its offset (latency is under 0.5 s)
         cast(
-            round({{ dbt.datediff('received_at', 'sent_at', 'millisecond') }} / 1000.0) * 1000
-            as bigint
+            round({{ dbt.datediff('received_at', 'sent_at', 'millisecond') }} / 1000.0)  -- noqa: LT05
+            * 1000 as bigint
         ) as clock_offset_ms
     from source
 

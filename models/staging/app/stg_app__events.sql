@@ -3,7 +3,6 @@ with
 deliveries as (
 
     select * from {{ ref('stg_app__event_deliveries') }}
-    where {{ known_by_as_of_date('event_at') }}
 
 ),
 

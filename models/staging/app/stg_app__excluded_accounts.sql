@@ -3,7 +3,11 @@ with
 
 users as (
 
-    select user_id, email from {{ source('app', 'users') }}
+    select
+        user_id,
+        email
+    from {{ source('app', 'users') }}
+    where {{ known_by_as_of_date('loaded_at') }}
 
 ),
 
@@ -15,8 +19,12 @@ internal_domains as (
 
 events as (
 
-    select user_id, event_id, event_at from {{ source('app', 'events') }}
-    where {{ known_by_as_of_date('event_at') }}
+    select
+        user_id,
+        event_id,
+        event_at
+    from {{ source('app', 'events') }}
+    where {{ known_by_as_of_date('received_at') }}
 
 ),
 
@@ -33,7 +41,9 @@ daily_events as (
 
 busiest_days as (
 
-    select user_id, max(events) as max_daily_events
+    select
+        user_id,
+        max(events) as max_daily_events
     from daily_events
     group by user_id
 

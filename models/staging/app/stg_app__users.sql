@@ -4,7 +4,7 @@ with
 source as (
 
     select * from {{ source('app', 'users') }}
-    where {{ known_by_as_of_date('signed_up_at') }}
+    where {{ known_by_as_of_date('loaded_at') }}
 
 ),
 

@@ -11,7 +11,11 @@ source as (
 -- amount billed for the same plan, interval and currency
 plan_floors as (
 
-    select plan, billing_interval, currency, min(amount) as floor_amount
+    select
+        plan,
+        billing_interval,
+        currency,
+        min(amount) as floor_amount
     from source
     where amount > 0
     group by plan, billing_interval, currency
@@ -26,9 +30,9 @@ amounts as (
     from source
     left join plan_floors
         on
-            source.plan = plan_floors.plan
-            and source.billing_interval = plan_floors.billing_interval
-            and source.currency = plan_floors.currency
+        source.plan = plan_floors.plan
+        and source.billing_interval = plan_floors.billing_interval
+        and source.currency = plan_floors.currency
 
 ),
 
