@@ -44,8 +44,8 @@ def test_success_replaces_the_warehouse(tmp_path):
     )
     scenario = load_scenario(DEFAULT_SCENARIO, users=500)
     summary = simulate.generate(scenario, seed=1, db_path=db, progress=False)
-    assert summary.rows["raw.users"] == 500
-    assert table_checksums(db)["raw.users"][0] == 500
+    assert summary.rows["truth.users"] == 500  # raw.users adds staff and scripted accounts
+    assert table_checksums(db)["truth.users"][0] == 500
     assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]
 
 

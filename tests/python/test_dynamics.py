@@ -105,7 +105,8 @@ def test_sessions_of_a_user_never_come_closer_than_the_timeout():
 
 def test_churn_times_follow_the_planted_hazard(tmp_path, scenario):
     """Exponential MLE per segment from truth.users, censored at the end of the timeframe."""
-    small = load_scenario(DEFAULT_SCENARIO, users=20_000)
+    # the behaviours as simulated: delivered without the pipelines' faults
+    small = load_scenario(DEFAULT_SCENARIO, users=20_000).model_copy(update={"faults": None})
     db = tmp_path / "w.duckdb"
     simulate.generate(small, seed=5, db_path=db, progress=False)
     con = duckdb.connect(str(db), read_only=True)
@@ -155,7 +156,8 @@ def test_anniversaries_fall_back_to_the_last_day_of_short_months():
 
 @pytest.fixture(scope="module")
 def small_world(tmp_path_factory):
-    small = load_scenario(DEFAULT_SCENARIO, users=20_000)
+    # the behaviours as simulated: delivered without the pipelines' faults
+    small = load_scenario(DEFAULT_SCENARIO, users=20_000).model_copy(update={"faults": None})
     db = tmp_path_factory.mktemp("small") / "w.duckdb"
     simulate.generate(small, seed=9, db_path=db, progress=False)
     return small, db

@@ -178,13 +178,18 @@ def _main(*argv: str) -> tuple[int, str]:
 
 
 def _sane(db: Path, start: dt.date, end: dt.date) -> None:
-    """Raw tables a valid scenario writes hold values a tracker could log."""
+    """Raw tables a valid scenario writes hold values a tracker could log (but for the
+    faults it plants, each labelled in truth)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
+        # a device clock that is off, and a flipped duration, are planted faults: labelled
+        labelled = "select row_id from truth.faults where fault = '{}'"
         checks = {
             "events within the timeframe": "select count(*) from raw.events "
-            f"where event_at < '{start}' or event_at >= '{end}'::date + 1",
-            "no negative duration": "select count(*) from raw.events where duration_ms < 0",
+            f"where (event_at < '{start}' or event_at >= '{end}'::date + 1) "
+            f"and event_id not in ({labelled.format('clock_skew')})",
+            "no negative duration": "select count(*) from raw.events where duration_ms < 0 "
+            f"and event_id not in ({labelled.format('negative_duration')})",
             "signups within the timeframe": "select count(*) from raw.users "
             f"where signed_up_at < '{start}' or signed_up_at >= '{end}'::date + 1",
             "latency positive": "select count(*) from raw.llm_responses where latency_ms <= 0",

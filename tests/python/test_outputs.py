@@ -88,7 +88,7 @@ def test_a_second_writer_is_refused_at_once_and_the_first_world_stays(tmp_path):
     line = _one_line(second.stderr)
     assert f"pid {first.pid}" in line and "another run" in line
     assert first.wait(timeout=300) == 0, first.stderr.read() if first.stderr else ""
-    assert table_checksums(db)["raw.users"][0] == int(LONG_RUN_USERS)
+    assert table_checksums(db)["truth.users"][0] == int(LONG_RUN_USERS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]
 
 
@@ -174,7 +174,7 @@ def test_an_empty_duckdb_file_is_ours_to_fill(tmp_path):
     db = tmp_path / "warehouse.duckdb"
     duckdb.connect(str(db)).close()  # what a dbt command on a missing path leaves
     assert run_generator("--users", "300", "--db", str(db)).returncode == 0
-    assert table_checksums(db)["raw.users"][0] == 300
+    assert table_checksums(db)["truth.users"][0] == 300
 
 
 def test_parquet_replaces_only_an_export_of_ours(tmp_path):
@@ -188,7 +188,11 @@ def test_parquet_replaces_only_an_export_of_ours(tmp_path):
     result = run_generator("--users", "400", "--db", str(db), "--parquet", str(export))
     assert result.returncode == 0, result.stderr
     users = duckdb.execute("select count(*) from read_parquet(?)", [str(export / "users.parquet")])
-    assert users.fetchone() == (400,)
+    written = duckdb.connect(str(db), read_only=True)
+    # raw.users: the 400 simulated users and the staff and scripted accounts beside them
+    assert written.execute("select count(*) from truth.users").fetchone() == (400,)
+    assert users.fetchone() == written.execute("select count(*) from raw.users").fetchone()
+    written.close()
     # ... but not once it holds a file of someone else's
     (export / "events" / "my_notes.txt").write_text("mine")
     db_digest = _digest(db)

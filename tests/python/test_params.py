@@ -108,7 +108,7 @@ def test_overrides_reach_truth(tmp_path):
     planted = con.execute(
         "select value from truth.parameters where parameter = 'churn.monthly_probability'"
     ).fetchone()
-    users = con.execute("select count(*) from raw.users").fetchone()
+    users = con.execute("select count(*) from truth.users").fetchone()
     con.close()
     assert overrides == [
         ("users", "50000", "1500", "world.csv line 2"),

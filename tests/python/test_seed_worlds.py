@@ -65,7 +65,8 @@ def test_the_shop_logs_orders_with_amounts(shop):
         "select count(*), count(distinct user_id), count(distinct currency) from marts.fct_orders"
     ).fetchone()
     valued = con.execute(
-        "select count(*) from raw.events where event_value is not null"
+        # the events as staging keeps them: retries received twice count once
+        "select count(*) from staging.stg_app__events where event_value is not null"
     ).fetchone()[0]
     rfm = con.execute("select count(*), sum(orders) from marts.fct_customer_orders").fetchone()
     cohorts = con.execute(
@@ -111,12 +112,16 @@ def test_preventive_health_reports_ages_by_band_and_the_journey(health):
     bands = con.execute(
         "select count(*), count(age_band), min(age), max(age) from marts.dim_users"
     ).fetchone()
+    # an age the users table left empty is unknown, and so is its band
+    empty = con.execute(
+        "select count(*) from truth.faults where fault = 'missing_value' and column_name = 'age'"
+    ).fetchone()[0]
     journey = con.execute(
         "select count(distinct step_number) from marts.fct_funnel_conversion "
         "where funnel_name = 'journey' and breakdown in ('persona', 'age_band')"
     ).fetchone()
     con.close()
-    assert bands == (HEALTH_USERS, HEALTH_USERS, 25, 50)
+    assert bands == (HEALTH_USERS, HEALTH_USERS - empty, 25, 50)
     assert journey == (4,)
 
 

@@ -279,6 +279,9 @@ def accounts(
     catalog = scenario.events.catalog
     names = list(catalog)
     code = rng.integers(0, len(names), len(at_ms))
+    # a tester opens the app as customers do; a script calls what it calls
+    opens = new_session & staff[event_user - first_user_id]
+    code[opens] = names.index(scenario.events.session_start)
     sent = at_ms + rng.integers(0, FLUSH_MS, len(at_ms))
     m = len(at_ms)
     events = pa.table(

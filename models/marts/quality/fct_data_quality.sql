@@ -246,6 +246,7 @@ checks as (
 )
 
 select
+    {{ dbt.concat(['fault', "'/'", 'table_name']) }} as check_id,
     fault,
     table_name,
     handling,

@@ -70,6 +70,10 @@ deliveries as (
 
     select
         ----------  ids
+        {{ dbt.concat([
+            dbt.cast('sends.event_id', dbt.type_string()), "'/'",
+            dbt.cast('sends.receipt_number', dbt.type_string())
+        ]) }} as delivery_id,
         cast(sends.event_id as {{ dbt.type_string() }}) as event_id,
         cast(sends.user_id as {{ dbt.type_string() }}) as user_id,
         cast(sends.session_id as {{ dbt.type_string() }}) as tracker_session_id,
