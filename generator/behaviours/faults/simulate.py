@@ -140,15 +140,18 @@ def _events(s: Shard, labels: Labels, loaded_ms: np.ndarray) -> None:
     offset = np.where(app, offset_s[user] * SECOND, 0).astype(np.int64)
 
     late = app & (rng.random(n) < f.late.share)
-    delay = HOUR + np.round(rng.lognormal(np.log(f.late.median_hours * HOUR), 1.0, n))
-    flush = np.where(app, rng.integers(0, FLUSH_MS, n), 0)
-    sent = true_ms + flush + np.where(late, delay, 0).astype(np.int64)
+    sent = true_ms + np.where(app, rng.integers(0, FLUSH_MS, n), 0)
+    late_at = np.flatnonzero(late)
+    median = np.log(f.late.median_hours * HOUR)
+    sent[late_at] += HOUR + np.round(rng.lognormal(median, 1.0, len(late_at))).astype(np.int64)
     received = sent + rng.integers(*LATENCY_MS, n)
 
     u = rng.random(n)
     same_id = app & (u < f.duplicates.same_id)
     new_id = app & ~same_id & (u < f.duplicates.same_id + f.duplicates.new_id)
-    retry = rng.integers(*RETRY_MS, n)
+    retry = np.zeros(n, dtype=np.int64)
+    retried = np.flatnonzero(same_id | new_id)
+    retry[retried] = rng.integers(*RETRY_MS, len(retried))
     duration = events.column("duration_ms")
     flipped = (
         app
@@ -266,6 +269,11 @@ def accounts(
     at_ms = np.repeat(day * MS_PER_DAY, count) + rng.integers(0, MS_PER_DAY, int(count.sum()))
     order = np.lexsort((at_ms, event_user))
     event_user, at_ms = event_user[order], at_ms[order]
+    # no two events of an account in the same millisecond (a script's calls follow in turn)
+    key = ((event_user - first_user_id) << 40) + at_ms - np.arange(len(at_ms))
+    at_ms = (
+        np.maximum.accumulate(key) + np.arange(len(at_ms)) - ((event_user - first_user_id) << 40)
+    )
     first_ms = signed_up_ms[event_user - first_user_id]
     keep = at_ms >= first_ms
     event_user, at_ms = event_user[keep], at_ms[keep]

@@ -84,17 +84,24 @@ resent_kept as (
 
 ),
 
+-- a late arrival staging should keep that it does not hold as one
 late_lost as (
 
-    select count(*) as lost_late_arrivals
-    from deliveries
-    left join events on deliveries.event_id = events.event_id
-    where
-        deliveries.is_late_arrival
-        and not deliveries.is_repeated_receipt
-        and not deliveries.is_resent_copy
-        and not deliveries.is_excluded_account
-        and events.event_id is null
+    select
+        (
+            select count(*) from deliveries
+            where
+                deliveries.is_late_arrival
+                and not deliveries.is_repeated_receipt
+                and not deliveries.is_resent_copy
+                and not deliveries.is_excluded_account
+        )
+        - (
+            select count(*) from events
+            where
+                {{ dbt.datediff('events.event_at', 'events.received_at', 'millisecond') }}
+                > {{ var('late_arrival_hours') }} * 3600000
+        ) as lost_late_arrivals
 
 ),
 
