@@ -113,11 +113,35 @@ compared as (
         coalesce(planted.fault, flagged.fault) = repairs.fault
         and coalesce(planted.table_name, flagged.table_name) = repairs.table_name
 
+),
+
+-- every comparison made, in the shape make calibrate reads (macro recovery_checks)
+comparisons as (  -- noqa: ST03
+
+    select
+        'faulty rows flagged, as truth labels them' as quantity,
+        fault || ' | ' || table_name as cell,
+        rows_flagged as measured,
+        rows_planted as expected,
+        0 as standard_error
+    from compared
+    union all
+    select
+        'faulty rows left in staging' as quantity,
+        fault || ' | ' || table_name as cell,
+        coalesce(rows_left, 0) + rows_not_repaired as measured,
+        0 as expected,
+        0 as standard_error
+    from compared
+
 )
 
-select *
-from compared
-where
-    rows_flagged <> rows_planted
-    or coalesce(rows_left, 0) <> 0
-    or rows_not_repaired <> 0
+{% if var('recovery_checks', false) %}
+    {{ recovery_checks('comparisons') }}
+{% else %}
+    select * from compared
+    where
+        rows_flagged <> rows_planted
+        or coalesce(rows_left, 0) <> 0
+        or rows_not_repaired <> 0
+{% endif %}
