@@ -93,6 +93,15 @@ def attempt_offsets(funnel, n: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def longest_checkout_ms(scenario: Scenario) -> int:
+    """The most a checkout attempt can take from its first step to its last (ms): a
+    session closer than this to the end of the timeframe cannot hold one."""
+    funnel = plan_conversion_funnel(scenario)
+    if funnel is None:
+        return 0
+    return int(np.ceil(attempt_step_cap(funnel))) * (len(funnel.steps) - 1)
+
+
 def checkout_steps(scenario: Scenario, rng: np.random.Generator):
     """How subscriptions times a checkout that moves a user to a paid plan: n -> its
     steps' offsets (the last step completes it), or None without a plan-conversion funnel."""

@@ -19,7 +19,11 @@ import numpy as np
 import pyarrow as pa
 
 from generator.behaviours.events.simulate import SPAN, Hosts
-from generator.behaviours.funnels.simulate import FreePlanDecisions, checkout_steps
+from generator.behaviours.funnels.simulate import (
+    FreePlanDecisions,
+    checkout_steps,
+    longest_checkout_ms,
+)
 from generator.behaviours.subscriptions.section import (
     BILLING_REASONS,
     conversion_tables,
@@ -202,7 +206,8 @@ class _Sessions:
         self.table = conversion_tables(scenario)  # (segment, plan, next plan)
         n = len(self.user)
         unpaid_factor = 1.0 + subs.feature_lift * features
-        unpaid_factor[self.at >= end_ms] = 0.0
+        # a checkout must finish inside the timeframe: none is tried too close to its end
+        unpaid_factor[self.at + longest_checkout_ms(scenario) >= end_ms] = 0.0
         paid_factor = unpaid_factor.copy()
         if lift is not None and n:
             paid_factor *= lift(self.user, self.at)
