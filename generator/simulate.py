@@ -223,16 +223,15 @@ def _write_run(
         session_offset = 0
         last_ids: dict[str, int] = {}
         events_written = 0
+        accounts = _accounts(scenario, cal, seed, args)  # the staff and scripted ones, last
         bar = tqdm(
-            total=scenario.users,
+            total=scenario.users + accounts.raw["users"].num_rows,
             desc="simulate users",
             unit="user",
             disable=not progress,
             file=sys.stderr,
         )
-        for result in itertools.chain(
-            _results(args, pool, 2 * workers, spool_dir), [_accounts(scenario, cal, seed, args)]
-        ):
+        for result in itertools.chain(_results(args, pool, 2 * workers, spool_dir), [accounts]):
             for table, data in result.raw.items():
                 data = _numbered(data, table, last_ids)
                 if table == "events":
@@ -245,7 +244,7 @@ def _write_run(
                 warehouse.append("truth", table, data)
             _add(sums, result.sums)
             events_written += result.raw["events"].num_rows
-            bar.update(min(result.raw["users"].num_rows, scenario.users - bar.n))
+            bar.update(result.raw["users"].num_rows)
             bar.set_postfix(events=f"{events_written:,}")
         bar.close()
 

@@ -43,6 +43,18 @@ def test_a_simulated_world_meets_every_expectation(world):
         ("update raw.users set role = 'teacher' where user_id % 4 = 0", "is_teacher"),
         ("update raw.invoices set amount = 10.99 where amount = 9.99", "amount"),
         ("update raw.invoices set status = 'failed' where invoice_id % 10 = 0", "is_failed"),
+        # a planted fault the rows no longer show: the retries' second receipts gone
+        (
+            "delete from raw.events where rowid in (select rowid from (select rowid, "
+            "row_number() over (partition by event_id order by received_at) as n "
+            "from raw.events) where n > 1)",
+            "receipt",
+        ),
+        # a fault no one planted: clocks off on events truth holds as clean
+        (
+            "update raw.events set sent_at = sent_at + interval 5 second where event_id % 1000 = 7",
+            "clock_offset_s",
+        ),
     ],
 )
 def test_a_tampered_raw_table_fails_with_the_column_named(world, tmp_path, tamper, column):

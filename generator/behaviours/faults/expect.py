@@ -65,64 +65,51 @@ def frames(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> dict[str, pd.D
     }
 
 
+# the bounds each event row must keep, and the fault a row outside them is: staging's
+# rules (the dbt vars late_arrival_hours and inhuman_daily_events hold the same numbers)
+LATE_HOURS = 1
+INHUMAN_DAILY_EVENTS = 1000
+EVENT_BOUNDS = (
+    ("receipt", None, 1, "duplicate_same_id"),
+    ("send", None, 1, "duplicate_new_id"),
+    ("hours_to_arrive", 0, LATE_HOURS, "late_arrival"),
+    ("clock_offset_s", 0, 0, "clock_skew"),
+    ("duration_ms", 0, None, "negative_duration"),
+    ("ms_after_user_loaded", 0, None, "orphan_event"),
+)
+
+
 def checks(scenario: Scenario, frames: dict[str, pd.DataFrame], e: Any) -> list[Check]:
     f = of(scenario)
-    names = scenario.logged_events()
     domains = "|".join(d.replace(".", r"\.") for d in f.accounts.internal_domains)
     accounts = f.accounts.scripted + f.accounts.staff
-
-    def flags(frame: str, expectation: Any, fault: str, table: str = "events") -> Check:
-        return Check(frame, expectation, planted(frames, fault, table))
-
     return [
         Check("accounts", e.ExpectTableRowCountToEqual(value=scenario.users + accounts)),
         Check("accounts", e.ExpectColumnValuesToBeUnique(column="user_id")),
-        flags(
+        Check(
             "accounts",
-            e.ExpectColumnValuesToBeBetween(column="max_daily_events", max_value=1000),
-            "scripted_account",
-            "users",
+            e.ExpectColumnValuesToBeBetween(
+                column="max_daily_events", max_value=INHUMAN_DAILY_EVENTS
+            ),
+            planted(frames, "scripted_account", "users"),
         ),
-        flags(
+        Check(
             "accounts",
             e.ExpectColumnValuesToNotMatchRegex(column="email", regex=f"@({domains})$"),
-            "staff_account",
-            "users",
+            planted(frames, "staff_account", "users"),
         ),
-        flags(
-            "deliveries",
-            e.ExpectColumnValuesToBeBetween(column="receipt", max_value=1),
-            "duplicate_same_id",
+        *(
+            Check(
+                "deliveries",
+                e.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high),
+                planted(frames, fault, "events"),
+            )
+            for column, low, high, fault in EVENT_BOUNDS
         ),
-        flags(
+        Check(
             "deliveries",
-            e.ExpectColumnValuesToBeBetween(column="send", max_value=1),
-            "duplicate_new_id",
-        ),
-        flags(
-            "deliveries",
-            e.ExpectColumnValuesToBeBetween(column="hours_to_arrive", min_value=0, max_value=1),
-            "late_arrival",
-        ),
-        flags(
-            "deliveries",
-            e.ExpectColumnValuesToBeBetween(column="clock_offset_s", min_value=0, max_value=0),
-            "clock_skew",
-        ),
-        flags(
-            "deliveries",
-            e.ExpectColumnValuesToBeBetween(column="duration_ms", min_value=0),
-            "negative_duration",
-        ),
-        flags(
-            "deliveries",
-            e.ExpectColumnValuesToBeBetween(column="ms_after_user_loaded", min_value=0),
-            "orphan_event",
-        ),
-        flags(
-            "deliveries",
-            e.ExpectColumnValuesToBeInSet(column="event_name", value_set=names),
-            "renamed_event",
+            e.ExpectColumnValuesToBeInSet(column="event_name", value_set=scenario.logged_events()),
+            planted(frames, "renamed_event", "events"),
         ),
         *(
             Check(

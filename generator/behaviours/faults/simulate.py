@@ -10,7 +10,7 @@ how the warehouse can undo it (latency stays under half a second)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,17 +45,13 @@ def of(scenario: Scenario) -> Faults:
 class Labels:
     """Rows of truth.faults, gathered as columns."""
 
-    fault: list[np.ndarray]
-    table: list[np.ndarray]
-    row_id: list[np.ndarray]
-    user_id: list[np.ndarray]
-    row_ms: list[np.ndarray]
-    column: list[np.ndarray]
-    true_value: list[np.ndarray]
-
-    @classmethod
-    def empty(cls) -> Labels:
-        return cls([], [], [], [], [], [], [])
+    fault: list[np.ndarray] = field(default_factory=list)
+    table: list[np.ndarray] = field(default_factory=list)
+    row_id: list[np.ndarray] = field(default_factory=list)
+    user_id: list[np.ndarray] = field(default_factory=list)
+    row_ms: list[np.ndarray] = field(default_factory=list)
+    column: list[np.ndarray] = field(default_factory=list)
+    true_value: list[np.ndarray] = field(default_factory=list)
 
     def add(self, fault, table, row_id, user_id, row_ms, column=None, true_value=None) -> None:
         n = len(user_id)
@@ -90,7 +86,7 @@ class Labels:
 def apply(s: Shard) -> None:
     """Deliver the shard's events, users and invoices as the pipelines would, faults and
     all, and label every fault."""
-    labels = Labels.empty()
+    labels = Labels()
     loaded_ms = _users(s, labels)
     _events(s, labels, loaded_ms)
     _invoices(s, labels)
@@ -207,17 +203,22 @@ def _events(s: Shard, labels: Labels, loaded_ms: np.ndarray) -> None:
         "event_id",
         event_id[copies_new].astype(str),
     )
+
+    def durations(i: np.ndarray) -> np.ndarray:  # as logged before the sign was flipped
+        return np.asarray(duration.take(pa.array(rows[i])).cast(pa.string()))
+
+    def old_name(i: np.ndarray) -> np.ndarray:
+        return np.full(len(i), rename.event if rename else None, dtype=object)
+
     for fault, mask, column, true_value in (
         ("late_arrival", late[rows], "received_at", None),
         ("clock_skew", offset[rows] != 0, "event_at", None),
         ("orphan_event", row_received < loaded_ms[user[rows]], "user_id", None),
-        ("negative_duration", flipped[rows], "duration_ms", None),
-        ("renamed_event", renamed[rows], "event_name", rename.event if rename else None),
+        ("negative_duration", flipped[rows], "duration_ms", durations),
+        ("renamed_event", renamed[rows], "event_name", old_name),
     ):
         i = np.flatnonzero(mask)
-        value = None if true_value is None else np.full(len(i), true_value, dtype=object)
-        if fault == "negative_duration":
-            value = np.asarray(duration.take(pa.array(rows[i])).cast(pa.string()))
+        value = None if true_value is None else true_value(i)
         labels.add(fault, "events", event_id[i], uid[i], at_ms[i], column, value)
 
 
@@ -321,7 +322,7 @@ def accounts(
             **{name: pa.array([value] * k) for name, value in _plain_profile(scenario).items()},
         }
     )
-    labels = Labels.empty()
+    labels = Labels()
     kind = np.where(staff, "staff_account", "scripted_account")
     for fault in ("scripted_account", "staff_account"):
         mine = kind == fault
