@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 from typing import NoReturn
@@ -66,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
     rep.add_argument("--out", default="target/report.html", help="HTML file to write")
     rep.add_argument("--sql-dir", default="reports", help="folder of the report's queries")
+    fit = sub.add_parser("fit", help="fit a scenario from an event log (CSV or Parquet)")
+    fit.add_argument("--events", required=True, help="event log: user id, time, event name")
+    fit.add_argument("--users", help="users file: user id, signup time, attributes")
+    fit.add_argument("--out", required=True, help="scenario YAML file to write")
+    fit.add_argument("--name", help="the world's name (default: the file's name)")
+    fit.add_argument("--currency", help="ISO 4217 code when the log's amounts are money")
+    fit.add_argument("--seed", type=int, default=42, help="seed of the segment search")
     cal = sub.add_parser(
         "calibrate", help="judge the recovery tests' statistics over many seeds of a world"
     )
@@ -146,12 +154,38 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit(args: argparse.Namespace) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from generator.fit import LogError, fit_world, read_log, write_scenario  # noqa: PLC0415
+    from generator.fit.log import scenario_names  # noqa: PLC0415
+    from generator.scenario import parse_scenario  # noqa: PLC0415
+
+    name = args.name or scenario_names([Path(args.out).stem])[0]
+    try:
+        log = read_log(args.events, args.users)
+        fitted = fit_world(log, name, seed=args.seed, currency=args.currency)
+        parse_scenario(fitted.scenario)
+        write_scenario(fitted, args.out)
+    except LogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in fitted.lines():
+        print(line)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _check_arguments(args: argparse.Namespace) -> None:
     """Command-line values the scenario does not cover."""
     if getattr(args, "db", None) == "":
         raise ScenarioError("--db: an empty path")
     if getattr(args, "scenario", None) == "":
         raise ScenarioError("--scenario: an empty path")
+    if args.command == "fit":
+        if args.currency is not None and not re.fullmatch(r"[A-Z]{3}", args.currency):
+            raise ScenarioError(f"--currency: an ISO 4217 code like USD (got {args.currency!r})")
+        return
     if getattr(args, "users", None) is not None and args.users < 1:
         raise ScenarioError(f"--users: must be at least 1 (got {args.users})")
     if args.command == "calibrate":
@@ -227,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         _check_arguments(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "fit":
+            return _fit(args)
         overrides = _read_overrides(args)
         scenario = load(args.scenario, getattr(args, "users", None), overrides)
         if args.command == "validate":
