@@ -66,7 +66,7 @@ class ActivityFit:
     log_likelihood: float
 
 
-def _basis(data: ActivityData, tau: np.ndarray) -> np.ndarray:
+def _basis(data: ActivityData, signup_day: np.ndarray, tau: np.ndarray) -> np.ndarray:
     """users x nodes x buckets: the calendar summed over each age bucket's days lived
     within tau at-risk days after signup (tau fractional)."""
     cum = np.r_[0.0, np.cumsum(data.calendar)]  # cum[d] = sum of days < d
@@ -78,7 +78,7 @@ def _basis(data: ActivityData, tau: np.ndarray) -> np.ndarray:
         frac = t - lo
         return cum[lo] + frac * np.r_[data.calendar, 0.0][np.minimum(lo, days)]
 
-    start = data.signup_day[:, None].astype(float) + 1  # the first day at risk
+    start = signup_day[:, None].astype(float) + 1  # the first day at risk
     out = np.empty((*tau.shape, data.buckets))
     for b in range(data.buckets):
         lo = b * data.unit_days
@@ -104,8 +104,8 @@ def fit_activity(data: ActivityData, n_segments: int, seed: int) -> ActivityFit:
     half = (horizon - lower) / 2
     tau = lower[:, None] + half[:, None] * (nodes[None, :] + 1)
     w = half[:, None] * weights[None, :]
-    b_nodes = _basis(data, tau)
-    b_end = _basis(data, horizon[:, None])[:, 0, :]
+    b_nodes = _basis(data, s, tau)
+    b_end = _basis(data, s, horizon[:, None])[:, 0, :]
     years = s / DAYS_PER_YEAR
     scale = len(keep) / users  # the sample's share of the sessions per age bucket
     age_n = data.age_sessions * scale

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.special import gammaln, logsumexp
+from scipy.special import gammaln
 
 from generator.fit.chain import Chain
 
@@ -21,8 +21,8 @@ MIN_SHARE = 0.01
 PSEUDO_COUNT = 0.1  # per observed cell, so a segment never rules a transition out
 RESTARTS = 3
 MAX_USERS_FITTED = 20_000  # segments are learnt on a sample this large, then every user placed
-MAX_ITERATIONS = 300
-TOLERANCE = 1e-7  # relative change in log-likelihood that ends EM
+MAX_ITERATIONS = 200
+TOLERANCE = 1e-6  # relative change in log-likelihood that ends EM
 
 
 @dataclass(frozen=True)
@@ -52,17 +52,24 @@ def _chain_log_p(cell_counts: np.ndarray, observed: np.ndarray, width: int) -> n
     return np.where(observed.reshape(1, -1, width) > 0, logp, 0.0).reshape(c.shape)
 
 
-def _nb_log_pmf(x: np.ndarray, mean: np.ndarray, shape: float) -> np.ndarray:
-    """users x k log P(x) for a negative binomial with these means and shape."""
+def _nb_log_pmf(
+    x: np.ndarray, mean: np.ndarray, shape: float, const: np.ndarray | None = None
+) -> np.ndarray:
+    """users x k log P(x) for a negative binomial with these means and shape; `const`
+    is the part free of the means (_nb_const), when it is at hand."""
     m = np.maximum(mean, 1e-9)[None, :]
-    xx = x[:, None]
-    return (
-        gammaln(xx + shape)
-        - gammaln(shape)
-        - gammaln(xx + 1)
-        + shape * np.log(shape / (shape + m))
-        + xx * np.log(m / (shape + m))
-    )
+    c = _nb_const(x, shape) if const is None else const
+    return c[:, None] + shape * np.log(shape / (shape + m)) + x[:, None] * np.log(m / (shape + m))
+
+
+def _nb_const(x: np.ndarray, shape: float) -> np.ndarray:
+    return gammaln(x + shape) - gammaln(shape) - gammaln(x + 1)
+
+
+def _logsumexp(a: np.ndarray) -> np.ndarray:
+    """Row-wise log of the sum of exponentials (rows are finite)."""
+    top = a.max(axis=1)
+    return top + np.log(np.exp(a - top[:, None]).sum(axis=1))
 
 
 def _moment_shape(x: np.ndarray) -> float:
@@ -78,6 +85,7 @@ def fit_mixture(
     users = counts.shape[0]
     observed = (np.asarray(counts.sum(axis=0)).ravel() > 0).astype(float)
     shape = _moment_shape(x)
+    const = _nb_const(x, shape)
     best: Mixture | None = None
     for _ in range(RESTARTS if k > 1 else 1):
         resp = rng.dirichlet(np.ones(k), size=users)
@@ -89,10 +97,10 @@ def fit_mixture(
             rate = (resp * x[:, None]).sum(axis=0) / np.maximum(weight, 1e-12)
             joint = (
                 np.asarray(counts @ log_p.T)
-                + _nb_log_pmf(x, rate, shape)
+                + _nb_log_pmf(x, rate, shape, const)
                 + np.log(np.maximum(shares, 1e-300))
             )
-            total = logsumexp(joint, axis=1)
+            total = _logsumexp(joint)
             ll = float(total.sum())
             resp = np.exp(joint - total[:, None])
             if ll - previous < TOLERANCE * abs(ll):
@@ -142,15 +150,15 @@ def place(m: Mixture, chain: Chain) -> Mixture:
         + _nb_log_pmf(chain.first_sessions, m.rate, m.shape)
         + np.log(np.maximum(m.shares, 1e-300))
     )
-    resp = np.exp(joint - logsumexp(joint, axis=1)[:, None])
+    resp = np.exp(joint - _logsumexp(joint)[:, None])
     return Mixture(
         m.k, m.shares, m.log_p, m.rate, m.shape, resp, m.log_likelihood, m.parameters, m.bic
     )
 
 
 def _ordered(m: Mixture) -> Mixture:
-    """Segments largest first."""
-    order = np.argsort(-m.shares, kind="stable")
+    """Segments with the most users placed in them first."""
+    order = np.argsort(-np.bincount(m.labels, minlength=m.k), kind="stable")
     return Mixture(
         m.k,
         m.shares[order],

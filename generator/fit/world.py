@@ -242,10 +242,12 @@ def _scenario(
 ) -> dict:
     names = log.events
     seg_names = [f"persona_{i + 1}" for i in range(mixture.k)]
-    shares = mixture.shares
+    # a segment is the users the mixture places in it: shares, chains, activity and
+    # values are all of that partition, so the world reproduces the log's mix
+    labels = mixture.labels
+    shares = np.bincount(labels, minlength=mixture.k) / len(labels)
     base_rate = float((shares * activity.rate).sum())
     base_hazard = float((shares * activity.hazard).sum())
-    weights = mixture.responsibility
     pooled, _ = chain.probabilities()
     segments = {}
     for g, seg in enumerate(seg_names):
@@ -282,7 +284,7 @@ def _scenario(
     }
     if mixture.k > 1:
         events["segment_transitions"] = {
-            seg: _chain_rows(chain.probabilities(weights[:, g])[0], names)
+            seg: _chain_rows(chain.probabilities((labels == g).astype(float))[0], names)
             for g, seg in enumerate(seg_names)
         }
     monthly = 1 - math.exp(-base_hazard * DAYS_PER_MONTH)
