@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--name", help="the world's name (default: the file's name)")
     fit.add_argument("--currency", help="ISO 4217 code when the log's amounts are money")
     fit.add_argument("--seed", type=int, default=42, help="seed of the segment search")
+    fid = sub.add_parser("fidelity", help="compare a fitted world with the log it was fitted from")
+    fid.add_argument("--source", required=True, help="the event log the world was fitted from")
+    fid.add_argument("--source-users", help="the log's users file, if it has one")
+    fid.add_argument("--world", required=True, help="the fitted world's DuckDB warehouse")
+    fid.add_argument("--out", default="target/fidelity.html", help="HTML page to write")
     cal = sub.add_parser(
         "calibrate", help="judge the recovery tests' statistics over many seeds of a world"
     )
@@ -176,12 +181,34 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fidelity(args: argparse.Namespace) -> int:
+    from generator.fit import LogError, read_log  # noqa: PLC0415
+    from generator.fit.fidelity import compare, write_page  # noqa: PLC0415
+
+    try:
+        if not args.world.endswith(".duckdb"):
+            raise LogError(f"{args.world}: --world takes a DuckDB warehouse (.duckdb)")
+        source = read_log(args.source, args.source_users)
+        world = read_log(args.world)
+        result = compare(source, world)
+        write_page(result, args.out)
+    except LogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in result.lines():
+        print(line)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _check_arguments(args: argparse.Namespace) -> None:
     """Command-line values the scenario does not cover."""
     if getattr(args, "db", None) == "":
         raise ScenarioError("--db: an empty path")
     if getattr(args, "scenario", None) == "":
         raise ScenarioError("--scenario: an empty path")
+    if args.command == "fidelity":
+        return
     if args.command == "fit":
         if args.currency is not None and not re.fullmatch(r"[A-Z]{3}", args.currency):
             raise ScenarioError(f"--currency: an ISO 4217 code like USD (got {args.currency!r})")
@@ -263,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "fit":
             return _fit(args)
+        if args.command == "fidelity":
+            return _fidelity(args)
         overrides = _read_overrides(args)
         scenario = load(args.scenario, getattr(args, "users", None), overrides)
         if args.command == "validate":

@@ -70,13 +70,27 @@ class Log:
         return {k: np.asarray(v) for k, v in self.con.execute(sql).fetchnumpy().items()}
 
 
-def _source(path: str) -> str:
-    """A DuckDB relation reading the file at `path`."""
+def _source(con: duckdb.DuckDBPyConnection, path: str, table: str = "events") -> str:
+    """A DuckDB relation reading the file at `path`: CSV, Parquet (a file or a folder of
+    them) or a warehouse of ours (its raw.events or raw.users)."""
     p = Path(path)
     if not p.exists():
         raise LogError(f"{path}: no such file")
     lower = p.name.lower()
     quoted = "'" + str(p).replace("'", "''") + "'"
+    if lower.endswith(".duckdb"):
+        attached = {
+            r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()
+        }
+        if "world" not in attached:
+            con.execute(f"attach {quoted} as world (read_only)")
+        found = con.execute(
+            "select count(*) from information_schema.tables where table_catalog = 'world' "
+            f"and table_schema = 'raw' and table_name = '{table}'"
+        ).fetchall()[0][0]
+        if not found:
+            raise LogError(f"{path}: a DuckDB file without raw.{table} (not a warehouse of ours)")
+        return f"world.raw.{table}"
     if p.is_dir():
         return f"read_parquet({quoted[:-1]}/**/*.parquet')"
     if lower.endswith(".parquet"):
@@ -168,7 +182,7 @@ def _columns(con: duckdb.DuckDBPyConnection, rel: str) -> dict[str, str]:
 
 
 def _read(con: duckdb.DuckDBPyConnection, events: str, users: str | None) -> Log:
-    rel = _source(events)
+    rel = _source(con, events)
     con.execute(f"create view src as select * from {rel}")
     cols = _columns(con, "src")
     user = _need(cols, "user", events)
@@ -216,6 +230,8 @@ def _read(con: duckdb.DuckDBPyConnection, events: str, users: str | None) -> Log
         skipped=skipped,
     )
     _events_table(log)
+    if users is None and events.lower().endswith(".duckdb"):
+        users = events  # a warehouse holds its users beside its events
     _users_table(log, users)
     log.features = _features(log)
     _check_repeat_activity(log)
@@ -294,7 +310,7 @@ def _users_table(log: Log, users: str | None) -> None:
     if users is None:
         con.execute(f"create table us as select user_id, first_at as signed_up_at from ({first})")
         return
-    rel = _source(users)
+    rel = _source(con, users, "users")
     con.execute(f"create view usrc as select * from {rel}")
     cols = _columns(con, "usrc")
     ukey = _need(cols, "user", users)
