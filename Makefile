@@ -25,7 +25,7 @@ WORLD_FLAGS := $(if $(USERS),--users $(USERS),)$(if $(PARAMS), --params $(PARAMS
 NEED_WAREHOUSE = @test -f "$(DUCKDB_PATH)" || { echo "error: $(DUCKDB_PATH): no such \
 	warehouse (make generate writes one, or set DUCKDB_PATH)" >&2; exit 2; }
 
-.PHONY: help install browser generate dbt-build build docs report validate test lint pytest test-warehouse realism hostile worlds calibrate bench clean
+.PHONY: help install browser cdnow-log generate dbt-build build docs report validate test lint pytest test-warehouse realism hostile worlds calibrate bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -63,6 +63,11 @@ docs: install ## the dbt docs site as one offline page, target/static_index.html
 
 report: install ## the HTML report over the marts of DUCKDB_PATH, target/report.html
 	$(BIN)/python -m generator report --db $(DUCKDB_PATH) --out target/report.html
+
+cdnow-log: install ## target/cdnow.parquet: the CDNOW purchase log (lifetimes package) as a log to fit
+	mkdir -p target
+	$(BIN)/python -c "from generator.fit.examples import write_cdnow; \
+		print(f'wrote target/cdnow.parquet: {write_cdnow(\"target/cdnow.parquet\"):,} purchases')"
 
 lint: install ## ruff and mypy on the generator, sqlfluff (dbt templater, DuckDB) on the SQL
 	$(BIN)/ruff check generator tests/python tests/realism

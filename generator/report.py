@@ -743,6 +743,43 @@ def _data_quality(q: _Queries) -> Section:
     return Section(text, [fig], [table], ["data_quality"], tables_after_charts=True)
 
 
+PATH_EDGES_PER_STEP = 8  # the busiest edges of each step; the rest would be unreadable
+
+
+def _paths(q: _Queries) -> Section:
+    d = q("paths")
+    d = d.groupby("step", group_keys=False).head(PATH_EDGES_PER_STEP)
+    labels: list[str] = []
+    index: dict[tuple[int, str], int] = {}
+
+    def node(step: int, name: str) -> int:
+        key = (step, name)
+        if key not in index:
+            index[key] = len(labels)
+            labels.append(name)
+        return index[key]
+
+    source = [node(int(r.step) - 1, r.from_event) for r in d.itertuples()]
+    target = [node(int(r.step), r.to_event) for r in d.itertuples()]
+    fig = go.Figure(
+        go.Sankey(
+            node={"label": labels, "pad": 12, "thickness": 14, "color": PALETTE[0]},
+            link={"source": source, "target": target, "value": d.users.tolist()},
+        )
+    )
+    anchor = labels[0] if labels else ""
+    _layout(fig, f"Paths after '{anchor}': the next events in the same session", 520)
+    users = int(d.anchor_users.max())
+    ended = d[(d.step == 1) & (d.to_event == "(end)")].users.sum()
+    text = (
+        f"Where users go after opening a session ('{anchor}'), step by step, from the "
+        f"first session of each of {users:,} users (fct_paths, the busiest "
+        f"{PATH_EDGES_PER_STEP} edges of each step). {_pct(ended / users)} end the session "
+        "right there. fct_paths holds the same for every event, and the paths leading to it."
+    )
+    return Section(text, [fig], [], ["paths"])
+
+
 AREAS = [
     "Signups",
     "KPI anomalies",
@@ -848,6 +885,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[_Queries], Section]]] = [
     ("adoption", "Feature adoption", "feature launches", _adoption),
     ("llm", "LLM answer quality", "LLM answers", _llm),
     ("quality", "Data quality", "planted faults", _data_quality),
+    ("paths", "Paths", "sessions", _paths),
 ]
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 import yaml
 
@@ -19,6 +20,7 @@ from generator.fit import fit_world, read_log
 from generator.fit.examples import write_cdnow
 from generator.fit.fidelity import compare
 from generator.fit.recovery import fit_shaped, recover
+from generator.fit.segments import adjusted_rand_index
 
 USERS = 3000
 # the fitted segments must beat random labels of the same sizes by this many of their sds
@@ -165,3 +167,20 @@ def test_cdnow_fit_generates_a_faithful_world(tmp_path):
     assert run_generator("--scenario", str(off), "--db", str(off_world)).returncode == 0
     broken = {m.name: m for m in compare(read_log(str(log_file)), read_log(str(off_world))).metrics}
     assert broken["sessions per user"].value > broken["sessions per user"].noise
+
+
+def test_personas_find_the_planted_segments(built_world):
+    """dim_user_personas on the default world: its personas agree with the planted
+    segments far beyond what random labels of the same sizes reach."""
+    con = duckdb.connect(str(built_world), read_only=True)
+    rows = con.execute(
+        "select p.persona, t.segment from marts.dim_user_personas p "
+        "join truth.users t using (user_id)"
+    ).fetchall()
+    con.close()
+    personas = np.array([r[0] for r in rows])
+    planted = np.array([r[1] for r in rows])
+    ari = adjusted_rand_index(planted, personas)
+    rng = np.random.default_rng(0)
+    randoms = [adjusted_rand_index(planted, rng.permutation(personas)) for _ in range(20)]
+    assert ari > np.mean(randoms) + ARI_MARGIN_SD * max(np.std(randoms), 1e-3), (ari, randoms)
