@@ -36,6 +36,15 @@ def model(dbt, session):
             and e.event_date <= cast(u.signed_up_at as date) + {EARLY_DAYS}
         group by e.user_id"""
     ).df()
+    if steps.empty:  # a world with no sessions has no one to place
+        return pd.DataFrame(
+            {
+                "user_id": pd.Series(dtype="int64"),
+                "persona": pd.Series(dtype="str"),
+                "persona_probability": pd.Series(dtype="float64"),
+                "personas_found": pd.Series(dtype="int64"),
+            }
+        )
     names = sorted(steps["event_name"].unique())
     code = {name: i for i, name in enumerate(names)}
     n, width = len(names), len(names) + 1
