@@ -79,6 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     fid.add_argument("--source-users", help="the log's users file, if it has one")
     fid.add_argument("--world", required=True, help="the fitted world's DuckDB warehouse")
     fid.add_argument("--out", default="target/fidelity.html", help="HTML page to write")
+    wif = sub.add_parser(
+        "whatif", help="run a product change as an experiment arm and print its effect"
+    )
+    wif.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario YAML file")
+    wif.add_argument("--change", required=True, help="change YAML file")
+    wif.add_argument("--users", type=int, help="override the scenario's number of users")
+    wif.add_argument("--seed", type=int, default=42, help="seed of every random stream")
+    wif.add_argument("--workers", type=int, default=2, help="worker processes")
+    wif.add_argument("--db", default="target/whatif.duckdb", help="DuckDB file to write")
+    wif.add_argument("--quiet", action="store_true", help="no progress bars")
     cal = sub.add_parser(
         "calibrate", help="judge the recovery tests' statistics over many seeds of a world"
     )
@@ -201,6 +211,29 @@ def _fidelity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _whatif(args: argparse.Namespace) -> int:
+    from generator.whatif import compose, predictions  # noqa: PLC0415
+
+    scenario, change = compose(args.scenario, args.change, args.users)
+    args.export, args.parquet = None, None
+    status = _generate(args, scenario, [])
+    if status:
+        return status
+    exp = scenario.experiments[change.name]
+    print(
+        f"{change.name}: {exp.variants['changed']:.0%} of users exposed {exp.start}..{exp.end} "
+        f"walk the changed product; goal '{change.goal}'"
+    )
+    print(f"{'predicted (truth, exact)':<44} {'control':>9} {'changed':>9} {'change':>9}")
+    for p in predictions(args.db, change.name):
+        print(f"{p.metric:<44} {p.control:>9.4f} {p.changed:>9.4f} {p.relative:>+9.1%}")
+    print(
+        f"measured: DUCKDB_PATH={args.db} dbt build, then fct_experiment_results "
+        f"where experiment_key = '{change.name}' (each lift with its 95% CI)"
+    )
+    return 0
+
+
 def _check_arguments(args: argparse.Namespace) -> None:
     """Command-line values the scenario does not cover."""
     if getattr(args, "db", None) == "":
@@ -224,7 +257,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
             raise ScenarioError(
                 f"--first-seed: must be between 0 and 2^63 - 1 - seeds (got {args.first_seed})"
             )
-    if args.command not in ("generate", "calibrate"):
+    if args.command not in ("generate", "calibrate", "whatif"):
         return
     if not 1 <= args.workers <= MAX_WORKERS:
         raise ScenarioError(
@@ -234,6 +267,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
         return
     if not 0 <= args.seed < 2**63:
         raise ScenarioError(f"--seed: must be between 0 and 2^63 - 1 (got {args.seed})")
+    if args.command == "whatif":
+        return
     if args.parquet == "":
         raise ScenarioError("--parquet: an empty path")
     if args.parquet is not None and args.export is not None:
@@ -292,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fit(args)
         if args.command == "fidelity":
             return _fidelity(args)
+        if args.command == "whatif":
+            return _whatif(args)
         overrides = _read_overrides(args)
         scenario = load(args.scenario, getattr(args, "users", None), overrides)
         if args.command == "validate":

@@ -55,6 +55,10 @@ class Shard:
     session_user: np.ndarray  # per session, sorted by user then start
     session_opened_ms: np.ndarray  # when the app asked for feature flags
     session_day: np.ndarray  # the day each session was drawn on
+    session_chain: np.ndarray  # the chain it walks (events.chain_index), before changes
+    session_slot: np.ndarray  # 0, or the changed variant whose chain copy it walks
+    session_first_event: np.ndarray  # the event that opens it (the signup or session start)
+    session_walk_events: np.ndarray  # the events it walked along its chain
     n_sessions: int
     event_session: np.ndarray
     event_code: np.ndarray

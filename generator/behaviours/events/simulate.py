@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from generator.behaviours.adoption.simulate import Adoptions
 from generator.behaviours.arrivals.simulate import draw_seconds_of_day
+from generator.behaviours.experiments.chain import session_slots, with_changes
 from generator.behaviours.segments.simulate import local_to_utc
 from generator.calendar import MS_PER_DAY, Calendar
 from generator.columns import dictionary, timestamps
@@ -292,8 +293,13 @@ def draw(s: Shard) -> None:
     )
     n_sessions = len(all_user)
 
-    matrices = transition_matrices(scenario)
-    ev_session, ev_code = walk_sessions(matrices, chain, first_event, rng["events"])
+    base = transition_matrices(scenario)
+    matrices = with_changes(scenario, base)
+    all_day = all_start // MS_PER_DAY
+    slot = session_slots(scenario, s.cal, s.exposures, all_user, all_day, n)
+    s.session_chain, s.session_slot, s.session_first_event = chain, slot, first_event
+    walked = chain + len(base) * slot
+    ev_session, ev_code = walk_sessions(matrices, walked, first_event, rng["events"])
     gaps = event_gaps_ms(scenario, ev_code, rng["events"])
     offset, length = offsets_in_session(ev_session, gaps, n_sessions)
     opened = keep_in_day(all_start, length)  # when the app asks for feature flags
@@ -321,6 +327,7 @@ def draw(s: Shard) -> None:
         at_ms=hosted[logged],
     )
     s.session_day = all_start // MS_PER_DAY
+    s.session_walk_events = np.bincount(ev_session, minlength=n_sessions)
     s.n_sessions = n_sessions
     s.event_session, s.event_code, s.event_gap_ms, s.event_ms = ev_session, ev_code, gaps, event_ms
     # The account exists from the signup event as logged (its session may have moved).

@@ -10,7 +10,17 @@ from pydantic import Field, model_validator
 
 from generator.behaviours.funnels.section import check_conversion_lift
 from generator.behaviours.marketing.section import multiplier as marketing_multiplier
-from generator.section import Date, Days, Lift, Name, Probability, Strict, at, check_share
+from generator.section import (
+    SESSION_END,
+    Date,
+    Days,
+    Lift,
+    Name,
+    Probability,
+    Strict,
+    at,
+    check_share,
+)
 
 if TYPE_CHECKING:
     from generator.scenario import Scenario
@@ -51,6 +61,56 @@ class Effect(Strict):
     )
 
 
+class ExtraSteps(Strict):
+    """Steps inserted after an event: the event now leads to the first, each to the next,
+    and the last to where the event led; a user leaves at each step with `drop_off`."""
+
+    after: Name
+    steps: list[Name] = Field(min_length=1, max_length=20)
+    drop_off: Probability
+
+
+class Friction(Strict):
+    """A step made harder: of the moves to `event`, the share `factor` ends the session."""
+
+    event: Name
+    factor: Probability
+
+
+class SetTransition(Strict):
+    """The chance that `event` leads to `next`, the row's other chances scaled to fit."""
+
+    event: Name
+    next: Name
+    probability: Probability
+
+
+class RemoveFeature(Strict):
+    """A feature taken out: its events never happen; the moves to them go where the row's
+    other moves go, in their proportions."""
+
+    feature: Name
+
+
+class ChainChange(Strict):
+    """One change to the product's event chain: exactly one of the keys."""
+
+    extra_steps: ExtraSteps | None = None
+    friction: Friction | None = None
+    transition: SetTransition | None = None
+    remove_feature: RemoveFeature | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ChainChange:
+        given = [k for k in CHANGES if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(CHANGES)}")
+        return self
+
+
+CHANGES = ("extra_steps", "friction", "transition", "remove_feature")
+
+
 class Eligibility(Strict):
     new_users: bool = Field(False, description="only users who sign up while it runs")
     role: Name | None = Field(None, description="only users with this role")
@@ -74,6 +134,14 @@ class Experiment(Strict):
     )
     lost_exposures: dict[Name, Probability] = Field(
         {}, description="per variant, the share of users whose exposures are never logged"
+    )
+    changes: dict[Name, list[ChainChange]] = Field(
+        {},
+        description="per variant, changes to the event chain its users walk from the "
+        "exposure session on (a product change tried before it ships)",
+    )
+    goal: Name | None = Field(
+        None, description="an event whose reach in a session the experiment measures"
     )
 
     @model_validator(mode="before")
@@ -115,10 +183,28 @@ def _check_experiment(world: Scenario, base: str, exp: Experiment) -> None:
     if exp.control not in exp.variants:
         raise at(f"{base}.control", f"'{exp.control}' is not one of the variants")
     control = exp.control
-    for part in ("effects", "lost_exposures"):
+    for part in ("effects", "lost_exposures", "changes"):
         for variant in getattr(exp, part):
             if variant not in exp.variants:
                 raise at(f"{base}.{part}.{variant}", "unknown variant")
+    known = set(world.events.catalog)
+    if exp.goal is not None and exp.goal not in known:
+        raise at(f"{base}.goal", f"unknown event '{exp.goal}'")
+    if exp.goal is not None and exp.goal in {a.event for a in world.adoption.values()}:
+        raise at(f"{base}.goal", "an adoption logs this event too: choose another goal")
+    if any(exp.changes.values()):
+        if exp.goal is None:
+            raise at(f"{base}.goal", "an experiment that changes the chain needs a goal event")
+        if any("session_rate" in effects for effects in exp.effects.values()):
+            raise at(
+                f"{base}.effects",
+                "an experiment that changes the chain cannot also lift the session rate",
+            )
+    for variant, changes in exp.changes.items():
+        if variant == control:
+            raise at(f"{base}.changes.{variant}", "the control has no change")
+        for i, change in enumerate(changes):
+            _check_change(world, f"{base}.changes.{variant}.{i}", change)
     for variant, effects in exp.effects.items():
         if variant == control:
             raise at(f"{base}.effects.{variant}", "the control has no effect")
@@ -146,6 +232,41 @@ def _check_experiment(world: Scenario, base: str, exp: Experiment) -> None:
                 raise at(f"{path}.step", "only a funnel_step effect names a step")
             if behaviour == "plan_conversion":
                 check_conversion_lift(world, path, strongest * marketing_multiplier(world))
+
+
+def _check_change(world: Scenario, path: str, change: ChainChange) -> None:
+    """Every event a change names is in the catalogue; a change cannot take away the
+    events that open sessions or sign users up."""
+    known = set(world.events.catalog)
+    opening = {world.events.session_start, world.events.signup}
+    if change.extra_steps is not None:
+        step = change.extra_steps
+        for key, event in [
+            ("after", step.after),
+            *[(f"steps.{i}", e) for i, e in enumerate(step.steps)],
+        ]:
+            if event not in known:
+                raise at(f"{path}.extra_steps.{key}", f"unknown event '{event}'")
+        if step.after in step.steps or len(set(step.steps)) < len(step.steps):
+            raise at(f"{path}.extra_steps.steps", "each step must be a new, different event")
+    if change.friction is not None and change.friction.event not in known:
+        raise at(f"{path}.friction.event", f"unknown event '{change.friction.event}'")
+    if change.transition is not None:
+        t = change.transition
+        if t.event not in known:
+            raise at(f"{path}.transition.event", f"unknown event '{t.event}'")
+        if t.next != SESSION_END and t.next not in known:
+            raise at(f"{path}.transition.next", f"unknown event '{t.next}'")
+    if change.remove_feature is not None:
+        feature = change.remove_feature.feature
+        events = {n for n, e in world.events.catalog.items() if e.feature == feature}
+        if not events:
+            raise at(f"{path}.remove_feature.feature", f"no event has feature '{feature}'")
+        if events & opening:
+            raise at(
+                f"{path}.remove_feature.feature",
+                "its events open sessions or sign users up (they cannot be removed)",
+            )
 
 
 def _check_funnel_step(world: Scenario, path: str, effect: Effect) -> None:

@@ -14,6 +14,12 @@ import numpy as np
 import pyarrow as pa
 
 from generator.behaviours.activity.simulate import UserDays
+from generator.behaviours.events.simulate import transition_matrices
+from generator.behaviours.experiments.chain import (
+    changed_variants,
+    session_expectations,
+    with_changes,
+)
 from generator.behaviours.experiments.section import WINDOW_DAYS, WINDOWS, Experiment
 from generator.behaviours.funnels.simulate import FunnelChances
 from generator.behaviours.llm.simulate import RatedAnswers, expected_score
@@ -34,7 +40,25 @@ METRICS = (
     "completed_funnel",
     "rating_sum",
     "ratings",
+    "journey_sessions",  # sessions from the exposure day through the sessions window
+    "journey_events",  # user actions in them
+    "goal_sessions",  # sessions in that window reaching the goal event
+    "goal_reached",  # the goal reached at least once in it
 )
+
+
+@dataclass(frozen=True)
+class Journeys:
+    """Every session of the shard, for the chain metrics of an experiment with a goal."""
+
+    user: np.ndarray
+    day: np.ndarray
+    chain: np.ndarray  # events.chain_index, before any change
+    slot: np.ndarray  # chain copy walked (experiments.chain.session_slots)
+    first_event: np.ndarray
+    extra: np.ndarray  # user actions logged in it besides its walk (funnel steps, adoptions)
+    matrices: np.ndarray  # every chain, then each changed variant's copies
+    n_chains: int
 
 
 @dataclass(frozen=True)
@@ -216,6 +240,7 @@ def expected_metrics(
     funnel: FunnelChances | None,
     signup_day: np.ndarray,
     rated: RatedAnswers | None = None,
+    journeys: Journeys | None = None,
 ) -> np.ndarray:
     """(exposed user, variant, metric): each metric's expectation had the user got that
     variant, all else (their activity, churn and plan path before exposure) as it was."""
@@ -293,6 +318,9 @@ def expected_metrics(
         out[:, :, 6] = by_owner(owner, score, np.ones(len(pick), dtype=bool))
         out[:, :, 7] = np.bincount(owner, minlength=len(out))[:, None]
 
+    if exp.goal is not None and journeys is not None:
+        _journey_metrics(scenario, exp_index, exposures, journeys, row, out)
+
     name = experiment_funnel(scenario)
     if funnel is not None and name is not None:
         at_signup = np.flatnonzero(exposed_at_signup(exposures, signup_day))
@@ -305,6 +333,65 @@ def expected_metrics(
             lifted = rates * (table[v, segment[user]] if table is not None else 1.0)
             out[at_signup, v, 5] = np.minimum(lifted, 1.0).prod(axis=1) * funnel.fits[user]
     return out
+
+
+def _journey_metrics(
+    scenario: Scenario,
+    exp_index: int,
+    exposures: Exposures,
+    journeys: Journeys,
+    row: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Each exposed user's sessions from the exposure day through the sessions window as
+    they were, each walked under every variant's chain: expected user actions (the walk's
+    expected length plus what else was logged in the session), expected sessions reaching
+    the goal, and the chance of reaching it at least once. A session walking another
+    experiment's changed chain keeps it."""
+    exp = list(scenario.experiments.values())[exp_index]
+    goal = scenario.event_names().index(present(exp.goal))
+    walk, reach = session_expectations(journeys.matrices, goal)
+    slots = changed_variants(scenario)
+    experiment_of_slot = np.array([-1, *[e for e, _ in slots]])
+    slot_of_variant = {v: k for k, (e, v) in enumerate(slots, start=1) if e == exp_index}
+    owner_all = row[journeys.user]
+    keep = np.flatnonzero(owner_all >= 0)
+    since = journeys.day[keep] - exposures.day[owner_all[keep]]
+    pick = keep[(since >= 0) & (since <= WINDOWS["sessions_days"])]
+    owner = owner_all[pick]
+    own = journeys.slot[pick]
+    other = (own > 0) & (experiment_of_slot[own] != exp_index)
+    first = journeys.first_event[pick]
+    m = METRICS.index
+    for v in range(len(exp.variants)):
+        slot = np.where(other, own, slot_of_variant.get(v, 0))
+        chain = journeys.chain[pick] + journeys.n_chains * slot
+        events = walk[chain, first] + journeys.extra[pick]
+        p = np.minimum(reach[chain, first], 1.0)
+        out[:, v, m("journey_sessions")] = np.bincount(owner, minlength=len(out))
+        out[:, v, m("journey_events")] = np.bincount(owner, weights=events, minlength=len(out))
+        out[:, v, m("goal_sessions")] = np.bincount(owner, weights=p, minlength=len(out))
+        never = np.bincount(owner, weights=np.log1p(-np.minimum(p, 1 - 1e-15)), minlength=len(out))
+        out[:, v, m("goal_reached")] = -np.expm1(never)
+
+
+def journeys(s: Shard) -> Journeys | None:
+    """The sessions as the chain metrics need them, when an experiment has a goal."""
+    if not any(exp.goal is not None for exp in s.scenario.experiments.values()):
+        return None
+    base = transition_matrices(s.scenario)
+    in_session = s.event_session[s.event_session >= 0]
+    logged = np.bincount(in_session, minlength=s.n_sessions)
+    return Journeys(
+        user=s.session_user,
+        day=s.session_day,
+        chain=s.session_chain,
+        slot=s.session_slot,
+        first_event=s.session_first_event,
+        extra=logged - s.session_walk_events,
+        matrices=with_changes(s.scenario, base),
+        n_chains=len(base),
+    )
 
 
 def draw(s: Shard) -> None:
@@ -357,6 +444,7 @@ def log(s: Shard) -> None:
         s.funnel_run.chances.get(funnel) if (funnel := experiment_funnel(s.scenario)) else None,
         s.rated,
         s.signup_day,
+        journeys(s),
         s.session_user,
         s.session_day,
         s.session_opened_ms,
@@ -379,6 +467,7 @@ def _experiment_tables(
     funnel: FunnelChances | None,
     rated: RatedAnswers | None,
     signup_day: np.ndarray,
+    journeys: Journeys | None,
     session_user: np.ndarray,
     session_day: np.ndarray,
     session_opened_ms: np.ndarray,
@@ -444,8 +533,9 @@ def _experiment_tables(
             )
         )
         expected = expected_metrics(
-            scenario, e, exposed, segment, days, decisions, cal, funnel, signup_day, rated
-        )
+            scenario, e, exposed, segment, days, decisions, cal, funnel, signup_day, rated,
+            journeys,
+        )  # fmt: skip
         seg = segment[exposed.user]
         sums[name] = {
             "users": np.bincount(seg, minlength=n_segments).astype(float),
@@ -470,7 +560,7 @@ def reference_tables(scenario: Scenario, cal: Calendar) -> dict[str, pa.Table]:
 def _experiment_registry(scenario: Scenario) -> pa.Table:
     """The feature-flag system's experiment definitions: every variant and its weight."""
     rows = [
-        (name, i, variant, weight, exp.start, exp.end)
+        (name, i, variant, weight, exp.start, exp.end, exp.goal)
         for name, exp in scenario.experiments.items()
         for i, (variant, weight) in enumerate(exp.variants.items())
     ]
@@ -483,5 +573,6 @@ def _experiment_registry(scenario: Scenario) -> pa.Table:
             "weight": pa.array(cols[3], type=pa.float64()),
             "starts_on": pa.array(cols[4], type=pa.date32()),
             "ends_on": pa.array(cols[5], type=pa.date32()),
+            "goal_event": pa.array(cols[6], type=pa.string()),
         }
     )

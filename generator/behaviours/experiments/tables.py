@@ -11,6 +11,7 @@ RAW: dict[str, dict[str, str]] = {
         "weight": "DOUBLE",
         "starts_on": "DATE",
         "ends_on": "DATE",
+        "goal_event": "VARCHAR",  # the event whose reach the experiment measures, if any
     },
     "experiment_exposures": {
         "exposure_id": "BIGINT",

@@ -25,6 +25,12 @@ EXPERIMENT_METRICS = (
     ("completed_funnel", "completed_funnel", None),
     ("mean_rating", "rating_sum", "ratings"),
 )
+# for an experiment with a goal event: the chain metrics
+GOAL_METRICS = (
+    ("events_per_session", "journey_events", "journey_sessions"),
+    ("goal_session_rate", "goal_sessions", "journey_sessions"),
+    ("reached_goal", "goal_reached", None),
+)
 
 
 def parameters(scenario: Scenario, add: Add) -> None:
@@ -79,8 +85,9 @@ def experiment_metrics(scenario: Scenario, sums: dict[str, dict[str, np.ndarray]
         groups += [
             (s, users[i], expected[i]) for i, s in enumerate(scenario.segments) if users[i] > 0
         ]
+        metrics = EXPERIMENT_METRICS + (GOAL_METRICS if exp.goal is not None else ())
         for seg, n, values in groups:
-            for metric, num, den in EXPERIMENT_METRICS:
+            for metric, num, den in metrics:
                 numerator = values[:, experiments.METRICS.index(num)]
                 denominator = (
                     np.full(len(numerator), n)

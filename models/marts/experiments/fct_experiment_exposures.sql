@@ -210,6 +210,46 @@ rated as (
 
 ),
 
+-- for an experiment with a goal event: the user actions from the exposure session through
+-- the sessions window (the exposure day included, as a change to the product applies
+-- from the exposure session on), the sessions reaching the goal, and whether any did
+goals as (
+
+    select distinct
+        experiment_key,
+        goal_event
+    from {{ ref('stg_app__experiments') }}
+    where goal_event is not null
+
+),
+
+journeys as (
+
+    select
+        first_exposures.experiment_key,
+        first_exposures.user_id,
+        count(distinct journey_events.session_id) as journey_sessions,
+        count(*) as journey_events,
+        count(
+            distinct case when journey_events.event_name = goals.goal_event
+                    then journey_events.session_id
+            end
+        ) as goal_sessions,
+        max(case when journey_events.event_name = goals.goal_event then 1 else 0 end)
+            as reached_goal
+    from first_exposures
+    inner join goals on first_exposures.experiment_key = goals.experiment_key
+    inner join {{ ref('fct_events') }} as journey_events
+        on first_exposures.user_id = journey_events.user_id
+        and journey_events.is_user_action
+        and journey_events.session_id is not null
+        and journey_events.event_at >= first_exposures.exposed_at
+        and journey_events.event_date
+        <= {{ dbt.dateadd('day', w.sessions_days, 'first_exposures.exposed_date') }}
+    group by first_exposures.experiment_key, first_exposures.user_id
+
+),
+
 revenue as (
 
     select
@@ -245,7 +285,15 @@ final as (
         coalesce(event_metrics.active, 0) as active,
         coalesce(completed.completed_funnel, 0) as completed_funnel,
         coalesce(rated.rating_sum, 0) as rating_sum,
-        coalesce(rated.ratings, 0) as ratings
+        coalesce(rated.ratings, 0) as ratings,
+        case when goals.goal_event is not null then coalesce(journeys.journey_sessions, 0) end
+            as journey_sessions,
+        case when goals.goal_event is not null then coalesce(journeys.journey_events, 0) end
+            as journey_events,
+        case when goals.goal_event is not null then coalesce(journeys.goal_sessions, 0) end
+            as goal_sessions,
+        case when goals.goal_event is not null then coalesce(journeys.reached_goal, 0) end
+            as reached_goal
     from first_exposures
     left join event_metrics
         on first_exposures.experiment_key = event_metrics.experiment_key
@@ -259,6 +307,10 @@ final as (
     left join rated
         on first_exposures.experiment_key = rated.experiment_key
         and first_exposures.user_id = rated.user_id
+    left join goals on first_exposures.experiment_key = goals.experiment_key
+    left join journeys
+        on first_exposures.experiment_key = journeys.experiment_key
+        and first_exposures.user_id = journeys.user_id
 
 )
 

@@ -1,8 +1,9 @@
 {#- One row per experiment x variant x metric: the sufficient statistics every test in
     fct_experiment_results is computed from (GrowthBook's engine reads the same): users,
     sums, sums of squares and of cubes (its skewness) of the metric, of a ratio metric's denominator and of the
-    pre-exposure covariate, and their sums of products. Portable SQL; any engine can
-    finish the statistics from here. -#}
+    pre-exposure covariate, and their sums of products. The chain metrics (events_per_session,
+    goal_session_rate, reached_goal) only for experiments with a goal event. Portable SQL; any
+    engine can finish the statistics from here. -#}
 {%- set metrics = [
     {'name': 'sessions', 'type': 'mean', 'value': 'sessions'},
     {'name': 'retained_d7', 'type': 'proportion', 'value': 'retained_d7'},
@@ -12,6 +13,11 @@
      'denominator': 'active'},
     {'name': 'completed_funnel', 'type': 'proportion', 'value': 'completed_funnel'},
     {'name': 'mean_rating', 'type': 'ratio', 'value': 'rating_sum', 'denominator': 'ratings'},
+    {'name': 'events_per_session', 'type': 'ratio', 'value': 'journey_events',
+     'denominator': 'journey_sessions', 'goal': true},
+    {'name': 'goal_session_rate', 'type': 'ratio', 'value': 'goal_sessions',
+     'denominator': 'journey_sessions', 'goal': true},
+    {'name': 'reached_goal', 'type': 'proportion', 'value': 'reached_goal', 'goal': true},
 ] -%}
 {%- set double = dbt.type_float() -%}
 with
@@ -44,6 +50,9 @@ exposures as (
             sum({{ c }} * {{ c }}) as covariate_sum_squares,
             sum({{ x }} * {{ c }}) as metric_covariate_sum_products
         from exposures
+        {% if metric.get('goal') -%}
+            where {{ metric.value }} is not null  -- only experiments with a goal event
+        {% endif -%}
         group by experiment_key, variant
 
     ),

@@ -15,6 +15,7 @@ renamed as (
         ---------- strings
         experiment_key,
         variant,
+        goal_event,
 
         ---------- numerics
         variant_index,
