@@ -26,7 +26,6 @@ class ActivityData:
     last_day: np.ndarray  # per user, day of the last session after the signup day (or signup)
     sessions: np.ndarray  # per user, sessions after the signup day
     segment: np.ndarray  # per user
-    age_sessions: np.ndarray  # sessions per age bucket, all users
     calendar: np.ndarray  # per day, weekday x month x anomaly factor
     unit: str  # of the age curve: day, week or month
     unit_days: int
@@ -43,9 +42,6 @@ class ActivityData:
             last_day=self.last_day[keep],
             sessions=self.sessions[keep],
             segment=segment,
-            age_sessions=np.bincount(self.session_bucket[mine], minlength=self.buckets).astype(
-                float
-            ),
             calendar=self.calendar,
             unit=self.unit,
             unit_days=self.unit_days,
@@ -68,7 +64,8 @@ class ActivityFit:
 
 def _basis(data: ActivityData, signup_day: np.ndarray, tau: np.ndarray) -> np.ndarray:
     """users x nodes x buckets: the calendar summed over each age bucket's days lived
-    within tau at-risk days after signup (tau fractional)."""
+    within tau at-risk days after signup (tau fractional; the first at-risk day is the
+    day after signup)."""
     cum = np.r_[0.0, np.cumsum(data.calendar)]  # cum[d] = sum of days < d
     days = len(data.calendar)
 
@@ -80,9 +77,11 @@ def _basis(data: ActivityData, signup_day: np.ndarray, tau: np.ndarray) -> np.nd
 
     start = signup_day[:, None].astype(float) + 1  # the first day at risk
     out = np.empty((*tau.shape, data.buckets))
+    # at-risk day j (1, 2, ...) after signup has account age j, in bucket j // unit_days:
+    # bucket b holds the days j in [b u, (b + 1) u), those after lo and up to hi
     for b in range(data.buckets):
-        lo = b * data.unit_days
-        hi = (b + 1) * data.unit_days if b < data.buckets - 1 else np.inf
+        lo = max(b * data.unit_days - 1, 0)
+        hi = (b + 1) * data.unit_days - 1 if b < data.buckets - 1 else np.inf
         a = np.minimum(tau, lo)
         z = np.minimum(tau, hi)
         out[..., b] = c(start + z) - c(start + a)
@@ -107,8 +106,10 @@ def fit_activity(data: ActivityData, n_segments: int, seed: int) -> ActivityFit:
     b_nodes = _basis(data, s, tau)
     b_end = _basis(data, s, horizon[:, None])[:, 0, :]
     years = s / DAYS_PER_YEAR
-    scale = len(keep) / users  # the sample's share of the sessions per age bucket
-    age_n = data.age_sessions * scale
+    sampled = np.zeros(users, dtype=bool)
+    sampled[keep] = True
+    in_sample = sampled[data.session_user]  # the sample's own sessions by age bucket
+    age_n = np.bincount(data.session_bucket[in_sample], minlength=data.buckets).astype(float)
     g = n_segments
     nb = data.buckets
 

@@ -138,13 +138,12 @@ def fit_world(log: Log, name: str, seed: int = 42, currency: str | None = None) 
     calendar = session_model.weekday[weekday] * session_model.month[month] * anomaly_factor
 
     unit, unit_days, buckets = _age_unit(days)
-    age_bucket = np.minimum((s_day - signup_day[s_user] - 1) // unit_days, buckets - 1)
+    age_bucket = np.minimum((s_day - signup_day[s_user]) // unit_days, buckets - 1)
     data = ActivityData(
         signup_day=signup_day,
         last_day=last_day,
         sessions=np.bincount(s_user, minlength=log.users),
         segment=labels,
-        age_sessions=np.bincount(age_bucket, minlength=buckets).astype(float),
         calendar=calendar,
         unit=unit,
         unit_days=unit_days,
