@@ -35,7 +35,6 @@ class DailyModel:
     weekday_se: np.ndarray
     month: np.ndarray  # 12 weights, mean 1 (all 1 when the log is too short)
     months_fitted: bool
-    expected: np.ndarray
     ratio: np.ndarray  # observed / expected per day
 
 
@@ -123,7 +122,6 @@ def fit_daily(
         weekday_se=wd_se,
         month=mo,
         months_fitted=months,
-        expected=glm.mu,
         ratio=ratio,
     )
     return model, flagged

@@ -56,7 +56,6 @@ class Log:
     con: duckdb.DuckDBPyConnection
     source: str
     events: list[str]  # scenario names by code
-    raw_names: list[list[str]]  # the log's names behind each code
     features: list[str | None]
     users: int
     rows: int
@@ -221,7 +220,6 @@ def _read(con: duckdb.DuckDBPyConnection, events: str, users: str | None) -> Log
         con=con,
         source=events,
         events=scenario_names([name for name, _ in names]),
-        raw_names=[members for _, members in names],
         features=[],
         users=int(n_users),
         rows=int(n_rows - n_null),

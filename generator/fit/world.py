@@ -342,11 +342,10 @@ def _attributes(log: Log, labels: np.ndarray, seg_names: list[str]) -> dict:
             f'select user_id, cast("{column}" as varchar) as v from us '
             f'where "{column}" is not null order by user_id'
         )
-        values = sorted(set(rows["v"].tolist()))
+        found, codes = np.unique(rows["v"], return_inverse=True)
+        values = found.tolist()
         if len(values) < 2:
             continue
-        index = {v: i for i, v in enumerate(values)}
-        codes = np.array([index[v] for v in rows["v"]], dtype=np.int64)
         table = np.zeros((len(seg_names), len(values)))
         np.add.at(table, (labels[rows["user_id"]], codes), 1)
         table += 0.5  # a value unseen in a small segment keeps a small share
