@@ -25,7 +25,7 @@ WORLD_FLAGS := $(if $(USERS),--users $(USERS),)$(if $(PARAMS), --params $(PARAMS
 NEED_WAREHOUSE = @test -f "$(DUCKDB_PATH)" || { echo "error: $(DUCKDB_PATH): no such \
 	warehouse (make generate writes one, or set DUCKDB_PATH)" >&2; exit 2; }
 
-.PHONY: help install browser cdnow-log generate dbt-build build docs report validate test lint pytest test-warehouse realism hostile worlds calibrate bench clean
+.PHONY: help install browser cdnow-log generate dbt-build build docs dashboard report validate test lint pytest test-warehouse realism hostile worlds calibrate bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -60,6 +60,10 @@ validate: install ## Great Expectations on the raw tables of DUCKDB_PATH against
 docs: install ## the dbt docs site as one offline page, target/static_index.html (of DUCKDB_PATH)
 	$(NEED_WAREHOUSE)
 	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt docs generate --static
+
+DASHBOARD_PORT ?= 8501
+dashboard: install ## serve the dashboard over DUCKDB_PATH on 127.0.0.1:DASHBOARD_PORT (8501), read-only
+	$(BIN)/python -m generator dashboard --db $(DUCKDB_PATH) --port $(DASHBOARD_PORT)
 
 report: install ## the HTML report over the marts of DUCKDB_PATH, target/report.html
 	$(BIN)/python -m generator report --db $(DUCKDB_PATH) --out target/report.html

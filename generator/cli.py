@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
     rep.add_argument("--out", default="target/report.html", help="HTML file to write")
     rep.add_argument("--sql-dir", default="reports", help="folder of the report's queries")
+    das = sub.add_parser("dashboard", help="serve the dashboard over a built warehouse")
+    das.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
+    das.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1")
     fit = sub.add_parser("fit", help="fit a scenario from an event log (CSV or Parquet)")
     fit.add_argument("--events", required=True, help="event log: user id, time, event name")
     fit.add_argument("--users", help="users file: user id, signup time, attributes")
@@ -323,6 +326,10 @@ def main(argv: list[str] | None = None) -> int:
         _check_arguments(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "dashboard":
+            from generator.dashboard import serve  # noqa: PLC0415
+
+            return serve(args.db, args.port)
         if args.command == "fit":
             return _fit(args)
         if args.command == "fidelity":

@@ -902,6 +902,24 @@ def _draw(key: str, title: str, lacking: str, make: Callable[[_Queries], Section
     return section
 
 
+def draw_section(
+    con: duckdb.DuckDBPyConnection, key: str, sql_dir: str | Path = DEFAULT_SQL_DIR
+) -> tuple[Section, dict[str, str]]:
+    """One section of the report (a key of SECTIONS, or "planted") over an open connection,
+    with the text of the queries it ran: the dashboard shows the same sections."""
+    q = _Queries(con, Path(sql_dir))
+    if key == "planted":
+        section = _draw(
+            key, "Planted vs measured", "truth", lambda q: _planted_vs_measured(q)[0], q
+        )
+    else:
+        found = [entry for entry in SECTIONS if entry[0] == key]
+        if not found:
+            raise ReportError(f"{key}: no such report section")
+        section = _draw(*found[0], q)
+    return section, q.text
+
+
 # --- page -----------------------------------------------------------------------------
 
 CSS = """
