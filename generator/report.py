@@ -705,6 +705,79 @@ def _llm(q: _Queries) -> Section:
     return Section(text, [fig], queries=["llm_quality"])
 
 
+def _churn(q: _Queries) -> Section:
+    evaluation = q("churn_evaluation").set_index("split")
+    drivers = q("churn_drivers")
+    calibration = q("churn_calibration")
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.6, 0.4],
+        subplot_titles=(
+            "SHAP importance on the held-out users (log-odds)",
+            "calibration on the held-out users",
+        ),
+    )
+    kinds = {"behaviour": PALETTE[0], "attribute": PALETTE[1], "control": "#9ca3af"}
+    for kind, part in drivers.groupby("feature_kind", sort=False):
+        fig.add_trace(
+            go.Bar(
+                x=part.importance,
+                y=part.feature,
+                orientation="h",
+                name=str(kind),
+                marker={"color": kinds.get(str(kind), PALETTE[2])},
+            ),
+            row=1,
+            col=1,
+        )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(drivers.feature[::-1]), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=calibration.mean_predicted,
+            y=calibration.churned_share,
+            mode="lines+markers",
+            name="held-out deciles",
+            line={"color": PALETTE[3]},
+        ),
+        row=1,
+        col=2,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="perfect",
+            line={"dash": "dot", "color": "#6b7280"},
+        ),
+        row=1,
+        col=2,
+    )
+    fig.update_xaxes(title="predicted", tickformat=".0%", row=1, col=2)
+    fig.update_yaxes(title="churned", tickformat=".0%", row=1, col=2)
+    _layout(fig, "What predicts churn, and how well", max(420, 24 * len(drivers) + 120))
+    test = evaluation.loc["test"] if "test" in evaluation.index else None
+    if test is None:
+        raise NoRows("churn_evaluation")
+    top = drivers[drivers.feature_kind != "control"].head(3)
+    controls = drivers[drivers.feature_kind == "control"]
+    text = (
+        f"A gradient-boosting model predicts from a user's first weeks whether they churn "
+        f"(no activity in the weeks that follow). On {_num(test.users)} later signups it "
+        f"never saw ({_pct(test.churned_share)} churned) its AUC is {test.auc:.3f}, Brier "
+        f"score {test.brier_score:.3f}, and its deciles are off by {_pct(test.calibration_error)} "
+        "on average. The strongest drivers are "
+        + ", ".join(
+            f"{r.feature} (riskier when {r.riskier_when})" if r.riskier_when else r.feature
+            for r in top.itertuples()
+        )
+        + f". Two random controls rank {', '.join(str(r) for r in controls.importance_rank)} "
+        f"of {len(drivers)}: a feature below them is noise to the model."
+    )
+    return Section(text, [fig], queries=["churn_evaluation", "churn_drivers", "churn_calibration"])
+
+
 def _data_quality(q: _Queries) -> Section:
     d = q("data_quality")
     labels = [f"{r.fault} ({r.table_name})" for r in d.itertuples()]
@@ -881,6 +954,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[_Queries], Section]]] = [
     ("lifecycle", "Lifecycle", "activity", _lifecycle),
     ("revenue", "Revenue", "subscriptions", _revenue),
     ("experiments", "Experiments", "experiments", _experiments),
+    ("churn", "Churn model", "users whose churn window has passed", _churn),
     ("attribution", "Marketing attribution", "marketing", _attribution),
     ("adoption", "Feature adoption", "feature launches", _adoption),
     ("llm", "LLM answer quality", "LLM answers", _llm),

@@ -162,6 +162,22 @@
 {%- endmacro %}
 
 
+{% macro comment_breakdown_attributes() -%}
+    {#- A post-hook: a comment on each column of this relation named by user_attributes()
+        (a numeric attribute by its band). -#}
+    {%- set numeric = numeric_user_attributes() -%}
+    {%- for name in user_attributes() -%}
+        {%- if name.endswith('_band') and name[:-5] in numeric -%}
+            comment on column {{ this }}.{{ name }} is
+            'The band of "{{ name[:-5] }}" the user falls in (raw.attribute_bands)';
+        {%- else -%}
+            comment on column {{ this }}.{{ name }} is
+            'Observable attribute "{{ name }}" of the user, as the world declares it';
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+
 {% macro comment_actor_attributes() -%}
     {#- A post-hook: a comment on each actor attribute column of this relation. -#}
     {%- for name in raw_actor_attributes() -%}
