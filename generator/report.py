@@ -778,6 +778,80 @@ def _churn(q: _Queries) -> Section:
     return Section(text, [fig], queries=["churn_evaluation", "churn_drivers", "churn_calibration"])
 
 
+FORECAST_TITLES = {
+    "dau": "DAU",
+    "new_users": "new users per day",
+    "mrr": "MRR by month",
+    "paying_customers": "paying customers by month",
+}
+
+
+def _forecasts(q: _Queries) -> Section:
+    rows = q("forecasts")
+    accuracy = q("forecast_accuracy", may_be_empty=True).set_index("metric")
+    metrics = [m for m in FORECAST_TITLES if m in set(rows.metric[rows.forecast.notna()])]
+    if not metrics:
+        raise NoRows("forecasts")
+    fig = make_subplots(
+        rows=len(metrics),
+        cols=1,
+        subplot_titles=[FORECAST_TITLES[m] for m in metrics],
+        vertical_spacing=0.08,
+    )
+    for i, metric in enumerate(metrics, 1):
+        part = rows[rows.metric == metric]
+        seen, ahead = part[part.actual.notna()], part[part.forecast.notna()]
+        fig.add_trace(
+            go.Scatter(
+                x=list(ahead.period_start) + list(ahead.period_start[::-1]),
+                y=list(ahead.upper) + list(ahead.lower[::-1]),
+                fill="toself",
+                fillcolor="rgba(37,99,235,0.15)",
+                line={"width": 0},
+                name="95% interval",
+                showlegend=i == 1,
+                hoverinfo="skip",
+            ),
+            row=i,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=seen.period_start,
+                y=seen.actual,
+                name="actual",
+                line={"color": "#111827", "width": 1},
+                showlegend=i == 1,
+            ),
+            row=i,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=ahead.period_start,
+                y=ahead.forecast,
+                name="forecast",
+                line={"color": PALETTE[0], "width": 1.5},
+                showlegend=i == 1,
+            ),
+            row=i,
+            col=1,
+        )
+    _layout(fig, "Forecasts with their 95% intervals", 260 * len(metrics) + 80)
+    backtests = "; ".join(
+        f"{FORECAST_TITLES[m]} {_pct(r.interval_coverage)} of {r.periods} periods inside "
+        f"the interval, {_pct(r.mean_absolute_percentage_error)} mean error"
+        for m, r in accuracy.iterrows()
+        if m in FORECAST_TITLES
+    )
+    text = (
+        "A regression on the log of each series (trend, yearly season, weekdays, AR(1) "
+        "errors) forecasts the headline metrics with 95% intervals."
+        + (f" Made one horizon earlier and set beside what came: {backtests}." if backtests else "")
+    )
+    return Section(text, [fig], queries=["forecasts", "forecast_accuracy"])
+
+
 def _data_quality(q: _Queries) -> Section:
     d = q("data_quality")
     labels = [f"{r.fault} ({r.table_name})" for r in d.itertuples()]
@@ -955,6 +1029,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[_Queries], Section]]] = [
     ("revenue", "Revenue", "subscriptions", _revenue),
     ("experiments", "Experiments", "experiments", _experiments),
     ("churn", "Churn model", "users whose churn window has passed", _churn),
+    ("forecasts", "Forecasts", "history long enough to forecast", _forecasts),
     ("attribution", "Marketing attribution", "marketing", _attribution),
     ("adoption", "Feature adoption", "feature launches", _adoption),
     ("llm", "LLM answer quality", "LLM answers", _llm),

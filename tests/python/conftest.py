@@ -168,3 +168,27 @@ def built_world(tmp_path_factory) -> Path:
     built = run_dbt(project, db, "build", "--exclude", "test_type:unit")
     assert built.returncode == 0, built.stdout[-3000:]
     return db
+
+
+LARGE_USERS = 20_000
+
+
+@pytest.fixture(scope="session")
+def large_raw_world(tmp_path_factory) -> Path:
+    """The default world at LARGE_USERS (seed 11), raw and truth only, for the checks that
+    cannot judge at 6,000 users; each copies it and builds what it judges."""
+    db = tmp_path_factory.mktemp("large") / "warehouse.duckdb"
+    made = run_generator("--users", str(LARGE_USERS), "--seed", "11", "--db", str(db))
+    assert made.returncode == 0, made.stderr
+    return db
+
+
+def build_copy(raw: Path, base: Path, *dbt_args: str) -> Path:
+    """A copy of the world at `raw` in `base`, with dbt run as given on a copy of the
+    project beside it."""
+    base.mkdir(parents=True, exist_ok=True)
+    db = base / "warehouse.duckdb"
+    shutil.copy(raw, db)
+    built = run_dbt(copy_project(base / "project"), db, "run", *dbt_args)
+    assert built.returncode == 0, built.stdout[-3000:]
+    return db

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT, copy_project, run_dbt, run_generator
+from conftest import ROOT, build_copy
 from generator.analysis.churn import (
     auc,
     ceiling,
@@ -26,26 +26,19 @@ from generator.analysis.churn import (
 
 SETTINGS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["churn_model"]
 FEATURE_DAYS, HOLDOUT = SETTINGS["feature_days"], SETTINGS["holdout_share"]
-USERS = 20_000
 RANKING_TRAIN_USERS = 10_000
 
 
 @pytest.fixture(scope="module")
-def churn_world(tmp_path_factory):
-    """The default world at USERS, built as far as the churn marts."""
-    base = tmp_path_factory.mktemp("churn")
-    db = base / "warehouse.duckdb"
-    made = run_generator("--users", str(USERS), "--seed", "11", "--db", str(db))
-    assert made.returncode == 0, made.stderr
-    built = run_dbt(
-        copy_project(base / "project"),
-        db,
-        "run",
+def churn_world(large_raw_world, tmp_path_factory):
+    """The default world at LARGE_USERS, built as far as the churn marts."""
+    db = build_copy(
+        large_raw_world,
+        tmp_path_factory.mktemp("churn"),
         "--select",
         "+fct_churn_drivers",
         "+fct_churn_evaluation",
     )
-    assert built.returncode == 0, built.stdout[-3000:]
     con = duckdb.connect(str(db), read_only=True)
     try:
         return {

@@ -40,6 +40,7 @@ SECTIONS = {
     "revenue",
     "experiments",
     "churn",
+    "forecasts",
     "attribution",
     "adoption",
     "llm",
@@ -102,7 +103,7 @@ def _drawn(page: Path, tmp_path: Path) -> _Seen:
 def test_the_report_is_one_offline_page(report):
     page, stdout = report
     text = page.read_text()
-    assert re.search(r"wrote .*: 14 sections, \d+ charts", stdout)
+    assert re.search(r"wrote .*: 15 sections, \d+ charts", stdout)
     # plotly.js is embedded: no script or stylesheet is fetched from anywhere
     assert not re.search(r"<script[^>]+src=", text)
     assert not re.search(r"<link[^>]+href=", text)
