@@ -272,36 +272,26 @@ def experiments() -> None:
         return
     lifts["label"] = lifts.metric + " · " + lifts.variant
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=lifts.relative_lift,
-            y=lifts.label,
-            mode="markers",
-            name="lift (95% CI)",
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": lifts.ci_upper - lifts.relative_lift,
-                "arrayminus": lifts.relative_lift - lifts.ci_lower,
-            },
+    for prefix, name, symbol in (("", "lift", "circle"), ("cuped_", "CUPED lift", "diamond")):
+        lift, lower, upper = (
+            lifts[f"{prefix}{c}"] for c in ("relative_lift", "ci_lower", "ci_upper")
         )
-    )
-    if lifts.cuped_relative_lift.notna().any():
-        fig.add_trace(
-            go.Scatter(
-                x=lifts.cuped_relative_lift,
-                y=lifts.label,
-                mode="markers",
-                name="CUPED lift (95% CI)",
-                marker={"symbol": "diamond"},
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": lifts.cuped_ci_upper - lifts.cuped_relative_lift,
-                    "arrayminus": lifts.cuped_relative_lift - lifts.cuped_ci_lower,
-                },
+        if lift.notna().any():
+            fig.add_trace(
+                go.Scatter(
+                    x=lift,
+                    y=lifts.label,
+                    mode="markers",
+                    name=f"{name} (95% CI)",
+                    marker={"symbol": symbol},
+                    error_x={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": upper - lift,
+                        "arrayminus": lift - lower,
+                    },
+                )
             )
-        )
     if lifts.planted_lift.notna().any():
         fig.add_trace(
             go.Scatter(
