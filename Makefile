@@ -25,7 +25,7 @@ WORLD_FLAGS := $(if $(USERS),--users $(USERS),)$(if $(PARAMS), --params $(PARAMS
 NEED_WAREHOUSE = @test -f "$(DUCKDB_PATH)" || { echo "error: $(DUCKDB_PATH): no such \
 	warehouse (make generate writes one, or set DUCKDB_PATH)" >&2; exit 2; }
 
-.PHONY: help install browser cdnow-log generate dbt-build build docs dashboard report validate test lint pytest test-warehouse realism hostile worlds calibrate bench clean
+.PHONY: help install browser cdnow-log generate dbt-build build docs dashboard deck report validate test lint pytest test-warehouse realism hostile worlds calibrate bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -64,6 +64,9 @@ docs: install ## the dbt docs site as one offline page, target/static_index.html
 DASHBOARD_PORT ?= 8501
 dashboard: install ## serve the dashboard over DUCKDB_PATH on 127.0.0.1:DASHBOARD_PORT (8501), read-only
 	$(BIN)/python -m generator dashboard --db $(DUCKDB_PATH) --port $(DASHBOARD_PORT)
+
+deck: install ## the executive deck over the marts of DUCKDB_PATH, target/deck.pptx
+	$(BIN)/python -m generator deck --db $(DUCKDB_PATH) --out target/deck.pptx
 
 report: install ## the HTML report over the marts of DUCKDB_PATH, target/report.html
 	$(BIN)/python -m generator report --db $(DUCKDB_PATH) --out target/report.html

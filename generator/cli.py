@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
     rep.add_argument("--out", default="target/report.html", help="HTML file to write")
     rep.add_argument("--sql-dir", default="reports", help="folder of the report's queries")
+    ask = sub.add_parser("ask", help="answer a question in words from the closest template")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
+    ask.add_argument("--rows", type=int, default=20, help="rows to print")
+    dek = sub.add_parser("deck", help="write the executive deck (PowerPoint) over the marts")
+    dek.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
+    dek.add_argument("--out", default="target/deck.pptx", help=".pptx file to write")
     das = sub.add_parser("dashboard", help="serve the dashboard over a built warehouse")
     das.add_argument("--db", default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"))
     das.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1")
@@ -168,6 +175,32 @@ def _report(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for line in summary.lines():
+        print(line)
+    return 0
+
+
+def _deck(args: argparse.Namespace) -> int:
+    from generator.deck import DeckError, build_deck  # noqa: PLC0415
+
+    try:
+        summary = build_deck(args.db, args.out)
+    except DeckError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from generator.ask import AskError, ask  # noqa: PLC0415
+
+    try:
+        answer = ask(args.question, args.db)
+    except AskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in answer.lines(args.rows):
         print(line)
     return 0
 
@@ -326,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
         _check_arguments(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "deck":
+            return _deck(args)
+        if args.command == "ask":
+            return _ask(args)
         if args.command == "dashboard":
             from generator.dashboard import serve  # noqa: PLC0415
 
