@@ -194,7 +194,7 @@ def parameters(question: str, world: World) -> dict:
         "breakdown": _first(_named(question, world.breakdowns), None),
         "events": named_events(question, world.events),
         "experiment": _first(_named(question, world.experiments), None),
-        "period": "day" if period == "day" else period,
+        "period": period,
         "start": max(world.first_day, world.last_day - dt.timedelta(days=364)),
         "end": world.last_day,
     }

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 import duckdb
@@ -166,43 +167,36 @@ def _expect(scenario, db: str) -> int:
     return 1 if failed else 0
 
 
+def _lines_or_error(make: Callable[[], list[str]], errors: type[Exception]) -> int:
+    """Print what a command made, or its error in one line (exit 2)."""
+    try:
+        lines = make()
+    except errors as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from generator.report import ReportError, build_report  # noqa: PLC0415
 
-    try:
-        summary = build_report(args.db, args.out, args.sql_dir)
-    except ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for line in summary.lines():
-        print(line)
-    return 0
+    return _lines_or_error(
+        lambda: build_report(args.db, args.out, args.sql_dir).lines(), ReportError
+    )
 
 
 def _deck(args: argparse.Namespace) -> int:
     from generator.deck import DeckError, build_deck  # noqa: PLC0415
 
-    try:
-        summary = build_deck(args.db, args.out)
-    except DeckError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for line in summary.lines():
-        print(line)
-    return 0
+    return _lines_or_error(lambda: build_deck(args.db, args.out).lines(), DeckError)
 
 
 def _ask(args: argparse.Namespace) -> int:
     from generator.ask import AskError, ask  # noqa: PLC0415
 
-    try:
-        answer = ask(args.question, args.db)
-    except AskError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for line in answer.lines(args.rows):
-        print(line)
-    return 0
+    return _lines_or_error(lambda: ask(args.question, args.db).lines(args.rows), AskError)
 
 
 def _fit(args: argparse.Namespace) -> int:

@@ -14,15 +14,14 @@ world lacks says so on its slide."""
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from generator.outputs import OutputError, open_read_only, run_token
-from generator.report import DEFAULT_SQL_DIR, NoRows, ReportError, _Queries
+from generator.outputs import OutputError, open_read_only, write_atomically
+from generator.report import DEFAULT_SQL_DIR, NoRows, Queries, ReportError
 
 DECK_MARK = "Proving Ground deck"  # the file's subject: how a deck of ours is recognised
 SIGNIFICANCE = 0.05
@@ -79,7 +78,7 @@ def _pct(x: float) -> str:
 # --- sections ---------------------------------------------------------------------------
 
 
-def key_numbers(q: _Queries) -> Slide:
+def key_numbers(q: Queries) -> Slide:
     t = q("kpi_tiles").iloc[0]
     kpi = q("kpi_daily")
     evidence = [
@@ -107,7 +106,7 @@ def key_numbers(q: _Queries) -> Slide:
     )
 
 
-def experiments(q: _Queries) -> Slide:
+def experiments(q: Queries) -> Slide:
     lifts = q("experiments")
     srm = lifts.groupby("experiment_key").srm_p_value.min()
     significant = lifts.p_value_adjusted < SIGNIFICANCE
@@ -154,7 +153,7 @@ def experiments(q: _Queries) -> Slide:
     return Slide("Experiments", text, evidence, _png(fig))
 
 
-def funnels(q: _Queries) -> Slide:
+def funnels(q: Queries) -> Slide:
     steps = q("funnels")
     steps = steps[(steps.role == "(all)") & (steps.step_number > 1)]
     if steps.empty:
@@ -187,7 +186,7 @@ def funnels(q: _Queries) -> Slide:
     return Slide("Funnels", text, evidence, _png(fig))
 
 
-def marketing(q: _Queries) -> Slide:
+def marketing(q: Queries) -> Slide:
     credited = q("attribution")
     credited = credited[credited.spend > 0].copy()
     if credited.empty:
@@ -213,7 +212,7 @@ def marketing(q: _Queries) -> Slide:
     return Slide("Marketing", text, evidence, _png(fig))
 
 
-def churn(q: _Queries) -> Slide:
+def churn(q: Queries) -> Slide:
     drivers = q("churn_drivers")
     evaluation = q("churn_evaluation").set_index("split")
     if "test" not in evaluation.index:
@@ -253,7 +252,7 @@ SECTIONS = [
 
 
 def slides(con: duckdb.DuckDBPyConnection, sql_dir: str | Path = DEFAULT_SQL_DIR) -> list[Slide]:
-    q = _Queries(con, Path(sql_dir))
+    q = Queries(con, Path(sql_dir))
     made = []
     for title, lacking, make in SECTIONS:
         try:
@@ -315,14 +314,10 @@ def _write(made: list[Slide], db: Path, out: Path) -> int:
             slide.shapes.add_picture(
                 io.BytesIO(s.chart), Inches(5.9), Inches(1.4), width=Inches(7.1)
             )
-    staging = out.with_name(f"{out.name}.tmp-{run_token()}")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        deck.save(str(staging))
-        os.replace(staging, out)
-    except OSError as exc:
-        staging.unlink(missing_ok=True)
-        raise DeckError(f"{out}: cannot write ({exc.strerror})") from None
+        write_atomically(out, lambda path: deck.save(str(path)))
+    except OutputError as exc:
+        raise DeckError(str(exc)) from None
     return charts
 
 

@@ -21,7 +21,7 @@ import secrets
 import shutil
 import signal
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -314,6 +314,19 @@ def check_export(folder: Path, db: Path) -> None:
 def write_manifest(folder: Path, about: dict) -> None:
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     (folder / EXPORT_MANIFEST).write_text(json.dumps({**about, "files": files}, indent=1))
+
+
+def write_atomically(out: Path, write: Callable[[Path], object]) -> None:
+    """Write a file through a scratch file beside it (`write` fills the path it is given),
+    then swap it in, so a reader never sees half a file; OutputError names what failed."""
+    staging = out.with_name(f"{out.name}.tmp-{run_token()}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write(staging)
+        os.replace(staging, out)
+    except OSError as exc:
+        staging.unlink(missing_ok=True)
+        raise OutputError(f"{out}: cannot write ({exc.strerror})") from None
 
 
 def swap_folder(staging: Path, target: Path, token: str) -> None:

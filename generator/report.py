@@ -7,7 +7,6 @@ what the marts measure."""
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from generator.outputs import OutputError, open_read_only, run_token
+from generator.outputs import OutputError, open_read_only, write_atomically
 
 DEFAULT_SQL_DIR = "reports"
 TEMPLATE = "plotly_white"
@@ -65,7 +64,7 @@ class ReportSummary:
         ]
 
 
-class _Queries:
+class Queries:
     """Runs the report's SQL files on a read-only connection and keeps their text."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
@@ -112,7 +111,7 @@ def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
 # --- sections -------------------------------------------------------------------------
 
 
-def _kpi_tiles(q: _Queries) -> Section:
+def _kpi_tiles(q: Queries) -> Section:
     t = q("kpi_tiles").iloc[0]
     tiles = [
         ("Users", _num(t.users), "signed up by the as-of date"),
@@ -153,7 +152,7 @@ def _kpi_tiles(q: _Queries) -> Section:
     )
 
 
-def _activity(q: _Queries) -> Section:
+def _activity(q: Queries) -> Section:
     kpi = q("kpi_daily")
     planted = q("kpi_anomalies_planted", may_be_empty=True)
     flagged = q("kpi_anomalies_flagged", may_be_empty=True)
@@ -240,7 +239,7 @@ def _activity(q: _Queries) -> Section:
     )
 
 
-def _retention(q: _Queries) -> Section:
+def _retention(q: Queries) -> Section:
     cells = q("retention_heatmap")
     curves = q("retention_curves")
     grid = cells.pivot(
@@ -313,7 +312,7 @@ def _retention(q: _Queries) -> Section:
     )
 
 
-def _funnels(q: _Queries) -> Section:
+def _funnels(q: Queries) -> Section:
     steps = q("funnels")
     names = sorted(steps.funnel_name.unique())
     cols = 2
@@ -355,7 +354,7 @@ def _funnels(q: _Queries) -> Section:
     return Section(text, [fig], queries=["funnels"])
 
 
-def _lifecycle(q: _Queries) -> Section:
+def _lifecycle(q: Queries) -> Section:
     status = q("lifecycle_status")
     stages = q("lifecycle_stages")
     order = ["new", "returning", "resurrecting", "dormant"]
@@ -402,7 +401,7 @@ def _lifecycle(q: _Queries) -> Section:
     )
 
 
-def _revenue(q: _Queries) -> Section:
+def _revenue(q: Queries) -> Section:
     m = q("mrr_bridge")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     parts = [
@@ -463,7 +462,7 @@ def _revenue(q: _Queries) -> Section:
     return Section(text, [fig, water], queries=["mrr_bridge"])
 
 
-def _experiments(q: _Queries) -> Section:
+def _experiments(q: Queries) -> Section:
     r = q("experiments").iloc[::-1].reset_index(drop=True)
     labels = [
         f"{e} · {v} · {m}" for e, v, m in zip(r.experiment_key, r.variant, r.metric, strict=True)
@@ -529,7 +528,7 @@ def _experiments(q: _Queries) -> Section:
     return Section(text, [fig], queries=["experiments"])
 
 
-def _attribution(q: _Queries) -> Section:
+def _attribution(q: Queries) -> Section:
     a = q("attribution")
     paid = a[a.channel != "none"]
     channels = sorted(paid.channel.unique())
@@ -577,7 +576,7 @@ def _attribution(q: _Queries) -> Section:
     return Section(text, [fig], queries=["attribution"])
 
 
-def _adoption(q: _Queries) -> Section:
+def _adoption(q: Queries) -> Section:
     a = q("adoption")
     launched = a[a.expected_cumulative_adopters.notna()]
     figs = []
@@ -655,7 +654,7 @@ def _adoption(q: _Queries) -> Section:
     return Section(text, figs, queries=["adoption"])
 
 
-def _llm(q: _Queries) -> Section:
+def _llm(q: Queries) -> Section:
     m = q("llm_quality")
     fig = make_subplots(
         rows=1,
@@ -705,7 +704,7 @@ def _llm(q: _Queries) -> Section:
     return Section(text, [fig], queries=["llm_quality"])
 
 
-def _churn(q: _Queries) -> Section:
+def _churn(q: Queries) -> Section:
     evaluation = q("churn_evaluation").set_index("split")
     drivers = q("churn_drivers")
     calibration = q("churn_calibration")
@@ -786,7 +785,7 @@ FORECAST_TITLES = {
 }
 
 
-def _forecasts(q: _Queries) -> Section:
+def _forecasts(q: Queries) -> Section:
     rows = q("forecasts")
     accuracy = q("forecast_accuracy", may_be_empty=True).set_index("metric")
     metrics = [m for m in FORECAST_TITLES if m in set(rows.metric[rows.forecast.notna()])]
@@ -852,7 +851,7 @@ def _forecasts(q: _Queries) -> Section:
     return Section(text, [fig], queries=["forecasts", "forecast_accuracy"])
 
 
-def _data_quality(q: _Queries) -> Section:
+def _data_quality(q: Queries) -> Section:
     d = q("data_quality")
     labels = [f"{r.fault} ({r.table_name})" for r in d.itertuples()]
     fig = go.Figure()
@@ -893,7 +892,7 @@ def _data_quality(q: _Queries) -> Section:
 PATH_EDGES_PER_STEP = 8  # the busiest edges of each step; the rest would be unreadable
 
 
-def _paths(q: _Queries) -> Section:
+def _paths(q: Queries) -> Section:
     d = q("paths")
     d = d.groupby("step", group_keys=False).head(PATH_EDGES_PER_STEP)
     labels: list[str] = []
@@ -939,7 +938,7 @@ AREAS = [
 ]
 
 
-def _planted_vs_measured(q: _Queries) -> tuple[Section, int, int]:
+def _planted_vs_measured(q: Queries) -> tuple[Section, int, int]:
     c = q("planted_vs_measured")
     c["area_order"] = [AREAS.index(a) if a in AREAS else len(AREAS) for a in c.area]
     c = c.sort_values(["area_order", "quantity"], kind="stable").reset_index(drop=True)
@@ -1020,7 +1019,7 @@ def _fmt(x: float) -> str:
 
 
 # key, title, what a world without it lacks, and the function drawing it
-SECTIONS: list[tuple[str, str, str, Callable[[_Queries], Section]]] = [
+SECTIONS: list[tuple[str, str, str, Callable[[Queries], Section]]] = [
     ("kpis", "Key numbers", "activity", _kpi_tiles),
     ("activity", "Activity and anomalies", "activity", _activity),
     ("retention", "Retention", "activity", _retention),
@@ -1038,7 +1037,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[_Queries], Section]]] = [
 ]
 
 
-def _draw(key: str, title: str, lacking: str, make: Callable[[_Queries], Section], q) -> Section:
+def _draw(key: str, title: str, lacking: str, make: Callable[[Queries], Section], q) -> Section:
     """A section, or a note that this world has nothing for it."""
     try:
         section = make(q)
@@ -1056,7 +1055,7 @@ def draw_section(
 ) -> tuple[Section, dict[str, str]]:
     """One section of the report (a key of SECTIONS, or "planted") over an open connection,
     with the text of the queries it ran: the dashboard shows the same sections."""
-    q = _Queries(con, Path(sql_dir))
+    q = Queries(con, Path(sql_dir))
     if key == "planted":
         section = _draw(
             key, "Planted vs measured", "truth", lambda q: _planted_vs_measured(q)[0], q
@@ -1102,7 +1101,7 @@ tr.na { color: #6b7280; }
 """
 
 
-def _render(sections: list[Section], queries: _Queries, db: Path) -> tuple[str, int]:
+def _render(sections: list[Section], queries: Queries, db: Path) -> tuple[str, int]:
     charts = 0
     body = []
     for s in sections:
@@ -1176,19 +1175,15 @@ def build_report(
         ).fetchone()
         if not marts or marts[0] == 0:
             raise ReportError(f"{db}: no marts yet (run dbt build, or make build)")
-        queries = _Queries(con, sql_dir)
+        queries = Queries(con, sql_dir)
         sections = [_draw(*entry, queries) for entry in SECTIONS]
         planted, checks, within = _planted_vs_measured(queries)
         sections.append(planted)
     finally:
         con.close()
     page, charts = _render(sections, queries, db)
-    staging = out.with_name(f"{out.name}.tmp-{run_token()}")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging.write_text(page, encoding="utf-8")
-        os.replace(staging, out)
-    except OSError as exc:
-        staging.unlink(missing_ok=True)
-        raise ReportError(f"{out}: cannot write ({exc.strerror})") from None
+        write_atomically(out, lambda path: path.write_text(page, encoding="utf-8"))
+    except OutputError as exc:
+        raise ReportError(str(exc)) from None
     return ReportSummary(out, len(sections), charts, checks, within)
