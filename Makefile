@@ -111,8 +111,8 @@ calibrate: install ## the recovery tests' statistics over SEEDS worlds (30) of C
 	$(BIN)/python -m generator calibrate --scenario $(SCENARIO) --users $(CALIBRATION_USERS) \
 		--seeds $(SEEDS) --workers $(WORKERS)
 
-bench: install ## simulator event rows/s against DuckDB making the same rows in SQL
-	$(BIN)/python -m generator.bench --users $(BENCH_USERS) --workers $(WORKERS)
+bench: install ## simulator event rows/s against DuckDB making the same rows in SQL; a full dbt run and one after a day appended
+	$(BIN)/python -m generator.bench --users $(BENCH_USERS) --workers $(WORKERS) --dbt
 
 clean: ## remove build output (keeps .venv and the warehouse)
 	rm -rf target logs .pytest_cache .ruff_cache

@@ -1,11 +1,19 @@
 """`make bench`: the simulator's event rows/s at a stated scale, and in the same run the
 rows/s of DuckDB making as many rows of the same column types in SQL (range() and
-random()) into a new database file, and their ratio."""
+random()) into a new database file, and their ratio; with the share of the run spent
+inserting the finished rows into DuckDB, which bounds the ratio whatever the simulation
+costs. With --dbt, also a dbt build of the world through its second-last day, one day
+appended, and the incremental `dbt run` after it as a share of the full one."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,7 +22,16 @@ import duckdb
 
 from generator.cli import DEFAULT_SCENARIO
 from generator.scenario import load_scenario
-from generator.simulate import generate
+from generator.simulate import append_days, generate
+
+ROOT = Path(__file__).resolve().parents[1]
+INCREMENTAL = (
+    "stg_app__event_deliveries",
+    "int_events_sessionized",
+    "fct_events",
+    "fct_sessions",
+    "int_user_activity_daily",
+)
 
 BASELINE_SQL = """
 create table events as
@@ -52,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeats", type=int, default=3, help="interleaved pairs of runs")
+    parser.add_argument(
+        "--dbt", action="store_true", help="also time a full and an incremental dbt run"
+    )
     args = parser.parse_args(argv)
     scenario = load_scenario(args.scenario, users=args.users)
     print(f"scale: {args.users:,} users, {args.workers} worker(s), {args.repeats} pairs of runs")
@@ -67,10 +87,51 @@ def main(argv: list[str] | None = None) -> int:
             ratios.append(sim_rate / base_rate)
             print(
                 f"run {i + 1}: {events:,} event rows; simulator {sim_rate:>11,.0f} rows/s, "
-                f"duckdb sql {base_rate:>11,.0f} rows/s, ratio {ratios[-1]:.2f}x"
+                f"duckdb sql {base_rate:>11,.0f} rows/s, ratio {ratios[-1]:.2f}x; "
+                f"inserting into DuckDB {summary.write_seconds:.1f} of {summary.seconds:.1f} s"
             )
     print(f"median ratio simulator / baseline: {statistics.median(ratios):.2f}x")
+    if args.dbt:
+        dbt_share(scenario, args.seed, args.workers)
     return 0
+
+
+def _dbt_run(db: Path, target: Path) -> tuple[float, dict[str, float]]:
+    """Seconds of a `dbt run` on `db`, and each model's own."""
+    started = time.perf_counter()
+    subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "run", "-q", "--target-path", str(target)],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "DUCKDB_PATH": str(db)},
+    )
+    seconds = time.perf_counter() - started
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return seconds, {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
+
+
+def dbt_share(scenario, seed: int, workers: int) -> None:
+    """The world through its second-last day built by `dbt run`, its last day appended and
+    built again: the incremental run's time as a share of the full one, in all and for the
+    event-grain models that are incremental."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "warehouse.duckdb"
+        generate(
+            scenario, seed, db, workers, progress=False, through=scenario.end - dt.timedelta(1)
+        )
+        full, full_models = _dbt_run(db, Path(tmp) / "target")
+        append_days(db, 1, workers, progress=False)
+        step, step_models = _dbt_run(db, Path(tmp) / "target")
+    layer_full = sum(full_models[m] for m in INCREMENTAL)
+    layer_step = sum(step_models[m] for m in INCREMENTAL)
+    print(
+        f"dbt run, full: {full:.1f} s; after one appended day: {step:.1f} s "
+        f"({step / full:.0%} of the full run)"
+    )
+    print(
+        f"the incremental event-grain models: {layer_full:.1f} s full, {layer_step:.1f} s "
+        f"after one appended day ({layer_step / layer_full:.0%})"
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import signal
@@ -15,7 +16,7 @@ import duckdb
 from generator.outputs import OutputError, stopped_by_signals
 from generator.params import Override, load, overrides_table, parse_set, read_params
 from generator.scenario import ScenarioError
-from generator.simulate import generate
+from generator.simulate import append_days, generate
 
 DEFAULT_SCENARIO = "scenarios/study_assistant.yml"
 MAX_WORKERS = 2 * (os.cpu_count() or 1)
@@ -36,9 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="simulate a scenario into a DuckDB warehouse")
-    gen.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario YAML file")
+    gen.add_argument("--scenario", help=f"scenario YAML file (default: {DEFAULT_SCENARIO})")
     gen.add_argument("--users", type=int, help="override the scenario's number of users")
-    gen.add_argument("--seed", type=int, default=42, help="seed of every random stream")
+    gen.add_argument("--seed", type=int, help="seed of every random stream (default: 42)")
     gen.add_argument(
         "--db",
         default=os.environ.get("DUCKDB_PATH", "warehouse.duckdb"),
@@ -53,6 +54,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--parquet", metavar="DIR", help="the same as --export parquet DIR")
     gen.add_argument("--quiet", action="store_true", help="no progress bars")
+    gen.add_argument(
+        "--through",
+        metavar="YYYY-MM-DD",
+        type=_day,
+        help="write only the raw rows that arrived by the end of this day",
+    )
+    gen.add_argument(
+        "--append-days",
+        metavar="N",
+        type=int,
+        help="add the next N days' arrivals to a warehouse written with --through "
+        "(its scenario, seed and size come from the warehouse)",
+    )
     _overrides(gen)
     val = sub.add_parser("validate", help="only validate a scenario")
     val.add_argument("--scenario", default=DEFAULT_SCENARIO)
@@ -111,6 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--dir", default="target/calibration", help="folder to write into")
     _overrides(cal)
     return parser
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day as YYYY-MM-DD: {text!r}") from None
 
 
 def _overrides(command: argparse.ArgumentParser) -> None:
@@ -295,7 +316,9 @@ def _check_arguments(args: argparse.Namespace) -> None:
         )
     if args.command == "calibrate":
         return
-    if not 0 <= args.seed < 2**63:
+    if args.command == "generate":
+        _check_days(args)
+    if args.seed is not None and not 0 <= args.seed < 2**63:
         raise ScenarioError(f"--seed: must be between 0 and 2^63 - 1 (got {args.seed})")
     if args.command == "whatif":
         return
@@ -313,21 +336,59 @@ def _check_arguments(args: argparse.Namespace) -> None:
             raise ScenarioError("--export: an empty path")
 
 
+def _check_days(args: argparse.Namespace) -> None:
+    """--append-days takes the world from the warehouse; --through needs a day inside it."""
+    if args.append_days is None:
+        args.scenario = args.scenario or DEFAULT_SCENARIO
+        args.seed = 42 if args.seed is None else args.seed
+        return
+    given = {
+        "--scenario": args.scenario,
+        "--users": args.users,
+        "--seed": args.seed,
+        "--params": args.params,
+        "--set": args.set or None,
+        "--through": args.through,
+        "--export": args.export,
+        "--parquet": args.parquet,
+    }
+    clash = next((flag for flag, value in given.items() if value is not None), None)
+    if clash is not None:
+        raise ScenarioError(
+            f"--append-days: drop {clash}; the world's scenario, seed and size come from "
+            "the warehouse, and only a new warehouse is exported"
+        )
+    if args.append_days < 1:
+        raise ScenarioError(f"--append-days: must be at least 1 (got {args.append_days})")
+
+
 def _generate(args: argparse.Namespace, scenario, overrides: list[Override]) -> int:
     fmt, folder = args.export if args.export else ("parquet", args.parquet)
+    if scenario is not None and args.through is not None:
+        if not scenario.start <= args.through <= scenario.end:
+            print(
+                f"error: --through: {args.through} is outside the world "
+                f"({scenario.start} to {scenario.end})",
+                file=sys.stderr,
+            )
+            return 2
     with stopped_by_signals() as stop:
         try:
-            summary = generate(
-                scenario,
-                seed=args.seed,
-                db_path=args.db,
-                workers=args.workers,
-                export_dir=folder,
-                progress=not args.quiet,
-                scenario_path=args.scenario,
-                export_format=fmt,
-                overrides=overrides_table(args.scenario, overrides),
-            )
+            if scenario is None:
+                summary = append_days(args.db, args.append_days, args.workers, not args.quiet)
+            else:
+                summary = generate(
+                    scenario,
+                    seed=args.seed,
+                    db_path=args.db,
+                    workers=args.workers,
+                    export_dir=folder,
+                    progress=not args.quiet,
+                    scenario_path=args.scenario,
+                    export_format=fmt,
+                    overrides=overrides_table(args.scenario, overrides),
+                    through=args.through,
+                )
         except OutputError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -367,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fidelity(args)
         if args.command == "whatif":
             return _whatif(args)
+        if args.command == "generate" and args.append_days is not None:
+            return _generate(args, None, [])
         overrides = _read_overrides(args)
         scenario = load(args.scenario, getattr(args, "users", None), overrides)
         if args.command == "validate":

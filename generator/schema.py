@@ -40,6 +40,10 @@ _BEHAVIOURS = (
 RAW_TABLES: dict[str, dict[str, str]] = {
     name: columns for b in _BEHAVIOURS for name, columns in b.RAW.items()
 }
+# per raw table that grows with time, the column saying when each row arrived
+ARRIVES_AT: dict[str, str] = {
+    name: column for b in _BEHAVIOURS for name, column in getattr(b, "ARRIVES_AT", {}).items()
+}
 # every planted number in long form; each behaviour adds its rows
 PARAMETERS = {
     "parameter": "VARCHAR",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import datetime as dt
 import itertools
 import multiprocessing as mp
 import os
@@ -21,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-from generator import outputs, params, truth, writer
+from generator import outputs, params, truth, window, writer
 from generator.behaviours.actors.simulate import actor_columns
 from generator.behaviours.actors.simulate import tables as actor_tables
 from generator.behaviours.arrivals.simulate import draw_signup_days
@@ -37,6 +38,7 @@ from generator.identity import handle_pool
 from generator.scenario import Scenario
 from generator.schema import RAW_TABLES, raw_tables
 from generator.shard import ShardResult, simulate_shard
+from generator.window import Window
 from generator.writer import WarehouseWriter
 
 SHARD_SIZE = 5000  # fixed, so the tables do not depend on the number of workers
@@ -45,8 +47,10 @@ PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 @dataclass
 class RunSummary:
-    rows: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # rows written, per table
     seconds: float = 0.0
+    appended: bool = False  # rows added to a warehouse, not a new one
+    write_seconds: float = 0.0  # of `seconds`, spent inserting rows into DuckDB
 
     @property
     def event_rows_per_second(self) -> float:
@@ -56,7 +60,7 @@ class RunSummary:
         total = sum(self.rows.values())
         out = [f"{name:<34}{n:>12,} rows" for name, n in self.rows.items()]
         out.append(
-            f"wrote {total:,} rows in {self.seconds:.1f} s "
+            f"{'appended' if self.appended else 'wrote'} {total:,} rows in {self.seconds:.1f} s "
             f"({total / self.seconds:,.0f} rows/s; raw.events {self.event_rows_per_second:,.0f}"
             " rows/s)"
         )
@@ -168,61 +172,112 @@ def generate(
     scenario_path: str | Path | None = None,
     export_format: str = "parquet",
     overrides: pa.Table | None = None,
+    through: dt.date | None = None,
 ) -> RunSummary:
     """Simulate `scenario` into a new warehouse at `db_path` (and an export of its raw
     tables as Parquet, CSV or JSON lines), after claiming the outputs: refused at once if
     they are not ours to replace or another run writes them. Raises outputs.OutputError for
     that; anything else leaves them as they were. `overrides` is truth.scenario_overrides:
-    the numbers given with --params or --set (none by default)."""
+    the numbers given with --params or --set (none by default). With `through`, only the
+    raw rows that arrived by the end of that day are written (window.py)."""
     started = time.perf_counter()
     with outputs.claim(db_path, export_dir, scenario_path) as run:
-        if run.swept and progress:
-            print(
-                f"removed {len(run.swept)} leftovers of a stopped run beside {run.db}",
-                file=sys.stderr,
-            )
-        cal = Calendar.of(scenario)
-        arrivals_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
-        signup_day = draw_signup_days(scenario, cal, arrivals_rng)
-        args = list(_shard_args(scenario, seed, signup_day, handle_pool(seed)))
-
-        # pyarrow imports pandas on its first numpy conversion: pay that once, before the
-        # workers fork, so none of them pays it again inside its first shard.
-        pa.array(np.zeros(1))
-        spool_dir = None
-        if workers > 1:  # workers hand their events over through files here
-            spool_dir = run.spool_dir
-            spool_dir.mkdir()
-        with _pool(workers) as pool:
-            summary = _write_run(
-                scenario,
-                cal,
-                seed,
-                run,
-                progress,
-                args,
-                pool,
-                workers,
-                spool_dir,
-                (export_format, overrides if overrides is not None else params.table([], {})),
-            )
+        summary = _simulate(
+            run,
+            scenario,
+            seed,
+            Window(through=through),
+            workers,
+            progress,
+            (export_format, overrides if overrides is not None else params.table([], {})),
+        )
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _write_run(
-    scenario, cal, seed, run: outputs.Claim, progress, args, pool, workers, spool_dir, extra
+def append_days(
+    db_path: str | Path, days: int, workers: int = 1, progress: bool = True
 ) -> RunSummary:
-    export_format, overrides = extra
+    """Add the next `days` days of arrivals to a warehouse written with `through`: the
+    world it records is simulated again and the rows that arrived in those days are
+    inserted, in one transaction (nothing changes unless all of them are in)."""
+    started = time.perf_counter()
+    db = Path(db_path)
+    if not db.is_file():
+        raise outputs.OutputError(f"{db}: no such warehouse to append to")
+    with outputs.claim(db) as run:
+        generation = window.read(db)
+        days_window = window.extend(generation, days, db)
+        summary = _simulate(
+            run, generation.scenario, generation.seed, days_window, workers, progress, None
+        )
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _simulate(run, scenario, seed, days_window, workers, progress, extra) -> RunSummary:
+    if run.swept and progress:
+        print(
+            f"removed {len(run.swept)} leftovers of a stopped run beside {run.db}",
+            file=sys.stderr,
+        )
+    cal = Calendar.of(scenario)
+    arrivals_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
+    signup_day = draw_signup_days(scenario, cal, arrivals_rng)
+    args = list(_shard_args(scenario, seed, signup_day, handle_pool(seed)))
+
+    # pyarrow imports pandas on its first numpy conversion: pay that once, before the
+    # workers fork, so none of them pays it again inside its first shard.
+    pa.array(np.zeros(1))
+    spool_dir = None
+    if workers > 1:  # workers hand their events over through files here
+        spool_dir = run.spool_dir
+        spool_dir.mkdir()
+    with _pool(workers) as pool:
+        return _write_run(
+            scenario, cal, seed, run, progress, args, pool, workers, spool_dir, days_window, extra
+        )
+
+
+def _write_run(
+    scenario,
+    cal,
+    seed,
+    run: outputs.Claim,
+    progress,
+    args,
+    pool,
+    workers,
+    spool_dir,
+    days: Window,
+    extra,
+) -> RunSummary:
+    """Write the run's rows: every table of a new warehouse, or (`days.is_append`, `extra`
+    None) the raw rows that arrived in the appended days."""
     summary = RunSummary()
     warehouse = WarehouseWriter(
-        run.scratch_db, raw_tables(user_columns(scenario), actor_columns(scenario))
+        run.db if days.is_append else run.scratch_db,
+        raw_tables(user_columns(scenario), actor_columns(scenario)),
+        existing=days.is_append,
     )
+    written = summary.rows
+    written.update({f"raw.{t}": 0 for t in RAW_TABLES})
+
+    def write(schema: str, table: str, data: pa.Table, signups: pa.Table | None = None) -> None:
+        if schema == "raw":
+            data = days.rows(table, data, signups)
+        elif days.is_append:  # truth is the whole world's: written once
+            return
+        started = time.perf_counter()
+        warehouse.append(schema, table, data)
+        summary.write_seconds += time.perf_counter() - started
+        written[f"{schema}.{table}"] = written.get(f"{schema}.{table}", 0) + data.num_rows
+
     try:
         sums: dict = {}
         session_offset = 0
         last_ids: dict[str, int] = {}
-        events_written = 0
+        events_simulated = 0
         accounts = _accounts(scenario, cal, seed, args)  # the staff and scripted ones, last
         bar = tqdm(
             total=scenario.users + accounts.raw["users"].num_rows,
@@ -232,20 +287,21 @@ def _write_run(
             file=sys.stderr,
         )
         for result in itertools.chain(_results(args, pool, 2 * workers, spool_dir), [accounts]):
+            signups = result.raw["users"].select(["user_id", "signed_up_at"])
             for table, data in result.raw.items():
                 data = _numbered(data, table, last_ids)
                 if table == "events":
                     sessions = result.event_session + np.int64(session_offset + 1)
                     none = result.event_session < 0  # a system event is in no session
                     data = data.add_column(2, "session_id", pa.array(sessions, mask=none))
-                warehouse.append("raw", table, data)
+                write("raw", table, data, signups)
             session_offset += result.n_sessions
             for table, data in result.truth.items():
-                warehouse.append("truth", table, data)
+                write("truth", table, data)
             _add(sums, result.sums)
-            events_written += result.raw["events"].num_rows
+            events_simulated += result.raw["events"].num_rows
             bar.update(result.raw["users"].num_rows)
-            bar.set_postfix(events=f"{events_written:,}")
+            bar.set_postfix(events=f"{events_simulated:,}")
         bar.close()
 
         for reference in (
@@ -256,37 +312,37 @@ def _write_run(
             faults.reference_tables,
         ):
             for table, data in reference(scenario, cal).items():
-                warehouse.append("raw", table, data)
+                write("raw", table, data)
         for table, data in ad_spend(scenario, cal, seed).items():
-            warehouse.append("raw", table, data)
+            write("raw", table, data)
         for (schema, table), data in actor_tables(scenario, cal, seed).items():
-            warehouse.append(schema, table, data)
-        steps = truth.tables(scenario, cal, seed, sums)
-        steps["scenario_overrides"] = overrides
-        for name, table in tqdm(
-            steps.items(), desc="write truth", disable=not progress, file=sys.stderr
-        ):
-            warehouse.append("truth", name, table)
-        if run.export is not None:
-            if progress:
-                print(f"export {export_format} to {run.export}", file=sys.stderr)
-            warehouse.export(run.export_staging, export_format)
-            outputs.write_manifest(
-                run.export_staging,
-                {"scenario": scenario.name, "seed": seed, "format": export_format},
-            )
-        for schema_table in [*(f"raw.{t}" for t in RAW_TABLES), "truth.users"]:
-            counted = warehouse.con.execute(f"select count(*) from {schema_table}").fetchone()
-            summary.rows[schema_table] = counted[0] if counted else 0
-        for name, table in steps.items():
-            summary.rows[f"truth.{name}"] = table.num_rows
+            write(schema, table, data)
+        if not days.is_append:
+            export_format, overrides = extra
+            steps = truth.tables(scenario, cal, seed, sums)
+            steps["scenario_overrides"] = overrides
+            for name, table in tqdm(
+                steps.items(), desc="write truth", disable=not progress, file=sys.stderr
+            ):
+                write("truth", name, table)
+            if run.export is not None:
+                if progress:
+                    print(f"export {export_format} to {run.export}", file=sys.stderr)
+                warehouse.export(run.export_staging, export_format)
+                outputs.write_manifest(
+                    run.export_staging,
+                    {"scenario": scenario.name, "seed": seed, "format": export_format},
+                )
+        window.record(warehouse.con, scenario, seed, days)
         warehouse.close()
     except BaseException:
         warehouse.abort()
         raise
     with outputs.signals_held():  # the swap is not cut short half way
-        run.check_unchanged()
+        if not days.is_append:
+            run.check_unchanged()
         warehouse.commit(run.db)
         if run.export is not None:
             outputs.swap_folder(run.export_staging, run.export, run.token)
+    summary.appended = days.is_append
     return summary

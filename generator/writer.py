@@ -74,13 +74,22 @@ def unspool(path: Path) -> pa.Table:
 class WarehouseWriter:
     """Writes a new warehouse into the run's scratch file; `commit()` swaps it in place of
     the target, `abort()` closes it (the run removes it). The previous warehouse is never
-    opened for writing, so a failed run cannot change it."""
+    opened for writing, so a failed run cannot change it.
 
-    def __init__(self, scratch: Path, raw: dict[str, dict[str, str]] = RAW_TABLES):
+    With `existing`, the run adds to the warehouse at that path instead, in one transaction
+    that `commit()` commits and anything else (an error, a kill) rolls back."""
+
+    def __init__(
+        self, scratch: Path, raw: dict[str, dict[str, str]] = RAW_TABLES, existing: bool = False
+    ):
         self.tmp = scratch
+        self.existing = existing
         self.tables = {"raw": raw, "truth": TRUTH_TABLES}
         # Bounded, so memory does not grow with the scale: DuckDB spills to disk instead.
         self.con = duckdb.connect(str(self.tmp), config={"memory_limit": MEMORY_LIMIT})
+        if existing:
+            self.con.execute("begin transaction")
+            return
         for schema, tables in self.tables.items():
             self.con.execute(f"create schema {schema}")
             for table, columns in tables.items():
@@ -123,14 +132,23 @@ class WarehouseWriter:
             self.con.execute(f"copy ({JOURNEYS}) to '{target}' (format json)")  # noqa: S608
 
     def close(self) -> None:
-        """Finish the file (checkpointed, no WAL left) ready to be swapped in."""
+        """Finish the file (checkpointed, no WAL left) ready to be swapped in; an addition
+        to an existing warehouse waits for `commit()`."""
+        if self.existing:
+            return
         self.con.execute("checkpoint")
         self.con.close()
 
     def commit(self, target: Path) -> None:
+        if self.existing:
+            self.con.execute("commit")
+            self.con.execute("checkpoint")
+            self.con.close()
+            return
         os.replace(self.tmp, target)
         Path(str(target) + ".wal").unlink(missing_ok=True)
 
     def abort(self) -> None:
-        """Close the scratch file; the run's claim removes it (outputs.Claim)."""
+        """Close the scratch file, the run's claim removes it (outputs.Claim); an addition to
+        an existing warehouse is rolled back."""
         self.con.close()

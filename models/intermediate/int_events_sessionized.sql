@@ -4,12 +4,24 @@
     Amplitude and PostHog. The gap is compared on exact timestamps (not whole seconds), so
     30:00.383 starts a new session. A system or billing event joins the session whose
     actions surround it (from its first action to its last), or none; it never starts or
-    extends one. An event the catalogue does not know counts as a user action. -#}
+    extends one. An event the catalogue does not know counts as a user action.
+    Incremental by user: a run rebuilds the users with new arrivals (users_with_arrivals). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='user_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ drop_excluded_accounts() }}"
+) }}
+-- depends_on: {{ ref('stg_app__excluded_accounts') }}
 with
 
 events as (
 
     select * from {{ ref('stg_app__events') }}
+    {% if is_incremental() %}
+        where user_id in ({{ users_with_arrivals(ref('stg_app__events')) }})
+    {% endif %}
 
 ),
 
@@ -116,7 +128,8 @@ unioned as (
         event_value,
         value_unit,
         event_date,
-        event_at
+        event_at,
+        received_at
     from numbered
 
     union all
@@ -134,7 +147,8 @@ unioned as (
         event_value,
         value_unit,
         event_date,
-        event_at
+        event_at,
+        received_at
     from attached
 
 ),
@@ -159,7 +173,8 @@ sessionized as (
         event_value,
         value_unit,
         event_date,
-        event_at
+        event_at,
+        received_at
     from unioned
 
 )

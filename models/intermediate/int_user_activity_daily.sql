@@ -1,9 +1,23 @@
+{#- Incremental by user, as int_events_sessionized (macro users_with_arrivals). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='user_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ drop_excluded_accounts() }}"
+) }}
+-- depends_on: {{ ref('stg_app__excluded_accounts') }}
 with
 
 events as (
 
     select * from {{ ref('int_events_sessionized') }}
     where is_user_action
+    {% if is_incremental() %}
+        and user_id in ({{
+            users_with_arrivals(ref('int_events_sessionized'), this_column='last_received_at')
+        }})
+    {% endif %}
 
 ),
 
@@ -15,7 +29,8 @@ aggregated as (
         count(*) as events,
         sum(case when is_session_start then 1 else 0 end) as sessions_started,
         min(event_at) as first_event_at,
-        max(event_at) as last_event_at
+        max(event_at) as last_event_at,
+        max(received_at) as last_received_at
     from events
     group by user_id, event_date
 

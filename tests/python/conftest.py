@@ -90,6 +90,26 @@ def table_checksums(db: Path) -> dict[str, tuple[int, int]]:
         con.close()
 
 
+def table_contents(db: Path, names: list[str] | None = None) -> dict[str, tuple[int, int]]:
+    """Row count and an order-free hash sum of each table named (schema.table), by default
+    every raw, truth and meta table: an append or an incremental run adds its rows after
+    the earlier ones, so the same rows may lie in another order."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        if names is None:
+            names = [
+                f"{schema}.{table}"
+                for schema, table in con.execute(
+                    "select table_schema, table_name from information_schema.tables "
+                    "where table_schema in ('raw', 'truth', 'meta') order by 1, 2"
+                ).fetchall()
+            ]
+        query = "select count(*), sum(hash(t)::hugeint) from {} as t"
+        return {name: con.execute(query.format(name)).fetchall()[0] for name in names}
+    finally:
+        con.close()
+
+
 def copy_project(target: Path) -> Path:
     """The dbt project alone (no Python tests), so it can be changed without touching ours."""
     target.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,12 @@ RAW: dict[str, dict[str, str]] = {
         "assigned_at": "TIMESTAMP",
     },
 }
+# when each row reached the system that keeps it: a run through a day writes the rows
+# that arrived by its end, a later run appends the rest (generate --through, --append-days)
+ARRIVES_AT: dict[str, str] = {
+    "actors": "joined_at",
+    "assignments": "assigned_at",
+}
 TRUTH: dict[str, dict[str, str]] = {
     "actor_traits": {
         "actor_id": "BIGINT",

@@ -28,4 +28,9 @@ RAW: dict[str, dict[str, str]] = {
         "value_unit": "VARCHAR",
     },
 }
+# when each row reached the system that keeps it: a run through a day writes the rows
+# that arrived by its end, a later run appends the rest (generate --through, --append-days)
+ARRIVES_AT: dict[str, str] = {
+    "events": "received_at",
+}
 TRUTH: dict[str, dict[str, str]] = {}

@@ -20,6 +20,11 @@ RAW["check_ins"] = {
     "answer": "VARCHAR",
     "answered_at": "TIMESTAMP",
 }
+# when each row reached the system that keeps it: a run through a day writes the rows
+# that arrived by its end, a later run appends the rest (generate --through, --append-days)
+ARRIVES_AT: dict[str, str] = {
+    "check_ins": "answered_at",
+}
 TRUTH: dict[str, dict[str, str]] = {
     "funnel_users": {
         "user_id": "BIGINT",

@@ -19,6 +19,11 @@ RAW: dict[str, dict[str, str]] = {
         "cost_usd": "DOUBLE",
     },
 }
+# when each row reached the system that keeps it: a run through a day writes the rows
+# that arrived by its end, a later run appends the rest (generate --through, --append-days)
+ARRIVES_AT: dict[str, str] = {
+    "llm_responses": "requested_at",
+}
 TRUTH: dict[str, dict[str, str]] = {
     "llm_token_costs": {
         "model_version": "VARCHAR",

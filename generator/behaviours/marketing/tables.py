@@ -20,6 +20,12 @@ RAW: dict[str, dict[str, str]] = {
         "touched_at": "TIMESTAMP",
     },
 }
+# when each row reached the system that keeps it: a run through a day writes the rows
+# that arrived by its end, a later run appends the rest (generate --through, --append-days)
+ARRIVES_AT: dict[str, str] = {
+    "marketing_spend": "spend_date",
+    "marketing_touches": "touched_at",
+}
 TRUTH: dict[str, dict[str, str]] = {
     "marketing_daily": {
         "channel": "VARCHAR",

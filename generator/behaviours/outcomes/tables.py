@@ -11,6 +11,11 @@ RAW: dict[str, dict[str, str]] = {
         "recorded_at": "TIMESTAMP",
     },
 }
+# when each row reached the system that keeps it: a run through a day writes the rows
+# that arrived by its end, a later run appends the rest (generate --through, --append-days)
+ARRIVES_AT: dict[str, str] = {
+    "outcomes": "recorded_at",
+}
 TRUTH: dict[str, dict[str, str]] = {
     "outcomes": {
         "user_id": "BIGINT",

@@ -20,6 +20,11 @@ RAW["attribute_bands"] = {
     "lower_bound": "DOUBLE",
     "upper_bound": "DOUBLE",
 }
+# when each row reached the system that keeps it: a run through a day writes the rows
+# that arrived by its end, a later run appends the rest (generate --through, --append-days)
+ARRIVES_AT: dict[str, str] = {
+    "users": "loaded_at",
+}
 TRUTH: dict[str, dict[str, str]] = {
     "attribute_mix": {
         "attribute": "VARCHAR",

@@ -25,6 +25,12 @@ RAW: dict[str, dict[str, str]] = {
         "status": "VARCHAR",
     },
 }
+# when each row reached the system that keeps it: a run through a day writes the rows
+# that arrived by its end, a later run appends the rest (generate --through, --append-days)
+ARRIVES_AT: dict[str, str] = {
+    "subscription_changes": "changed_at",
+    "invoices": "issued_at",
+}
 TRUTH: dict[str, dict[str, str]] = {
     "plans": {
         "plan": "VARCHAR",

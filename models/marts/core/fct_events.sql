@@ -1,8 +1,20 @@
+{#- Incremental by user, as int_events_sessionized (macro users_with_arrivals). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='user_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ drop_excluded_accounts() }}"
+) }}
+-- depends_on: {{ ref('stg_app__excluded_accounts') }}
 with
 
 events as (
 
     select * from {{ ref('int_events_sessionized') }}
+    {% if is_incremental() %}
+        where user_id in ({{ users_with_arrivals(ref('int_events_sessionized')) }})
+    {% endif %}
 
 ),
 
@@ -26,7 +38,8 @@ final as (
         event_value,
         value_unit,
         event_date,
-        event_at
+        event_at,
+        received_at
     from events
 
 )

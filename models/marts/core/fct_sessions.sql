@@ -1,9 +1,23 @@
+{#- Incremental by user, as int_events_sessionized (macro users_with_arrivals). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='user_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ drop_excluded_accounts() }}"
+) }}
+-- depends_on: {{ ref('stg_app__excluded_accounts') }}
 with
 
 events as (
 
     select * from {{ ref('int_events_sessionized') }}
     where session_id is not null
+    {% if is_incremental() %}
+        and user_id in ({{
+            users_with_arrivals(ref('int_events_sessionized'), this_column='last_received_at')
+        }})
+    {% endif %}
 
 ),
 
@@ -17,6 +31,7 @@ sessions as (
         max({{ dbt.dateadd('millisecond', 'duration_ms', 'event_at') }}) as ended_at,
         count(*) as events,
         count(distinct feature) as features_used,
+        max(received_at) as last_received_at,
         max(
             case
                 when event_name in {{ tracked_events('is_signup', var('signup_event')) }}
@@ -42,7 +57,8 @@ final as (
             as duration_seconds,
         events,
         features_used,
-        is_signup_session
+        is_signup_session,
+        last_received_at
     from sessions
 
 )

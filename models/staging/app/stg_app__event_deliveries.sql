@@ -1,11 +1,30 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    unique_key='user_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
 with
 
--- what the collector had received by the as-of date (every row when none is set)
+-- what the collector had received by the as-of date (every row when none is set); an
+-- incremental run takes the whole history of the users with new rows (users_with_arrivals)
+-- and of the accounts excluded since, whose rows are now flagged
 source as (
 
     select * from {{ source('app', 'events') }}
     where {{ known_by_as_of_date('received_at') }}
+    {% if is_incremental() %}
+        and (
+            user_id in (
+                {{ users_with_arrivals(source('app', 'events')) }}
+            )
+            or cast(user_id as {{ dbt.type_string() }}) in (
+                select user_id from {{ ref('stg_app__excluded_accounts') }}
+                except
+                select user_id from {{ this }} where is_excluded_account
+            )
+        )
+    {% endif %}
 
 ),
 
