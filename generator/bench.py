@@ -1,9 +1,11 @@
-"""`make bench`: the simulator's event rows/s at a stated scale, and in the same run the
-rows/s of DuckDB making as many rows of the same column types in SQL (range() and
-random()) into a new database file, and their ratio; with the share of the run spent
-inserting the finished rows into DuckDB, which bounds the ratio whatever the simulation
-costs. With --dbt, also a dbt build of the world through its second-last day, one day
-appended, and the incremental `dbt run` after it as a share of the full one."""
+"""`make bench`: the simulator's event rows/s at a stated scale, into a DuckDB warehouse
+and into a lake of Parquet files (each worker writing its own shards), and in the same
+run the rows/s of DuckDB making as many rows of the same column types in SQL (range() and
+random()) into a new database file, and their ratios; with the share of the warehouse
+run spent inserting the finished rows into DuckDB, one process's work that bounds its
+ratio whatever the simulation costs. With --dbt, also a dbt build of the world through
+its second-last day, one day appended, and the incremental `dbt run` after it as a share
+of the full one."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from generator.cli import DEFAULT_SCENARIO
+from generator.lake import generate_lake
 from generator.scenario import load_scenario
 from generator.simulate import append_days, generate
 
@@ -75,22 +78,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     scenario = load_scenario(args.scenario, users=args.users)
     print(f"scale: {args.users:,} users, {args.workers} worker(s), {args.repeats} pairs of runs")
-    ratios = []
+    ratios: dict[str, list[float]] = {"warehouse": [], "lake": []}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeats):
             summary = generate(
                 scenario, args.seed, Path(tmp) / "bench.duckdb", args.workers, progress=False
             )
-            events = summary.rows["raw.events"]
-            sim_rate = events / summary.seconds
-            base_rate = events / duckdb_baseline(events, args.users, events // 7, Path(tmp))
-            ratios.append(sim_rate / base_rate)
-            print(
-                f"run {i + 1}: {events:,} event rows; simulator {sim_rate:>11,.0f} rows/s, "
-                f"duckdb sql {base_rate:>11,.0f} rows/s, ratio {ratios[-1]:.2f}x; "
-                f"inserting into DuckDB {summary.write_seconds:.1f} of {summary.seconds:.1f} s"
+            lake = generate_lake(
+                scenario, args.seed, Path(tmp) / f"lake-{i}", args.workers, progress=False
             )
-    print(f"median ratio simulator / baseline: {statistics.median(ratios):.2f}x")
+            events = summary.rows["raw.events"]
+            base_rate = events / duckdb_baseline(events, args.users, events // 7, Path(tmp))
+            for kind, run in (("warehouse", summary), ("lake", lake)):
+                ratios[kind].append(events / run.seconds / base_rate)
+            print(
+                f"run {i + 1}: {events:,} event rows; duckdb sql {base_rate:>11,.0f} rows/s; "
+                f"warehouse {events / summary.seconds:>11,.0f} rows/s "
+                f"({ratios['warehouse'][-1]:.2f}x, inserting {summary.write_seconds:.1f} of "
+                f"{summary.seconds:.1f} s); lake {events / lake.seconds:>11,.0f} rows/s "
+                f"({ratios['lake'][-1]:.2f}x)"
+            )
+    for kind, found in ratios.items():
+        print(f"median ratio {kind} / baseline: {statistics.median(found):.2f}x")
     if args.dbt:
         dbt_share(scenario, args.seed, args.workers)
     return 0

@@ -55,6 +55,20 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--parquet", metavar="DIR", help="the same as --export parquet DIR")
     gen.add_argument("--quiet", action="store_true", help="no progress bars")
     gen.add_argument(
+        "--lake",
+        metavar="DIR",
+        help="write the world as Parquet files into DIR (one per table and shard) "
+        "instead of a DuckDB warehouse",
+    )
+    gen.add_argument(
+        "--spark",
+        metavar="MASTER",
+        nargs="?",
+        const="local",
+        help="with --lake: run the shards as Spark tasks (MASTER: a cluster's URL; "
+        "default local[WORKERS])",
+    )
+    gen.add_argument(
         "--through",
         metavar="YYYY-MM-DD",
         type=_day,
@@ -317,6 +331,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
     if args.command == "calibrate":
         return
     if args.command == "generate":
+        _check_lake(args)
         _check_days(args)
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise ScenarioError(f"--seed: must be between 0 and 2^63 - 1 (got {args.seed})")
@@ -334,6 +349,26 @@ def _check_arguments(args: argparse.Namespace) -> None:
             )
         if folder == "":
             raise ScenarioError("--export: an empty path")
+
+
+def _check_lake(args: argparse.Namespace) -> None:
+    """--lake writes files instead of a warehouse: nothing to export, grow or append."""
+    if args.spark is not None and args.lake is None:
+        raise ScenarioError("--spark: give --lake DIR too (Spark writes a lake of files)")
+    if args.lake is None:
+        return
+    if args.lake == "":
+        raise ScenarioError("--lake: an empty path")
+    for flag, value in (
+        ("--export", args.export),
+        ("--parquet", args.parquet),
+        ("--through", args.through),
+        ("--append-days", args.append_days),
+    ):
+        if value is not None:
+            raise ScenarioError(f"--lake: give it or {flag}, not both")
+    if args.spark == "local":
+        args.spark = f"local[{args.workers}]"
 
 
 def _check_days(args: argparse.Namespace) -> None:
@@ -362,6 +397,18 @@ def _check_days(args: argparse.Namespace) -> None:
         raise ScenarioError(f"--append-days: must be at least 1 (got {args.append_days})")
 
 
+def _lake(args: argparse.Namespace, scenario, overrides):
+    if args.spark is not None:
+        from generator.spark import generate_on_spark  # noqa: PLC0415 (pyspark: when asked)
+
+        return generate_on_spark(
+            scenario, args.seed, args.lake, args.spark, not args.quiet, overrides
+        )
+    from generator.lake import generate_lake  # noqa: PLC0415
+
+    return generate_lake(scenario, args.seed, args.lake, args.workers, not args.quiet, overrides)
+
+
 def _generate(args: argparse.Namespace, scenario, overrides: list[Override]) -> int:
     fmt, folder = args.export if args.export else ("parquet", args.parquet)
     if scenario is not None and args.through is not None:
@@ -372,10 +419,13 @@ def _generate(args: argparse.Namespace, scenario, overrides: list[Override]) -> 
                 file=sys.stderr,
             )
             return 2
+    target = args.lake if args.lake is not None else args.db
     with stopped_by_signals() as stop:
         try:
             if scenario is None:
                 summary = append_days(args.db, args.append_days, args.workers, not args.quiet)
+            elif args.lake is not None:
+                summary = _lake(args, scenario, overrides_table(args.scenario, overrides))
             else:
                 summary = generate(
                     scenario,
@@ -396,12 +446,12 @@ def _generate(args: argparse.Namespace, scenario, overrides: list[Override]) -> 
             if stop.signum or isinstance(exc, KeyboardInterrupt):
                 signum = stop.signum or signal.SIGINT
                 name = signal.Signals(signum).name
-                print(f"interrupted ({name}): {args.db} left as it was", file=sys.stderr)
+                print(f"interrupted ({name}): {target} left as it was", file=sys.stderr)
                 return 128 + signum
             if not isinstance(exc, (OSError, duckdb.Error, MemoryError)):
                 raise
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            print(f"error: {reason} ({args.db} left as it was)", file=sys.stderr)
+            print(f"error: {reason} ({target} left as it was)", file=sys.stderr)
             return 1
     for line in summary.lines():
         print(line)

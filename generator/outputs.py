@@ -278,13 +278,15 @@ def _listing(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
 
 
-def check_export(folder: Path, db: Path) -> None:
+def check_export(folder: Path, db: Path | None) -> None:
     """`folder` may be replaced: missing, empty, or a previous export of ours holding only
     what its manifest lists."""
+    if str(folder) == "":
+        raise OutputError("an empty folder path")
     resolved = folder.resolve()
     if resolved == Path.cwd().resolve() or resolved in Path.cwd().resolve().parents:
         raise OutputError(f"{folder}: the current folder or one above it; give a folder of its own")
-    if resolved == db.resolve() or resolved in db.resolve().parents:
+    if db is not None and (resolved == db.resolve() or resolved in db.resolve().parents):
         raise OutputError(f"{folder}: holds the warehouse {db}; give a folder of its own")
     if not _exists(folder, "folder"):
         return
@@ -410,4 +412,44 @@ def claim(
     finally:
         run.remove_scratch()
         for lock in reversed(run.locks):
+            lock.release()
+
+
+@dataclass
+class FolderClaim:
+    """A run that writes a folder of files (a lake of Parquet) instead of a warehouse."""
+
+    folder: Path
+    token: str = field(default_factory=run_token)
+    swept: list[Path] = field(default_factory=list)
+
+    @property
+    def staging(self) -> Path:
+        return self.folder.with_name(f"{self.folder.name}.tmp-{self.token}")
+
+    def commit(self, about: dict) -> None:
+        """List the files in the manifest and swap the staging folder in."""
+        write_manifest(self.staging, about)
+        with signals_held():
+            swap_folder(self.staging, self.folder, self.token)
+
+
+@contextlib.contextmanager
+def claim_folder(folder: str | Path) -> Iterator[FolderClaim]:
+    """Check and lock a folder a run replaces (missing, empty or written by an earlier
+    run, as an export), sweep what a stopped run left, and on the way out remove the
+    staging folder and release the lock."""
+    run = FolderClaim(Path(folder))
+    check_export(run.folder, None)
+    lock = None
+    try:
+        run.folder.parent.mkdir(parents=True, exist_ok=True)
+        lock = Lock(run.folder).acquire()
+        run.swept = sweep(run.folder)
+        check_export(run.folder, None)
+        yield run
+    finally:
+        if run.staging.is_dir():
+            shutil.rmtree(run.staging, ignore_errors=True)
+        if lock is not None:
             lock.release()

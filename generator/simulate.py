@@ -42,6 +42,7 @@ from generator.window import Window
 from generator.writer import WarehouseWriter
 
 SHARD_SIZE = 5000  # fixed, so the tables do not depend on the number of workers
+ID_BITS = faults.EVENT_ID_BITS  # every id: the shard in the high bits, its own rows below
 PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
@@ -143,15 +144,55 @@ def _accounts(scenario: Scenario, cal: Calendar, seed: int, args: list[tuple]) -
     )
 
 
-def _numbered(data: pa.Table, table: str, last_ids: dict[str, int]) -> pa.Table:
-    """Prepend the table's id column when the rows come without it, numbering on from the
-    previous shard's last id."""
+def _numbered(data: pa.Table, table: str, index: int) -> pa.Table:
+    """Prepend the table's id column when the rows come without it: the shard's index in
+    the high bits and the row's place below, so a shard is numbered without knowing how
+    many rows the others made (a worker, or a Spark task, writes its own)."""
     id_column = next(iter(RAW_TABLES[table]))
     if id_column in data.column_names:
         return data
-    first = last_ids.get(table, 0) + 1
-    last_ids[table] = first - 1 + data.num_rows
+    first = (np.int64(index) << ID_BITS) + 1
     return data.add_column(0, id_column, pa.array(np.arange(first, first + data.num_rows)))
+
+
+def shard_rows(result: ShardResult) -> Iterator[tuple[str, str, pa.Table]]:
+    """A shard's (schema, table, rows) as the warehouse holds them: the raw tables with
+    their ids and the events' session ids, then the truth rows."""
+    for table, data in result.raw.items():
+        data = _numbered(data, table, result.index)
+        if table == "events":
+            none = result.event_session < 0  # a system event is in no session
+            sessions = (np.int64(result.index) << ID_BITS) + result.event_session + 1
+            data = data.add_column(2, "session_id", pa.array(sessions, mask=none))
+        yield "raw", table, data
+    for table, data in result.truth.items():
+        yield "truth", table, data
+
+
+def driver_rows(
+    scenario: Scenario, cal: Calendar, seed: int, sums: dict | None, overrides: pa.Table | None
+) -> Iterator[tuple[str, str, pa.Table]]:
+    """The (schema, table, rows) no shard makes: the tracking plan and the other reference
+    tables, the ad spend, the actors, and (given the shards' `sums`) truth summed over
+    the users."""
+    for reference in (
+        tracking_plan,
+        attribute_plan,
+        funnel_plan,
+        flag_registry,
+        faults.reference_tables,
+    ):
+        for table, data in reference(scenario, cal).items():
+            yield "raw", table, data
+    for table, data in ad_spend(scenario, cal, seed).items():
+        yield "raw", table, data
+    for (schema, table), data in actor_tables(scenario, cal, seed).items():
+        yield schema, table, data
+    if sums is not None:
+        steps = truth.tables(scenario, cal, seed, sums)
+        steps["scenario_overrides"] = overrides if overrides is not None else params.table([], {})
+        for name, table in steps.items():
+            yield "truth", name, table
 
 
 def _add(total: dict, part: dict) -> None:
@@ -275,8 +316,6 @@ def _write_run(
 
     try:
         sums: dict = {}
-        session_offset = 0
-        last_ids: dict[str, int] = {}
         events_simulated = 0
         accounts = _accounts(scenario, cal, seed, args)  # the staff and scripted ones, last
         bar = tqdm(
@@ -288,43 +327,21 @@ def _write_run(
         )
         for result in itertools.chain(_results(args, pool, 2 * workers, spool_dir), [accounts]):
             signups = result.raw["users"].select(["user_id", "signed_up_at"])
-            for table, data in result.raw.items():
-                data = _numbered(data, table, last_ids)
-                if table == "events":
-                    sessions = result.event_session + np.int64(session_offset + 1)
-                    none = result.event_session < 0  # a system event is in no session
-                    data = data.add_column(2, "session_id", pa.array(sessions, mask=none))
-                write("raw", table, data, signups)
-            session_offset += result.n_sessions
-            for table, data in result.truth.items():
-                write("truth", table, data)
+            for schema, table, data in shard_rows(result):
+                write(schema, table, data, signups)
             _add(sums, result.sums)
             events_simulated += result.raw["events"].num_rows
             bar.update(result.raw["users"].num_rows)
             bar.set_postfix(events=f"{events_simulated:,}")
         bar.close()
 
-        for reference in (
-            tracking_plan,
-            attribute_plan,
-            funnel_plan,
-            flag_registry,
-            faults.reference_tables,
-        ):
-            for table, data in reference(scenario, cal).items():
-                write("raw", table, data)
-        for table, data in ad_spend(scenario, cal, seed).items():
-            write("raw", table, data)
-        for (schema, table), data in actor_tables(scenario, cal, seed).items():
+        export_format, overrides = extra if extra is not None else ("parquet", None)
+        rows = driver_rows(scenario, cal, seed, None if days.is_append else sums, overrides)
+        if progress:
+            print("write the reference tables and truth", file=sys.stderr)
+        for schema, table, data in rows:
             write(schema, table, data)
         if not days.is_append:
-            export_format, overrides = extra
-            steps = truth.tables(scenario, cal, seed, sums)
-            steps["scenario_overrides"] = overrides
-            for name, table in tqdm(
-                steps.items(), desc="write truth", disable=not progress, file=sys.stderr
-            ):
-                write("truth", name, table)
             if run.export is not None:
                 if progress:
                     print(f"export {export_format} to {run.export}", file=sys.stderr)
