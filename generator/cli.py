@@ -280,7 +280,7 @@ def _whatif(args: argparse.Namespace) -> int:
     from generator.whatif import compose, predictions  # noqa: PLC0415
 
     scenario, change = compose(args.scenario, args.change, args.users)
-    args.export, args.parquet = None, None
+    args.export = args.parquet = args.lake = args.spark = args.through = None
     status = _generate(args, scenario, [])
     if status:
         return status
