@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +40,18 @@ class Outcome:
     success: bool
 
 
+def _gx():
+    """great_expectations, imported without the warning pyspark (which it looks for) gives
+    about the pandas installed."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+        import great_expectations as gx  # noqa: PLC0415
+    return gx
+
+
 def suite(scenario: Scenario, frames: dict[str, pd.DataFrame]) -> list[Check]:
     """The expectations the scenario implies for these frames (sample sizes from them)."""
-    import great_expectations as gx  # noqa: PLC0415
-
+    gx = _gx()
     return [c for b in EXPECTING for c in b.checks(scenario, frames, gx.expectations)]
 
 
@@ -50,7 +59,7 @@ def run(scenario: Scenario, db: str | Path) -> list[Outcome]:
     """Validate the warehouse's raw tables against the scenario; one outcome per check."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    import great_expectations as gx  # noqa: PLC0415
+    gx = _gx()
 
     con = open_read_only(db)
     try:
