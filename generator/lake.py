@@ -24,12 +24,10 @@ from tqdm import tqdm
 
 from generator import outputs, simulate
 from generator.behaviours.actors.simulate import actor_columns
-from generator.behaviours.arrivals.simulate import draw_signup_days
 from generator.behaviours.segments.simulate import user_columns
 from generator.calendar import Calendar
-from generator.identity import handle_pool
 from generator.scenario import Scenario
-from generator.schema import TRUTH_TABLES, raw_tables
+from generator.schema import TRUTH_TABLES, cast_select, raw_tables
 
 Declared = dict[str, dict[str, dict[str, str]]]  # schema -> table -> column -> DuckDB type
 
@@ -39,17 +37,6 @@ def declared(scenario: Scenario) -> Declared:
         "raw": raw_tables(user_columns(scenario), actor_columns(scenario)),
         "truth": TRUTH_TABLES,
     }
-
-
-def shard_args(scenario: Scenario, seed: int) -> list[tuple]:
-    """Every shard's arguments to simulate_shard, as a local run draws them."""
-    cal = Calendar.of(scenario)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
-    return list(
-        simulate._shard_args(
-            scenario, seed, draw_signup_days(scenario, cal, rng), handle_pool(seed)
-        )
-    )
 
 
 def write_part(
@@ -63,10 +50,9 @@ def write_part(
     """One table's rows as `<folder>/<schema>/<table>/part-<part>.parquet`, each column
     cast to its declared type; the rows written."""
     schema, table = where
-    columns = tables[schema][table]
     target = folder / schema / table
     target.mkdir(parents=True, exist_ok=True)
-    select = ", ".join(f"cast({c} as {t}) as {c}" for c, t in columns.items())
+    select = cast_select(tables[schema][table])
     path = str(target / f"part-{part}.parquet").replace("'", "''")
     con.register("_batch", data)
     try:
@@ -132,9 +118,8 @@ def finish(
     truth from the shards' sums (added in shard order, as a local run adds them), and an
     empty file for each table no part wrote, so every table has its columns."""
     cal = Calendar.of(scenario)
-    args = shard_args(scenario, seed)
     parts = sorted(parts, key=lambda p: p.index)
-    parts.append(write_shard(simulate._accounts(scenario, cal, seed, args), folder, tables))
+    parts.append(write_shard(simulate.accounts(scenario, cal, seed, len(parts)), folder, tables))
     sums: dict = {}
     for part in parts:
         simulate._add(sums, part.sums)
@@ -180,7 +165,7 @@ def generate_lake(
     with outputs.claim_folder(folder) as run:
         staging, tables = run.staging, declared(scenario)
         staging.mkdir()
-        args = shard_args(scenario, seed)
+        args = simulate.shard_args(scenario, seed)
         pa.array(np.zeros(1))  # pyarrow's pandas import, paid once before the fork
         bar = tqdm(
             total=scenario.users,

@@ -71,6 +71,12 @@ def create_sql(schema: str, table: str, columns: dict[str, str]) -> str:
     return f"create table {schema}.{table} ({cols})"
 
 
+def cast_select(columns: dict[str, str]) -> str:
+    """The select list casting each column to its declared type, in declared order: how a
+    table's rows are written, into the warehouse or into a lake."""
+    return ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in columns.items())
+
+
 def raw_tables(
     attributes: dict[str, str], actor_attributes: dict[str, str]
 ) -> dict[str, dict[str, str]]:

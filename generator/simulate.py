@@ -68,9 +68,16 @@ class RunSummary:
         return out
 
 
-def _shard_args(scenario: Scenario, seed: int, signup_day: np.ndarray, pool: list[str]):
-    for index, first in enumerate(range(0, len(signup_day), SHARD_SIZE)):
-        yield (scenario, seed, index, first + 1, signup_day[first : first + SHARD_SIZE], pool)
+def shard_args(scenario: Scenario, seed: int) -> list[tuple]:
+    """Every shard's arguments to simulate_shard: the arrivals drawn once, cut into
+    fixed-size shards (a local run, the lake's workers and Spark tasks take the same)."""
+    cal = Calendar.of(scenario)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
+    signup_day, pool = draw_signup_days(scenario, cal, rng), handle_pool(seed)
+    return [
+        (scenario, seed, index, first + 1, signup_day[first : first + SHARD_SIZE], pool)
+        for index, first in enumerate(range(0, len(signup_day), SHARD_SIZE))
+    ]
 
 
 def _run_shard(args, spool_dir: Path | None = None) -> ShardResult:
@@ -134,13 +141,13 @@ def _results(
         yield result
 
 
-def _accounts(scenario: Scenario, cal: Calendar, seed: int, args: list[tuple]) -> ShardResult:
-    """The scripted and staff accounts, numbered after the last shard's users."""
+def accounts(scenario: Scenario, cal: Calendar, seed: int, shards: int) -> ShardResult:
+    """The scripted and staff accounts, numbered after the last of `shards` shards."""
     users, events, labels, session, n_sessions = faults.accounts(
-        scenario, cal, seed, scenario.users + 1, len(args), args[0][-1] if args else []
+        scenario, cal, seed, scenario.users + 1, shards, handle_pool(seed) if shards else []
     )
     return ShardResult(
-        len(args), {"users": users, "events": events}, {"faults": labels}, {}, session, n_sessions
+        shards, {"users": users, "events": events}, {"faults": labels}, {}, session, n_sessions
     )
 
 
@@ -263,9 +270,7 @@ def _simulate(run, scenario, seed, days_window, workers, progress, extra) -> Run
             file=sys.stderr,
         )
     cal = Calendar.of(scenario)
-    arrivals_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
-    signup_day = draw_signup_days(scenario, cal, arrivals_rng)
-    args = list(_shard_args(scenario, seed, signup_day, handle_pool(seed)))
+    args = shard_args(scenario, seed)
 
     # pyarrow imports pandas on its first numpy conversion: pay that once, before the
     # workers fork, so none of them pays it again inside its first shard.
@@ -317,15 +322,15 @@ def _write_run(
     try:
         sums: dict = {}
         events_simulated = 0
-        accounts = _accounts(scenario, cal, seed, args)  # the staff and scripted ones, last
+        staff = accounts(scenario, cal, seed, len(args))  # the staff and scripted ones, last
         bar = tqdm(
-            total=scenario.users + accounts.raw["users"].num_rows,
+            total=scenario.users + staff.raw["users"].num_rows,
             desc="simulate users",
             unit="user",
             disable=not progress,
             file=sys.stderr,
         )
-        for result in itertools.chain(_results(args, pool, 2 * workers, spool_dir), [accounts]):
+        for result in itertools.chain(_results(args, pool, 2 * workers, spool_dir), [staff]):
             signups = result.raw["users"].select(["user_id", "signed_up_at"])
             for schema, table, data in shard_rows(result):
                 write(schema, table, data, signups)

@@ -60,7 +60,7 @@ def generate_on_spark(
     with outputs.claim_folder(folder) as run:
         staging, tables = run.staging.resolve(), lake.declared(scenario)
         staging.mkdir()
-        args = lake.shard_args(scenario, seed)
+        args = simulate.shard_args(scenario, seed)
         spark = session(master, progress)
         try:
             context = spark.sparkContext

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.ipc  # noqa: F401  (pa.ipc)
 
-from generator.schema import RAW_TABLES, TRUTH_TABLES, create_sql
+from generator.schema import RAW_TABLES, TRUTH_TABLES, cast_select, create_sql
 
 MEMORY_LIMIT = "512MB"
 # The journeys of the JSON export: per user and funnel that starts at the signup, each
@@ -97,8 +97,7 @@ class WarehouseWriter:
 
     def append(self, schema: str, table: str, data: pa.Table) -> None:
         """Insert an Arrow table, casting each column to the declared type."""
-        declared = self.tables[schema][table]
-        select = ", ".join(f"cast({c} as {t}) as {c}" for c, t in declared.items())
+        select = cast_select(self.tables[schema][table])
         self.con.register("_batch", data)
         try:
             self.con.execute(f"insert into {schema}.{table} select {select} from _batch")

@@ -28,3 +28,19 @@
         where user_id in (select user_id from {{ ref('stg_app__excluded_accounts') }})
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The config of an event-grain model incremental by user; `drop_excluded` adds the
+    post-hook that drops accounts found to be staff or scripts since. -#}
+{% macro incremental_by_user(drop_excluded=true) -%}
+    {%- set settings = {
+        'materialized': 'incremental',
+        'unique_key': 'user_id',
+        'incremental_strategy': 'delete+insert',
+        'on_schema_change': 'fail'
+    } -%}
+    {%- if drop_excluded -%}
+        {%- do settings.update({'post_hook': '{{ drop_excluded_accounts() }}'}) -%}
+    {%- endif -%}
+    {{ return(settings) }}
+{%- endmacro %}

@@ -6,13 +6,7 @@
     actions surround it (from its first action to its last), or none; it never starts or
     extends one. An event the catalogue does not know counts as a user action.
     Incremental by user: a run rebuilds the users with new arrivals (users_with_arrivals). -#}
-{{ config(
-    materialized='incremental',
-    unique_key='user_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    post_hook="{{ drop_excluded_accounts() }}"
-) }}
+{{ config(**incremental_by_user()) }}
 -- depends_on: {{ ref('stg_app__excluded_accounts') }}
 with
 

@@ -1,11 +1,5 @@
 {#- Incremental by user, as int_events_sessionized (macro users_with_arrivals). -#}
-{{ config(
-    materialized='incremental',
-    unique_key='user_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    post_hook="{{ drop_excluded_accounts() }}"
-) }}
+{{ config(**incremental_by_user()) }}
 -- depends_on: {{ ref('stg_app__excluded_accounts') }}
 with
 

@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='user_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail'
-) }}
+{{ config(**incremental_by_user(drop_excluded=false)) }}
 with
 
 -- what the collector had received by the as-of date (every row when none is set); an
