@@ -110,6 +110,33 @@ def table_contents(db: Path, names: list[str] | None = None) -> dict[str, tuple[
         con.close()
 
 
+def differing_rows(
+    con: duckdb.DuckDBPyConnection, a: str, b: str, decimals: int = 6
+) -> tuple[int, int]:
+    """Rows of relation a not in b and of b not in a (multisets), doubles compared to
+    `decimals` decimals: the same rows summed in another order differ in the last bits.
+    Rounded on one grid, two such values can straddle a rounding boundary (a ratio ending
+    in 5 at the next decimal does); on a grid shifted by an irrational share of a step no
+    value with a short decimal expansion lies on a boundary, while values that truly differ
+    by a step differ on both grids: the relations differ only when they do on both."""
+    kinds = con.execute(f"describe {a}").fetchall()
+    step = 10**decimals
+    counts = []
+    for grid in (f"round({{}} * {step})", f"round({{}} * {step} + 1 / pi())"):
+        columns = ", ".join(
+            grid.format(f'"{name}"') if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
+            for name, kind, *_ in kinds
+        )
+        left, right = f"select {columns} from {a}", f"select {columns} from {b}"
+        counts.append(
+            con.execute(
+                f"select (select count(*) from ({left} except all {right})),"
+                f" (select count(*) from ({right} except all {left}))"
+            ).fetchone()
+        )
+    return min(counts, key=sum)
+
+
 def copy_project(target: Path) -> Path:
     """The dbt project alone (no Python tests), so it can be changed without touching ours."""
     target.mkdir(parents=True, exist_ok=True)

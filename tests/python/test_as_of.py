@@ -9,7 +9,7 @@ import shutil
 
 import duckdb
 
-from conftest import run_dbt
+from conftest import differing_rows, run_dbt
 
 # every raw table with a time, and the column that says when its row was known: an event
 # when the collector received it (late uploads later), a user when the row loaded
@@ -64,22 +64,7 @@ def test_a_warehouse_as_of_a_day_equals_one_built_from_the_raw_tables_cut_there(
     assert any(schema == "marts" for schema, _ in relations)
     differing = []
     for schema, table in relations:
-        # doubles to 6 decimals: the same rows summed in another order differ in the last bits
-        columns = ", ".join(
-            f'round("{name}", 6)' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
-            for name, kind in con.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_catalog = 'whole' and table_schema = ? and table_name = ? "
-                "order by ordinal_position",
-                [schema, table],
-            ).fetchall()
-        )
-        a = f"select {columns} from whole.{schema}.{table}"
-        b = f"select {columns} from cut.{schema}.{table}"
-        extra = con.execute(
-            f"select (select count(*) from ({a} except all {b})),"
-            f" (select count(*) from ({b} except all {a}))"
-        ).fetchone()
+        extra = differing_rows(con, f"whole.{schema}.{table}", f"cut.{schema}.{table}")
         if extra != (0, 0):
             differing.append(f"{schema}.{table}: {extra[0]} rows only as of, {extra[1]} only cut")
     con.close()
