@@ -11,6 +11,12 @@ SEED ?= 42
 WORKERS ?= 2
 USERS ?=
 DUCKDB_PATH ?= warehouse.duckdb
+# ENGINE=spark: the world as a lake of Parquet files (LAKE) simulated by Spark tasks, and
+# the warehouse built by dbt-spark (profiles.yml target spark; SPARK_MASTER, default local[2])
+ENGINE ?= duckdb
+LAKE ?= target/spark/lake
+SPARK_DBT = SPARK_WAREHOUSE=$(CURDIR)/target/spark/warehouse $(BIN)/dbt --target spark \
+	--target-path target/spark/dbt --log-path target/spark/logs
 TEST_USERS ?= 20000
 TEST_DB := target/test_warehouse.duckdb
 BENCH_USERS ?= 50000
@@ -44,13 +50,24 @@ browser: ## Debian's chromium for the browser tests (apt-get, as root, when it i
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 		>/dev/null; } || { echo "error: the browser tests need Debian's chromium" >&2; exit 1; }
 
-generate: install ## simulate SCENARIO into DUCKDB_PATH (default warehouse.duckdb; USERS=, SEED=, WORKERS=, PARAMS=file.csv)
+generate: install ## simulate SCENARIO into DUCKDB_PATH (default warehouse.duckdb; USERS=, SEED=, WORKERS=, PARAMS=file.csv; ENGINE=spark: into LAKE)
+ifeq ($(ENGINE),spark)
+	$(BIN)/python -m generator generate --scenario $(SCENARIO) $(WORLD_FLAGS) \
+		--seed $(SEED) --workers $(WORKERS) --lake $(LAKE) --spark "$${SPARK_MASTER:-local[$(WORKERS)]}"
+else
 	$(BIN)/python -m generator generate --scenario $(SCENARIO) $(WORLD_FLAGS) \
 		--seed $(SEED) --workers $(WORKERS) --db $(DUCKDB_PATH)
+endif
 
-dbt-build: install ## dbt build (models and every test) on DUCKDB_PATH
+dbt-build: install ## dbt build (models and every test) on DUCKDB_PATH (ENGINE=spark: on Spark, over LAKE)
+ifeq ($(ENGINE),spark)
+	@test -d "$(LAKE)/raw" || { echo "error: $(LAKE): no lake (make generate ENGINE=spark writes one)" >&2; exit 2; }
+	$(SPARK_DBT) run-operation register_lake --args '{path: "$(abspath $(LAKE))"}'
+	$(SPARK_DBT) build
+else
 	$(NEED_WAREHOUSE)
 	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt build
+endif
 
 build: generate dbt-build ## set up, simulate the default world and build the warehouse
 

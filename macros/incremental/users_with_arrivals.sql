@@ -31,8 +31,12 @@
 
 
 {#- The config of an event-grain model incremental by user; `drop_excluded` adds the
-    post-hook that drops accounts found to be staff or scripts since. -#}
+    post-hook that drops accounts found to be staff or scripts since. On Spark, whose
+    Parquet tables take no delete, the model is a table rebuilt whole. -#}
 {% macro incremental_by_user(drop_excluded=true) -%}
+    {%- if target.type == 'spark' -%}
+        {{ return({'materialized': 'table'}) }}
+    {%- endif -%}
     {%- set settings = {
         'materialized': 'incremental',
         'unique_key': 'user_id',

@@ -6,6 +6,9 @@
 {#- 256 points of composite Gauss-Legendre quadrature on (0, 1): 16 panels of 16 nodes.
     The integral of f over [0, h] is sum(h * node_weight * f(h * node_at)). -#}
 {% macro gauss_legendre_nodes() -%}
+    {#- row n: panel floor(n / 16), node mod(n, 16) of the rule (the first eight mirrored
+        below 0); computed, not a union of literal rows, which Spark cannot ship to its
+        executors in some plans -#}
     {%- set rule = [
         (0.09501250983763744, 0.18945061045506864), (0.2816035507792589, 0.18260341504492364),
         (0.45801677765722737, 0.16915651939500265), (0.6178762444026438, 0.1495959888165767),
@@ -13,16 +16,23 @@
         (0.9445750230732326, 0.062253523938647456), (0.9894009349916499, 0.027152459411754176),
     ] -%}
     select
-        (panel.n + (1 + rule.x) / 2) / 16 as node_at,
-        rule.w / 32 as node_weight
-    from ({{ integer_series(0, 15) }}) as panel
-    cross join (
-        {% for x, w in rule -%}
-            select {{ x }} as x, {{ w }} as w union all
-            select {{ -x }} as x, {{ w }} as w
-            {%- if not loop.last %} union all{% endif %}
-        {% endfor %}
-    ) as rule
+        (panel + (1 + x) / 2) / 16 as node_at,
+        w / 32 as node_weight
+    from (
+        select
+            floor(n / 16) as panel,
+            case when mod(n, 16) < 8 then -1 else 1 end * case mod(n, 8)
+                {%- for x, w in rule %}
+                when {{ loop.index0 }} then {{ x }}
+                {%- endfor %}
+            end as x,
+            case mod(n, 8)
+                {%- for x, w in rule %}
+                when {{ loop.index0 }} then {{ w }}
+                {%- endfor %}
+            end as w
+        from ({{ integer_series(0, 255) }}) as series
+    ) as nodes
 {%- endmacro %}
 
 

@@ -150,13 +150,16 @@
         documentation cannot name in advance (persist_docs covers the others); with_bands
         when the relation also reports the numeric ones by band. -#}
     {%- for name in raw_user_attributes() -%}
-        comment on column {{ this }}.{{ name }} is
-        'Observable attribute "{{ name }}" of the user, as the world declares it';
+        {{ column_comment(
+            this, name, 'Observable attribute "' ~ name ~ '" of the user, as the world declares it'
+        ) }}
     {%- endfor -%}
     {%- if with_bands -%}
         {%- for name in numeric_user_attributes() -%}
-            comment on column {{ this }}.{{ name }}_band is
-            'The band of "{{ name }}" the user falls in (raw.attribute_bands)';
+            {{ column_comment(
+                this, name ~ '_band',
+                'The band of "' ~ name ~ '" the user falls in (raw.attribute_bands)'
+            ) }}
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
@@ -168,11 +171,14 @@
     {%- set numeric = numeric_user_attributes() -%}
     {%- for name in user_attributes() -%}
         {%- if name.endswith('_band') and name[:-5] in numeric -%}
-            comment on column {{ this }}.{{ name }} is
-            'The band of "{{ name[:-5] }}" the user falls in (raw.attribute_bands)';
+            {{ column_comment(
+                this, name,
+                'The band of "' ~ name[:-5] ~ '" the user falls in (raw.attribute_bands)'
+            ) }}
         {%- else -%}
-            comment on column {{ this }}.{{ name }} is
-            'Observable attribute "{{ name }}" of the user, as the world declares it';
+            {{ column_comment(
+            this, name, 'Observable attribute "' ~ name ~ '" of the user, as the world declares it'
+        ) }}
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}
@@ -181,7 +187,23 @@
 {% macro comment_actor_attributes() -%}
     {#- A post-hook: a comment on each actor attribute column of this relation. -#}
     {%- for name in raw_actor_attributes() -%}
-        comment on column {{ this }}.{{ name }} is
-        'Observable attribute "{{ name }}" of the actor, as the world declares it';
+        {{ column_comment(
+            this, name,
+            'Observable attribute "' ~ name ~ '" of the actor, as the world declares it'
+        ) }}
     {%- endfor -%}
+{%- endmacro %}
+
+
+{#- A statement setting the comment of one column, for a post-hook; none on Spark, whose
+    Parquet tables take column comments only when they are created. -#}
+{% macro column_comment(relation, column, text) -%}
+    {{ return(adapter.dispatch('column_comment', 'proving_ground')(relation, column, text)) }}
+{%- endmacro %}
+
+{% macro default__column_comment(relation, column, text) -%}
+    comment on column {{ relation }}.{{ column }} is '{{ text | replace("'", "''") }}';
+{%- endmacro %}
+
+{% macro spark__column_comment(relation, column, text) -%}
 {%- endmacro %}

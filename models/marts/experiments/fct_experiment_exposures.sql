@@ -92,8 +92,21 @@ ranked as (
         row_number() over (
             partition by experiment_key, user_id order by exposed_at, exposure_id
         ) as exposure_number,
-        count(distinct variant) over (partition by experiment_key, user_id) as variants_seen
+        -- count(distinct variant) over the user, as engines without distinct window
+        -- functions count it: the highest dense rank
+        dense_rank() over (
+            partition by experiment_key, user_id order by variant
+        ) as variant_rank
     from exposures
+
+),
+
+seen as (
+
+    select
+        *,
+        max(variant_rank) over (partition by experiment_key, user_id) as variants_seen
+    from ranked
 
 ),
 
@@ -106,7 +119,7 @@ first_exposures as (
         exposed_at,
         cast(exposed_at as date) as exposed_date,
         variants_seen
-    from ranked
+    from seen
     where exposure_number = 1
 
 ),

@@ -14,16 +14,24 @@
       weights.
     - Benjamini-Hochberg adjusted p-values across the metrics of each variant.
 
-    The t and chi-square distributions are the portable ones of macros/stats/student_t.sql,
-    so the model runs on any engine. Every division has a nullif: an undefined test is
+    The arms are int_experiment_arms', the tests' statistics int_experiment_tests'; the
+    t and chi-square distributions are the portable ones of macros/stats/student_t.sql,
+    so the model runs on any engine (in three models, so that Spark's optimizer meets
+    columns, not the expressions behind them). Every division has a nullif: an undefined test is
     null, as GrowthBook leaves it, on an engine that raises on a division by zero too. -#}
 {%- set level = 1 - (config.get('alpha') or 0.05) | float / 2 -%}
 {%- set double = dbt.type_float() -%}
 with
 
-statistics as (
+arms as (
 
-    select * from {{ ref('fct_experiment_statistics') }}
+    select * from {{ ref('int_experiment_arms') }}
+
+),
+
+welch_tests as (
+
+    select * from {{ ref('int_experiment_tests') }}
 
 ),
 
@@ -32,191 +40,22 @@ design as (
     select
         experiment_key,
         variant,
-        is_control,
         weight
     from {{ ref('stg_app__experiments') }}
 
 ),
 
--- each statistic's means, variances and covariances (n - 1)
-moments as (
-
-    select
-        statistics.experiment_key,
-        statistics.variant,
-        statistics.metric,
-        statistics.metric_type,
-        statistics.users,
-        design.is_control,
-        design.weight,
-        statistics.metric_sum,
-        statistics.metric_sum_squares,
-        statistics.denominator_sum,
-        statistics.covariate_sum,
-        statistics.covariate_sum_squares,
-        statistics.metric_covariate_sum_products,
-        cast(statistics.users as {{ double }}) as n,
-        statistics.metric_sum / statistics.users as metric_mean,
-        statistics.denominator_sum / statistics.users as denominator_mean,
-        statistics.covariate_sum / statistics.users as covariate_mean,
-        {{ sample_variance('metric_sum', 'metric_sum_squares', 'users') }}
-            as metric_variance,
-        {{ sample_variance('denominator_sum', 'denominator_sum_squares', 'users') }}
-            as denominator_variance,
-        {{ sample_variance('covariate_sum', 'covariate_sum_squares', 'users') }}
-            as covariate_variance,
-        {{ sample_covariance(
-            'metric_sum', 'denominator_sum', 'metric_denominator_sum_products', 'users'
-        ) }} as metric_denominator_covariance,
-        {{ sample_covariance(
-            'metric_sum', 'covariate_sum', 'metric_covariate_sum_products', 'users'
-        ) }} as metric_covariate_covariance
-    from statistics
-    inner join design
-        on statistics.experiment_key = design.experiment_key
-        and statistics.variant = design.variant
-
-),
-
--- every arm's mean and variance as its metric type has them
-arms as (
-
-    select
-        *,
-        case
-            when metric_type != 'ratio' then metric_mean
-            when denominator_sum != 0 and users > 1 then metric_sum / denominator_sum
-            else 0
-        end as mean,
-        case
-            when metric_type = 'proportion' then metric_mean * (1 - metric_mean)
-            when metric_type = 'mean' then metric_variance
-            -- the delta method: var(m) / d^2 - 2 cov(m, d) m / d^3 + m^2 var(d) / d^4
-            when denominator_sum != 0 and users > 1
-                then
-                    metric_variance / power(denominator_mean, 2)
-                    - 2 * metric_denominator_covariance * metric_mean
-                    / power(denominator_mean, 3)
-                    + power(metric_mean, 2) * denominator_variance
-                    / power(denominator_mean, 4)
-            else 0
-        end as variance
-    from moments
-
-),
-
--- each variant's arm beside the control's for the same metric
-pairs as (
-
-    select
-        b.experiment_key,
-        b.variant,
-        b.metric,
-        b.metric_type,
-        a.n as a_n,
-        a.mean as a_mean,
-        a.mean as a_unadjusted,
-        a.variance as a_variance,
-        a.covariate_mean as a_pre_mean,
-        a.covariate_variance as a_pre_variance,
-        a.metric_covariate_covariance as a_covariance,
-        b.n as b_n,
-        b.mean as b_mean,
-        b.mean as b_unadjusted,
-        b.variance as b_variance,
-        b.covariate_mean as b_pre_mean,
-        b.covariate_variance as b_pre_variance,
-        b.metric_covariate_covariance as b_covariance,
-        a.n + b.n as joint_n,
-        a.metric_sum + b.metric_sum as joint_sum,
-        a.metric_sum_squares + b.metric_sum_squares as joint_squares,
-        a.covariate_sum + b.covariate_sum as joint_pre_sum,
-        a.covariate_sum_squares + b.covariate_sum_squares as joint_pre_squares,
-        a.metric_covariate_sum_products + b.metric_covariate_sum_products as joint_products
-    from arms as b
-    inner join arms as a
-        on b.experiment_key = a.experiment_key
-        and b.metric = a.metric
-        and a.is_control
-    where not b.is_control
-
-),
-
--- CUPED: theta pooled over both arms (GrowthBook's engine)
-pooled as (
-
-    select
-        *,
-        case
-            when metric_type = 'proportion'
-                then joint_sum / joint_n * (1 - joint_sum / joint_n)
-            else {{ sample_variance('joint_sum', 'joint_squares', 'joint_n') }}
-        end as joint_post_variance,
-        {{ sample_variance('joint_pre_sum', 'joint_pre_squares', 'joint_n') }}
-            as joint_pre_variance,
-        {{ sample_covariance('joint_sum', 'joint_pre_sum', 'joint_products', 'joint_n') }}
-            as joint_covariance
-    from pairs
-
-),
-
+-- each variant's pair with the control: whether CUPED adjusts it, and by what theta
 adjusted as (
 
     select
-        *,
-        metric_type != 'ratio'
-        and joint_pre_variance != 0
-        and joint_post_variance != 0 as is_adjusted,
-        joint_covariance / nullif(joint_pre_variance, 0) as theta
-    from pooled
-
-),
-
-adjusted_arms as (
-
-    select
         experiment_key,
         variant,
         metric,
-        a_n as ca_n,
-        a_unadjusted as ca_unadjusted,
-        b_n as cb_n,
-        b_unadjusted as cb_unadjusted,
-        a_mean - theta * a_pre_mean as ca_mean,
-        a_variance + theta * theta * a_pre_variance - 2 * theta * a_covariance as ca_variance,
-        b_mean - theta * b_pre_mean as cb_mean,
-        b_variance + theta * theta * b_pre_variance - 2 * theta * b_covariance as cb_variance
-    from adjusted
-    where is_adjusted
-
-),
-
--- the tests, one row each: absolute and relative share their degrees of freedom
-welch_tests as (
-
-    select
-        experiment_key,
-        variant,
-        metric,
-        'absolute' as test,
-        {{ welch_test('a', 'b', false) }}
-    from pairs
-    union all
-    select
-        experiment_key,
-        variant,
-        metric,
-        'relative' as test,
-        {{ welch_test('a', 'b', true) }}
-    from pairs
-    union all
-    select
-        experiment_key,
-        variant,
-        metric,
-        'cuped' as test,
-        {{ welch_test('ca', 'cb', true) }}
-    from adjusted_arms
+        is_adjusted,
+        theta
+    from welch_tests
+    where test = 'relative'
 
 ),
 
@@ -227,8 +66,8 @@ t_inputs as (
         variant,
         metric,
         test,
-        dof,
-        abs(point) / nullif(se, 0) as statistic
+        statistic,
+        dof
     from welch_tests
     where is_defined and se > 0
 

@@ -70,9 +70,10 @@ final as (
             when phased.window_ends_at > as_of.as_of_end then 'in_progress'
             else 'dropped'
         end as status,
-        {{ dbt.datediff(
+        -- a double on every engine (a decimal divisor would round it on Spark)
+        cast({{ dbt.datediff(
             'phased.reached_at', 'phased.next_reached_at', 'second'
-        ) }} / 86400.0 as days_in_phase
+        ) }} as {{ dbt.type_float() }}) / 86400 as days_in_phase
     from phased
     cross join as_of
 

@@ -44,7 +44,9 @@ weighted as (
 
     select
         *,
-        power(0.5, seconds_before / {{ half_life_seconds }}.0) as decay_weight
+        -- a double on every engine (a decimal divisor would round it on Spark)
+        power(0.5, cast(seconds_before as {{ dbt.type_float() }}) / {{ half_life_seconds }})
+            as decay_weight
     from window_touches
 
 ),

@@ -26,7 +26,7 @@ final as (
         user_outcomes.outcome,
         count(*) as linked_users,
         sum(case when user_outcomes.is_reached then 1 else 0 end) as users_reached,
-        avg(case when user_outcomes.is_reached then 1.0 else 0.0 end) as reach_rate,
+        avg(case when user_outcomes.is_reached then 1 else 0 end) as reach_rate,
         {{ quantile('user_outcomes.days_to_outcome', 0.5) }} as median_days_to_outcome
     from assignments
     inner join user_outcomes on assignments.user_id = user_outcomes.user_id

@@ -16,7 +16,7 @@ final as (
         outcome,
         count(*) as cohort_users,
         sum(case when is_reached then 1 else 0 end) as users_reached,
-        avg(case when is_reached then 1.0 else 0.0 end) as reach_rate,
+        avg(case when is_reached then 1 else 0 end) as reach_rate,
         {{ quantile('days_to_outcome', 0.5) }} as median_days_to_outcome,
         {{ quantile('days_to_outcome', 0.9) }} as p90_days_to_outcome
     from user_outcomes

@@ -32,27 +32,44 @@ session_lengths as (
 ),
 
 -- each user's first session with each event, and the event's first event_position in it
-anchors as (
+-- (ties in time broken by session and position, so that every engine picks the same)
+firsts as (
 
     select
         user_id,
         event_name as anchor_event,
-        arg_min(session_id, event_at) as session_id,
-        arg_min(event_position, event_at) as event_position
+        session_id,
+        event_position,
+        row_number() over (
+            partition by user_id, event_name order by event_at, session_id, event_position
+        ) as nth
     from events
-    group by user_id, event_name
+
+),
+
+anchors as (
+
+    select
+        user_id,
+        anchor_event,
+        session_id,
+        event_position
+    from firsts
+    where nth = 1
 
 ),
 
 steps as (
 
-    select range as step from range(0, {{ var('path_steps') }} + 1)
+    select n as step from ({{ integer_series(0, var('path_steps')) }}) as series
 
 ),
 
 directions as (
 
-    select unnest(['after', 'before']) as path_direction
+    select 'after' as path_direction
+    union all
+    select 'before' as path_direction
 
 ),
 
