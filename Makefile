@@ -15,8 +15,8 @@ DUCKDB_PATH ?= warehouse.duckdb
 # the warehouse built by dbt-spark (profiles.yml target spark; SPARK_MASTER, default local[2])
 ENGINE ?= duckdb
 LAKE ?= target/spark/lake
-SPARK_DBT = SPARK_WAREHOUSE=$(CURDIR)/target/spark/warehouse $(BIN)/dbt --target spark \
-	--target-path target/spark/dbt --log-path target/spark/logs
+SPARK_DBT = SPARK_WAREHOUSE=$(CURDIR)/target/spark/warehouse $(BIN)/dbt
+SPARK_FLAGS = --target spark --target-path target/spark/dbt --log-path target/spark/logs
 TEST_USERS ?= 20000
 TEST_DB := target/test_warehouse.duckdb
 BENCH_USERS ?= 50000
@@ -62,8 +62,8 @@ endif
 dbt-build: install ## dbt build (models and every test) on DUCKDB_PATH (ENGINE=spark: on Spark, over LAKE)
 ifeq ($(ENGINE),spark)
 	@test -d "$(LAKE)/raw" || { echo "error: $(LAKE): no lake (make generate ENGINE=spark writes one)" >&2; exit 2; }
-	$(SPARK_DBT) run-operation register_lake --args '{path: "$(abspath $(LAKE))"}'
-	$(SPARK_DBT) build
+	$(SPARK_DBT) run-operation register_lake $(SPARK_FLAGS) --args '{path: "$(abspath $(LAKE))"}'
+	$(SPARK_DBT) build $(SPARK_FLAGS)
 else
 	$(NEED_WAREHOUSE)
 	DUCKDB_PATH=$(DUCKDB_PATH) $(BIN)/dbt build

@@ -25,7 +25,10 @@ prices as (
 invoices as (
 
     select
-        raw_invoices.* exclude (amount),
+        raw_invoices.billing_interval,
+        raw_invoices.period_start,
+        raw_invoices.period_end,
+        raw_invoices.status,
         case
             when raw_invoices.amount = 100 * prices.price then raw_invoices.amount / 100
             else raw_invoices.amount
