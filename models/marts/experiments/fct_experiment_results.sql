@@ -14,7 +14,7 @@
       weights.
     - Benjamini-Hochberg adjusted p-values across the metrics of each variant.
 
-    The arms are int_experiment_arms', the tests' statistics int_experiment_tests'; the
+    The arms are fct_experiment_arms', the tests' statistics fct_experiment_tests'; the
     t and chi-square distributions are the portable ones of macros/stats/student_t.sql,
     so the model runs on any engine (in three models, so that Spark's optimizer meets
     columns, not the expressions behind them). Every division has a nullif: an undefined test is
@@ -25,13 +25,13 @@ with
 
 arms as (
 
-    select * from {{ ref('int_experiment_arms') }}
+    select * from {{ ref('fct_experiment_arms') }}
 
 ),
 
 welch_tests as (
 
-    select * from {{ ref('int_experiment_tests') }}
+    select * from {{ ref('fct_experiment_tests') }}
 
 ),
 

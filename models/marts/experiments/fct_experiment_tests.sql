@@ -9,7 +9,7 @@ with
 
 arms as (
 
-    select * from {{ ref('int_experiment_arms') }}
+    select * from {{ ref('fct_experiment_arms') }}
 
 ),
 

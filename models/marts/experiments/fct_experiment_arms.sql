@@ -91,5 +91,22 @@ arms as (
 
 select
     {{ dbt.concat(['experiment_key', "'-'", 'variant', "'-'", 'metric']) }} as experiment_arm_id,
-    *
+    experiment_key,
+    variant,
+    metric,
+    metric_type,
+    is_control,
+    weight,
+    users,
+    n,
+    mean,
+    variance,
+    metric_sum,
+    metric_sum_squares,
+    covariate_sum,
+    covariate_sum_squares,
+    metric_covariate_sum_products,
+    covariate_mean,
+    covariate_variance,
+    metric_covariate_covariance
 from arms
