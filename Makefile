@@ -102,7 +102,7 @@ lint: install ## ruff and mypy on the generator, sqlfluff (dbt templater, DuckDB
 	$(BIN)/sqlfluff lint --templater raw reports
 
 pytest: install ## the generator's and the project's Python tests, random worlds TEST_WORLDS among them
-	RANDOM_WORLDS=$(TEST_WORLDS) $(BIN)/pytest -q
+	RANDOM_WORLDS=$(TEST_WORLDS) $(BIN)/pytest -q --durations=15
 
 test-warehouse: install ## a small world (TEST_USERS, default 20000) built with every dbt test
 	mkdir -p target

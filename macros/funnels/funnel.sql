@@ -92,24 +92,54 @@ select * from reached
     {{ return(adapter.dispatch('funnel_next_step', 'proving_ground')(k, event_name, window_days)) }}
 {%- endmacro %}
 
+{#- Each attempt and each event named `event_name` of its user in one time line, latest
+    first: the earliest of the events before an attempt in that order is the first one
+    after it (at the same instant the attempt sorts first, so the event must be strictly
+    later). A running minimum, so a user's attempts are never paired with all their
+    events; the typed nulls take the event times' own type. -#}
 {% macro default__funnel_next_step(k, event_name, window_days) -%}
     select
-        previous_step.*,
-        min(next_event.event_at) as step_{{ k }}_at
-    from step_{{ k - 1 }} as previous_step
-    left join funnel_events as next_event
-        on previous_step.user_id = next_event.user_id
-        and next_event.event_name = '{{ event_name }}'
-        and next_event.event_at > previous_step.step_{{ k - 1 }}_at
-        and next_event.event_at
-            <= {{ dbt.dateadd(
-                'second', (window_days * 86400) | round | int, 'previous_step.step_1_at'
-            ) }}
-    group by
-        previous_step.user_id
-        {%- for j in range(1, k) %},
-        previous_step.step_{{ j }}_at
+        user_id,
+        {%- for j in range(1, k) %}
+        step_{{ j }}_at,
         {%- endfor %}
+        case
+            when step_{{ k - 1 }}_at is not null
+                and next_at
+                <= {{ dbt.dateadd(
+                'second', (window_days * 86400) | round | int, 'step_1_at'
+            ) }}
+                then next_at
+        end as step_{{ k }}_at
+    from (
+        select
+            *,
+            min(candidate_at) over (
+                partition by user_id
+                order by line_at desc, is_event
+                rows between unbounded preceding and current row
+            ) as next_at
+        from (
+            select
+                previous_step.*,
+                previous_step.step_{{ k - 1 }}_at as line_at,
+                0 as is_event,
+                case when 1 = 0 then previous_step.step_1_at end as candidate_at
+            from step_{{ k - 1 }} as previous_step
+            union all
+            select
+                user_id,
+                {%- for j in range(1, k) %}
+                case when 1 = 0 then event_at end as step_{{ j }}_at,
+                {%- endfor %}
+                event_at as line_at,
+                1 as is_event,
+                event_at as candidate_at
+            from funnel_events
+            where event_name = '{{ event_name }}'
+        ) as time_line
+    ) as with_next
+    where is_event = 0
 {%- endmacro %}
 
 {#- DuckDB: an ASOF join finds each attempt's next event without pairing every event. -#}

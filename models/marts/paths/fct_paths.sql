@@ -21,16 +21,6 @@ events as (
 
 ),
 
-session_lengths as (
-
-    select
-        session_id,
-        max(event_position) as events_in_session
-    from events
-    group by session_id
-
-),
-
 -- each user's first session with each event, and the event's first event_position in it
 -- (ties in time broken by session and position, so that every engine picks the same)
 firsts as (
@@ -59,9 +49,48 @@ anchors as (
 
 ),
 
+-- the sessions some path is taken from: a user's first with each anchor, mostly their
+-- first sessions, so the neighbours below are looked up in a small share of the events
+anchor_sessions as (
+
+    select distinct session_id
+    from anchors
+
+),
+
+-- each event of those sessions with the path_steps events after and before it (null
+-- past the session's end or start)
+neighbours as (
+
+    select
+        session_id,
+        {% for k in range(1, var('path_steps') + 1) -%}
+            lead(event_name, {{ k }}) over session_order as after_{{ k }},
+            lag(event_name, {{ k }}) over session_order as before_{{ k }},
+        {% endfor -%}
+        event_position
+    from events
+    where session_id in (select anchor_sessions.session_id from anchor_sessions)
+    window session_order as (partition by session_id order by event_position)
+
+),
+
+paths as (
+
+    select
+        anchors.anchor_event,
+        neighbours.*
+    from anchors
+    inner join neighbours
+        on
+        anchors.session_id = neighbours.session_id
+        and anchors.event_position = neighbours.event_position
+
+),
+
 steps as (
 
-    select n as step from ({{ integer_series(0, var('path_steps')) }}) as series
+    select n as step from ({{ integer_series(1, var('path_steps')) }}) as series
 
 ),
 
@@ -73,63 +102,50 @@ directions as (
 
 ),
 
--- the node a user's path holds at each step: an event, or the session's end/start
-nodes as (
+-- each path's edge into each step: from the node at the step before (the anchor at step
+-- 1) to the event at the step, or the session's end/start; a path ends at its first
+-- (end) or (start), so an edge needs an event to leave from
+path_edges as (
 
     select
         directions.path_direction,
-        a.anchor_event,
-        a.user_id,
-        s.step,
+        paths.anchor_event,
+        steps.step,
         case
-            when s.step = 0 then a.anchor_event
-            when
-                directions.path_direction = 'after'
-                and a.event_position + s.step > l.events_in_session
-                then '(end)'
-            when
-                directions.path_direction = 'before'
-                and a.event_position - s.step < 1
-                then '(start)'
-            else e.event_name
-        end as node,
+            when steps.step = 1 then paths.anchor_event
+            {%- for k in range(1, var('path_steps')) %}
+                when directions.path_direction = 'after' and steps.step = {{ k + 1 }}
+                    then paths.after_{{ k }}
+                when directions.path_direction = 'before' and steps.step = {{ k + 1 }}
+                    then paths.before_{{ k }}
+            {%- endfor %}
+        end as from_event,
         case
-            when directions.path_direction = 'after'
-                then a.event_position + s.step <= l.events_in_session + 1
-            else a.event_position - s.step >= 0
-        end as on_path
-    from anchors as a
-    cross join steps as s
+            {%- for k in range(1, var('path_steps') + 1) %}
+                when directions.path_direction = 'after' and steps.step = {{ k }}
+                    then coalesce(paths.after_{{ k }}, '(end)')
+                when directions.path_direction = 'before' and steps.step = {{ k }}
+                    then coalesce(paths.before_{{ k }}, '(start)')
+            {%- endfor %}
+        end as to_event
+    from paths
+    cross join steps
     cross join directions
-    inner join session_lengths as l on a.session_id = l.session_id
-    left join events as e
-        on
-        a.session_id = e.session_id
-        and e.event_position = case
-            when directions.path_direction = 'after' then a.event_position + s.step
-            else a.event_position - s.step
-        end
 
 ),
 
 edges as (
 
     select
-        current_node.path_direction,
-        current_node.anchor_event,
-        current_node.step,
-        previous_node.node as from_event,
-        current_node.node as to_event,
+        path_direction,
+        anchor_event,
+        step,
+        from_event,
+        to_event,
         count(*) as users
-    from nodes as current_node
-    inner join nodes as previous_node
-        on
-        current_node.path_direction = previous_node.path_direction
-        and current_node.anchor_event = previous_node.anchor_event
-        and current_node.user_id = previous_node.user_id
-        and current_node.step = previous_node.step + 1
-    where current_node.on_path and previous_node.node not in ('(end)', '(start)')
-    group by all
+    from path_edges
+    where from_event is not null
+    group by path_direction, anchor_event, step, from_event, to_event
 
 ),
 
