@@ -6,6 +6,7 @@ run that misses the new arrivals differs, so the comparison can fail."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -21,8 +22,17 @@ INCREMENTAL = (
     "marts.fct_events",
     "marts.fct_sessions",
     "intermediate.int_user_activity_daily",
+    "intermediate.int_funnel_steps_reached",
+    "intermediate.int_user_paths",
 )
-SELECT = ("--select", "+fct_events", "+fct_sessions", "+int_user_activity_daily")
+SELECT = (
+    "--select",
+    "+fct_events",
+    "+fct_sessions",
+    "+int_user_activity_daily",
+    "+int_funnel_steps_reached",
+    "+int_user_paths",
+)
 THROUGH = dt.date(2024, 6, 30)
 
 
@@ -86,3 +96,32 @@ def test_an_incremental_run_that_misses_the_arrivals_differs(grown):
     missed, full = model_contents(grown["missed"]), model_contents(grown["full"])
     assert contents(grown["missed"]) == contents(grown["full"])
     assert all(missed[name] != full[name] for name in INCREMENTAL)
+
+
+def test_an_incremental_run_for_other_funnels_stops(grown, tmp_path):
+    """The funnels' steps reached hold one set of funnels: an incremental run asked for
+    the world's first funnel with a window a day longer stops, says to rebuild in full,
+    and leaves the table as it was."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(grown["incremental"], db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        plan = con.execute(
+            "select funnel_name, event_name, window_days from staging.stg_app__funnel_steps "
+            "where funnel_number = 1 order by step_number"
+        ).fetchall()
+    assert plan, "the world has no funnel to ask for"
+    funnel = {"steps": [row[1] for row in plan], "window_days": float(plan[0][2]) + 1}
+    before = table_contents(db, ["intermediate.int_funnel_steps_reached"])
+    project = copy_project(tmp_path / "project")
+    result = run_dbt(
+        project,
+        db,
+        "run",
+        "--select",
+        "int_funnel_steps_reached",
+        "--vars",
+        json.dumps({"funnels": {plan[0][0]: funnel}}),
+    )
+    assert result.returncode != 0
+    assert "--full-refresh" in result.stdout
+    assert table_contents(db, ["intermediate.int_funnel_steps_reached"]) == before

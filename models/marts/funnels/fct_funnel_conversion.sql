@@ -1,26 +1,25 @@
-{#- Every funnel of the world's tracking plan (or the funnels var), through the funnel()
-    macro (PostHog semantics: ordered steps, conversion window from step 1, best attempt
-    per user), counted per step overall and by observable breakdown. A world that
+{#- Every funnel of the world's tracking plan (or the funnels var): the steps each user
+    reached (int_funnel_steps_reached, the funnel() macro's PostHog semantics: ordered
+    steps, conversion window from step 1, best attempt per user), counted per step overall
+    and by observable breakdown. A world that
     reports no funnel gives no rows. -#}
 {%- set breakdowns = var('funnel_breakdowns') -%}
 {%- if breakdowns is none -%}
     {%- set breakdowns = ['role'] + user_attributes() + ['cohort_month'] -%}
 {%- endif -%}
 {%- set funnels = world_funnels() -%}
--- depends_on: {{ ref('fct_events') }}
 with
 
 reached as (
 
-    {% for name, spec in funnels.items() %}
-        select *
-        from (
-            {{ funnel(name, spec['steps'], spec.get('window_days', 14)) }}
-        ) as funnel_{{ loop.index }}
-        {% if not loop.last %}union all{% endif %}
-    {% else %}
-        {{ no_funnel_rows() }}
-    {% endfor %}
+    select
+        funnel_name,
+        user_id,
+        step_number,
+        event_name,
+        reached_at,
+        seconds_from_start
+    from {{ ref('int_funnel_steps_reached') }}
 
 ),
 

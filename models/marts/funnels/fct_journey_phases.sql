@@ -1,10 +1,8 @@
 {#- Each funnel of the world's tracking plan read as a journey of phases: a user is in the
-    phase of step n from reaching it (the funnel() macro: ordered steps within the window
-    from step 1) until reaching step n + 1. A phase is completed when the next step is
+    phase of step n from reaching it (int_funnel_steps_reached: ordered steps within the
+    window from step 1) until reaching step n + 1. A phase is completed when the next step is
     reached (the last step completes the journey), in progress while the window is still
     open at the as-of date, and dropped once it has closed. -#}
-{%- set funnels = world_funnels() -%}
--- depends_on: {{ ref('fct_events') }}
 with
 
 as_of as (
@@ -17,22 +15,7 @@ as_of as (
 
 reached as (
 
-    {% for name, spec in funnels.items() %}
-        select
-            *,
-            {{ spec.get('window_days', 14) }} as window_days,
-            {{ spec['steps'] | length }} as steps
-        from (
-            {{ funnel(name, spec['steps'], spec.get('window_days', 14)) }}
-        ) as funnel_{{ loop.index }}
-        {% if not loop.last %}union all{% endif %}
-    {% else %}
-        select
-            *,
-            cast(null as {{ dbt.type_float() }}) as window_days,
-            cast(null as {{ dbt.type_int() }}) as steps
-        from ({{ no_funnel_rows() }}) as no_funnel
-    {% endfor %}
+    select * from {{ ref('int_funnel_steps_reached') }}
 
 ),
 

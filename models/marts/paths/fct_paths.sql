@@ -5,86 +5,10 @@
 
 with
 
-events as (
-
-    select
-        user_id,
-        session_id,
-        event_name,
-        event_at,
-        -- the position among the session's user actions (system events left out)
-        row_number() over (
-            partition by session_id order by event_number_in_session
-        ) as event_position
-    from {{ ref('fct_events') }}
-    where is_user_action and session_id is not null
-
-),
-
--- each user's first session with each event, and the event's first event_position in it
--- (ties in time broken by session and position, so that every engine picks the same)
-firsts as (
-
-    select
-        user_id,
-        event_name as anchor_event,
-        session_id,
-        event_position,
-        row_number() over (
-            partition by user_id, event_name order by event_at, session_id, event_position
-        ) as nth
-    from events
-
-),
-
-anchors as (
-
-    select
-        user_id,
-        anchor_event,
-        session_id,
-        event_position
-    from firsts
-    where nth = 1
-
-),
-
--- the sessions some path is taken from: a user's first with each anchor, mostly their
--- first sessions, so the neighbours below are looked up in a small share of the events
-anchor_sessions as (
-
-    select distinct session_id
-    from anchors
-
-),
-
--- each event of those sessions with the path_steps events after and before it (null
--- past the session's end or start)
-neighbours as (
-
-    select
-        session_id,
-        {% for k in range(1, var('path_steps') + 1) -%}
-            lead(event_name, {{ k }}) over session_order as after_{{ k }},
-            lag(event_name, {{ k }}) over session_order as before_{{ k }},
-        {% endfor -%}
-        event_position
-    from events
-    where session_id in (select anchor_sessions.session_id from anchor_sessions)
-    window session_order as (partition by session_id order by event_position)
-
-),
-
+-- each user's path around each anchor (int_user_paths)
 paths as (
 
-    select
-        anchors.anchor_event,
-        neighbours.*
-    from anchors
-    inner join neighbours
-        on
-        anchors.session_id = neighbours.session_id
-        and anchors.event_position = neighbours.event_position
+    select * from {{ ref('int_user_paths') }}
 
 ),
 
@@ -154,7 +78,7 @@ anchor_users as (
     select
         anchor_event,
         count(*) as anchor_users
-    from anchors
+    from paths
     group by anchor_event
 
 ),

@@ -241,14 +241,35 @@ checks as (
     ] %}
     {%- for fault, table, handling, flagged, left in rows %}
         select
+            {{ loop.index }} as check_number,
             '{{ fault }}' as fault,
             '{{ table }}' as table_name,
-            '{{ handling }}' as handling,
-            coalesce({{ flagged }}, 0) as rows_flagged,
-            {{ left }} as rows_left
-        from counts
+            '{{ handling }}' as handling
         {{ "union all" if not loop.last }}
     {%- endfor %}
+
+),
+
+-- each check reads its two counts from the one row of counts (referenced once, so no
+-- engine computes it once per check)
+checked as (
+
+    select
+        checks.fault,
+        checks.table_name,
+        checks.handling,
+        case checks.check_number
+            {%- for fault, table, handling, flagged, left in rows %}
+                when {{ loop.index }} then coalesce(counts.{{ flagged }}, 0)
+            {%- endfor %}
+        end as rows_flagged,
+        case checks.check_number
+            {%- for fault, table, handling, flagged, left in rows %}
+                when {{ loop.index }} then {{ 'counts.' ~ left if left != 'null' else 'null' }}
+            {%- endfor %}
+        end as rows_left
+    from checks
+    cross join counts
 
 )
 
@@ -259,4 +280,4 @@ select
     handling,
     cast(rows_flagged as bigint) as rows_flagged,
     cast(rows_left as bigint) as rows_left
-from checks
+from checked
