@@ -134,8 +134,8 @@ BREAKS = {
     # a device clock's offset left in event_at
     "device_clocks_trusted": (
         "models/staging/app/stg_app__event_deliveries.sql",
-        "sends.corrected_event_at as event_at,",
-        "sends.event_at as event_at,",
+        "timed.corrected_event_at as event_at,",
+        "timed.event_at as event_at,",
         "stg_app__event_deliveries stg_app__events fct_data_quality",
         "recovers_planted_faults",
     ),
