@@ -8,37 +8,31 @@
     Incremental by user: a run rebuilds the users with new arrivals (users_with_arrivals). -#}
 {{ config(**incremental_by_user()) }}
 -- depends_on: {{ ref('stg_app__excluded_accounts') }}
-with
-
-events as (
-
-    select * from {{ ref('stg_app__events') }}
-    {% if is_incremental() %}
-        where user_id in ({{ users_with_arrivals(ref('stg_app__events')) }})
-    {% endif %}
-
-),
-
-catalog as (
-
-    select * from {{ ref('stg_app__event_catalog') }}
-
-),
-
-typed as (
-
+{#- the events of the users rebuilt, typed, read where needed as a subquery, not a CTE,
+    so that no engine holds every column of every event at once -#}
+{%- set typed -%}
     select
         events.*,
         coalesce(catalog.event_type, 'user_action') as event_type
-    from events
-    left join catalog on events.event_name = catalog.event_name
+    from {{ ref('stg_app__events') }} as events
+    left join {{ ref('stg_app__event_catalog') }} as catalog
+        on events.event_name = catalog.event_name
+    {% if is_incremental() %}
+        where events.user_id in ({{ users_with_arrivals(ref('stg_app__events')) }})
+    {% endif %}
+{%- endset %}
+with
 
-),
-
+-- the windows that cut sessions run on the three columns they need, not on every column
+-- of every event (at a million users those spilled over 45 GB)
 actions as (
 
-    select * from typed
-    where event_type = 'user_action'
+    select
+        typed.event_id,
+        typed.user_id,
+        typed.event_at
+    from ({{ typed }}) as typed
+    where typed.event_type = 'user_action'
 
 ),
 
@@ -71,7 +65,10 @@ flagged as (
 numbered as (
 
     select
-        *,
+        event_id,
+        user_id,
+        event_at,
+        is_session_start,
         sum(is_session_start) over (
             partition by user_id order by event_at, event_id
             rows between unbounded preceding and current row
@@ -92,13 +89,27 @@ spans as (
 
 ),
 
+-- each user action with its session
+sessioned_actions as (
+
+    select
+        typed.*,
+        numbered.session_number,
+        numbered.is_session_start
+    from ({{ typed }}) as typed
+    inner join numbered on typed.event_id = numbered.event_id
+    where typed.event_type = 'user_action'
+
+),
+
 -- a system event inside a session's span belongs to it
 attached as (
 
     select
         typed.*,
-        spans.session_number
-    from typed
+        spans.session_number,
+        0 as is_session_start
+    from ({{ typed }}) as typed
     left join spans
         on typed.user_id = spans.user_id
         and typed.event_at >= spans.first_action_at
@@ -124,7 +135,7 @@ unioned as (
         event_date,
         event_at,
         received_at
-    from numbered
+    from sessioned_actions
 
     union all
 
