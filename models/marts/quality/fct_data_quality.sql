@@ -1,16 +1,9 @@
+{#- the deliveries and the events are read where needed (a column or two each time), not
+    as CTEs, which an engine may hold whole, every column of every event -#}
+{%- set content = [
+    'user_id', 'tracker_session_id', 'event_name', 'event_at', 'duration_ms', 'event_value'
+] %}
 with
-
-deliveries as (
-
-    select * from {{ ref('stg_app__event_deliveries') }}
-
-),
-
-events as (
-
-    select * from {{ ref('stg_app__events') }}
-
-),
 
 users as (
 
@@ -46,7 +39,7 @@ delivery_counts as (
         sum(case when is_renamed then 1 else 0 end) as renamed,
         sum(case when is_negative_duration then 1 else 0 end) as negative_durations,
         sum(case when is_received_before_user then 1 else 0 end) as received_before_user
-    from deliveries
+    from {{ ref('stg_app__event_deliveries') }}
 
 ),
 
@@ -54,15 +47,46 @@ delivery_counts as (
 kept_counts as (
 
     select
-        count(*) - count(distinct events.event_id) as kept_repeated_ids,
         sum(case when events.event_at > events.received_at then 1 else 0 end)
             as kept_received_before_happening,
         sum(case when events.duration_ms < 0 then 1 else 0 end) as kept_negative_durations,
         sum(case when renames.renamed_to is not null then 1 else 0 end) as kept_renamed,
         sum(case when users.user_id is null then 1 else 0 end) as kept_without_user
-    from events
+    from {{ ref('stg_app__events') }} as events
     left join renames on events.event_name = renames.renamed_to
     left join users on events.user_id = users.user_id
+
+),
+
+-- an event id or a content staging kept twice: counted exactly on the rows whose hash
+-- another row shares (a group by one column over every event, then the exact count on few)
+repeated_id_hashes as (
+
+    select {{ row_hash(['event_id']) }} as id_hash
+    from {{ ref('stg_app__events') }}
+    group by {{ row_hash(['event_id']) }}
+    having count(*) > 1
+
+),
+
+ids_kept as (
+
+    select count(*) - count(distinct events.event_id) as kept_repeated_ids
+    from {{ ref('stg_app__events') }} as events
+    where
+        events.event_id is null
+        or {{ row_hash(['events.event_id']) }} in (
+            select repeated_id_hashes.id_hash from repeated_id_hashes
+        )
+
+),
+
+repeated_content_hashes as (
+
+    select {{ row_hash(content) }} as content_hash
+    from {{ ref('stg_app__events') }}
+    group by {{ row_hash(content) }}
+    having count(*) > 1
 
 ),
 
@@ -70,15 +94,13 @@ resent_kept as (
 
     select count(*) as kept_resent_copies
     from (
-        select
-            user_id,
-            tracker_session_id,
-            event_name,
-            event_at,
-            duration_ms,
-            event_value
-        from events
-        group by user_id, tracker_session_id, event_name, event_at, duration_ms, event_value
+        select {{ content | join(', ') }}
+        from {{ ref('stg_app__events') }}
+        where
+            {{ row_hash(content) }} in (
+                select repeated_content_hashes.content_hash from repeated_content_hashes
+            )
+        group by {{ content | join(', ') }}
         having count(*) > 1
     ) as repeated
 
@@ -89,7 +111,7 @@ late_lost as (
 
     select
         (
-            select count(*) from deliveries
+            select count(*) from {{ ref('stg_app__event_deliveries') }} as deliveries
             where
                 deliveries.is_late_arrival
                 and not deliveries.is_repeated_receipt
@@ -97,7 +119,7 @@ late_lost as (
                 and not deliveries.is_excluded_account
         )
         - (
-            select count(*) from events
+            select count(*) from {{ ref('stg_app__events') }} as events
             where
                 {{ dbt.datediff('events.event_at', 'events.received_at', 'millisecond') }}
                 > {{ var('late_arrival_hours') }} * 3600000
@@ -123,7 +145,8 @@ account_counts as (
             else 0
         end) as staff_events
     from excluded_accounts
-    left join deliveries on excluded_accounts.user_id = deliveries.user_id
+    left join {{ ref('stg_app__event_deliveries') }} as deliveries
+        on excluded_accounts.user_id = deliveries.user_id
 
 ),
 
@@ -135,7 +158,7 @@ accounts_kept as (
             where users.user_id in (select excluded_accounts.user_id from excluded_accounts)
         ) as kept_excluded_users,
         (
-            select count(*) from events
+            select count(*) from {{ ref('stg_app__events') }} as events
             where events.user_id in (select excluded_accounts.user_id from excluded_accounts)
         ) as kept_excluded_events
 
@@ -190,6 +213,7 @@ counts as (
     select
         delivery_counts.*,
         kept_counts.*,
+        ids_kept.*,
         resent_kept.*,
         late_lost.*,
         account_counts.*,
@@ -199,6 +223,7 @@ counts as (
         invoices_kept.*
     from delivery_counts
     cross join kept_counts
+    cross join ids_kept
     cross join resent_kept
     cross join late_lost
     cross join account_counts
