@@ -22,16 +22,16 @@ INCREMENTAL = (
     "marts.fct_events",
     "marts.fct_sessions",
     "intermediate.int_user_activity_daily",
-    "intermediate.int_funnel_steps_reached",
-    "intermediate.int_user_paths",
+    "marts.fct_funnel_steps_reached",
+    "marts.fct_user_paths",
 )
 SELECT = (
     "--select",
     "+fct_events",
     "+fct_sessions",
     "+int_user_activity_daily",
-    "+int_funnel_steps_reached",
-    "+int_user_paths",
+    "+fct_funnel_steps_reached",
+    "+fct_user_paths",
 )
 THROUGH = dt.date(2024, 6, 30)
 
@@ -111,17 +111,17 @@ def test_an_incremental_run_for_other_funnels_stops(grown, tmp_path):
         ).fetchall()
     assert plan, "the world has no funnel to ask for"
     funnel = {"steps": [row[1] for row in plan], "window_days": float(plan[0][2]) + 1}
-    before = table_contents(db, ["intermediate.int_funnel_steps_reached"])
+    before = table_contents(db, ["marts.fct_funnel_steps_reached"])
     project = copy_project(tmp_path / "project")
     result = run_dbt(
         project,
         db,
         "run",
         "--select",
-        "int_funnel_steps_reached",
+        "fct_funnel_steps_reached",
         "--vars",
         json.dumps({"funnels": {plan[0][0]: funnel}}),
     )
     assert result.returncode != 0
     assert "--full-refresh" in result.stdout
-    assert table_contents(db, ["intermediate.int_funnel_steps_reached"]) == before
+    assert table_contents(db, ["marts.fct_funnel_steps_reached"]) == before

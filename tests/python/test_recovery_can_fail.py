@@ -55,7 +55,7 @@ BREAKS = {
         "macros/tracking_plan/tracking_plan.sql",
         "'steps': [], 'window_days': row[2],",
         "'steps': [], 'window_days': [row[2], 2] | min,",
-        "int_funnel_steps_reached fct_funnel_conversion",
+        "fct_funnel_steps_reached fct_funnel_conversion",
         "recovers_funnel_conversion",
     ),
     # each user counted by their first upgrade attempt instead of their best one
@@ -63,7 +63,7 @@ BREAKS = {
         "macros/funnels/funnel.sql",
         "partition by user_id order by steps_reached desc, step_1_at",
         "partition by user_id order by step_1_at",
-        "int_funnel_steps_reached fct_funnel_conversion",
+        "fct_funnel_steps_reached fct_funnel_conversion",
         "recovers_funnel_conversion",
     ),
     # sessions cut after four idle hours instead of 30 minutes: stages lose sessions

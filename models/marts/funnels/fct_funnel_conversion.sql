@@ -1,5 +1,5 @@
 {#- Every funnel of the world's tracking plan (or the funnels var): the steps each user
-    reached (int_funnel_steps_reached, the funnel() macro's PostHog semantics: ordered
+    reached (fct_funnel_steps_reached, the funnel() macro's PostHog semantics: ordered
     steps, conversion window from step 1, best attempt per user), counted per step overall
     and by observable breakdown. A world that
     reports no funnel gives no rows. -#}
@@ -19,7 +19,7 @@ reached as (
         event_name,
         reached_at,
         seconds_from_start
-    from {{ ref('int_funnel_steps_reached') }}
+    from {{ ref('fct_funnel_steps_reached') }}
 
 ),
 

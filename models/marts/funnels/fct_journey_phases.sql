@@ -1,5 +1,5 @@
 {#- Each funnel of the world's tracking plan read as a journey of phases: a user is in the
-    phase of step n from reaching it (int_funnel_steps_reached: ordered steps within the
+    phase of step n from reaching it (fct_funnel_steps_reached: ordered steps within the
     window from step 1) until reaching step n + 1. A phase is completed when the next step is
     reached (the last step completes the journey), in progress while the window is still
     open at the as-of date, and dropped once it has closed. -#}
@@ -15,7 +15,7 @@ as_of as (
 
 reached as (
 
-    select * from {{ ref('int_funnel_steps_reached') }}
+    select * from {{ ref('fct_funnel_steps_reached') }}
 
 ),
 

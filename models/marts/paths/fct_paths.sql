@@ -5,10 +5,10 @@
 
 with
 
--- each user's path around each anchor (int_user_paths)
+-- each user's path around each anchor (fct_user_paths)
 paths as (
 
-    select * from {{ ref('int_user_paths') }}
+    select * from {{ ref('fct_user_paths') }}
 
 ),
 
